@@ -1,0 +1,2189 @@
+/*
+ * QwenProxy — an exact OpenAI-compatible gateway to chat.qwen.ai, in one Java file.
+ *
+ *   Run:   QWEN_AUTH_TOKEN=<token> java QwenProxy.java [options]      (JDK 17+, nothing else)
+ *   Fast:  make build && make run                                    (precompiled, starts in ~0.1 s)
+ *   Help:  java QwenProxy.java --help
+ *
+ * It turns the token of a chat.qwen.ai web session into /v1/chat/completions and /v1/models, so
+ * that OpenAI clients (SDKs, Cline, Roo Code, Continue, Open WebUI, LangChain) talk to Qwen's web
+ * models unmodified. Plain JDK only: com.sun.net.httpserver downstream, java.net.http upstream,
+ * a handwritten JSON reader/writer and SSE reader. Virtual threads on JDK 21+, platform threads on 17.
+ *
+ * TABLE OF CONTENTS  (grep -n '// ====' QwenProxy.java, or make toc)
+ *    1. Constants            every default, header, version string and upstream path, in one place
+ *    2. Main & lifecycle     main(), start(Config) -> Server (tests start it on port 0), banner
+ *    3. Config               Config.load(args, env): pure, default < env < flag, --help text
+ *    4. Log                  stderr lines with time, level, request id; secrets redacted
+ *    5. HTTP plumbing        ApiException (status + OpenAI error), the one catch ladder, routing
+ *    6. SSE writer           commit point, one flush per event, keep-alive comments
+ *    7. Handlers             chat completions (stream / collect), models, health, root
+ *    8. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
+ *    9. OpenAI -> upstream   request validation, conversation flattening, upstream bodies
+ *   10. Upstream -> OpenAI   StreamTranslator (phases -> deltas), chunks, completion, usage
+ *   11. Upstream client      one HttpClient, header table, error classification, chat deletion
+ *   12. SSE reader           "data:" lines -> payloads
+ *   13. JSON                 parse (depth cap, offsets, numbers kept as text) and write
+ *   14. Utilities
+ *
+ * WIRE CRIB SHEET
+ *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
+ *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
+ *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
+ *   Client auth: "Authorization: Bearer <key>" or "x-api-key: <key>" when keys are configured.
+ *   Consumed (paths in UPSTREAM_PATHS, references to ../shared/protocol/qwen-web.md):
+ *              GET  /api/models                              §3   model list
+ *              POST /api/v2/chats/new                        §4   one new chat per request
+ *              POST /api/v2/chat/completions?chat_id=<id>    §5   SSE, one user message
+ *              DELETE /api/v2/chats/<id>                     §8   after the reply, in the background
+ *   Upstream SSE (§6): "data: {json}\n\n", no [DONE]; response.created first; deltas carry
+ *              phase (answer | think | thinking_summary | ...) and status (typing | finished);
+ *              answer+finished ends the reply; usage is cumulative.
+ *   Downstream SSE: "data: {chunk}\n\n", one flush per event; first chunk delta.role=assistant;
+ *              reasoning in delta.reasoning_content (or <think> in content, or hidden);
+ *              last chunk delta {} + finish_reason; usage chunk with choices:[] only when
+ *              stream_options.include_usage; then "data: [DONE]". Errors after the commit point:
+ *              one "data: {"error":{...}}" event, then close.
+ *   Commit point: the 200 + role chunk goes out at the first reply event, or COMMIT_HOLD_MS
+ *              after the upstream accepted the request, whichever is first. Until then every
+ *              failure (quota, moderation of the input, empty answer) is a real HTTP status.
+ *
+ * CONVERSATION FLATTENING (the upstream accepts exactly one user message per completion, §5.2)
+ *   A lone user message is sent as it is. Anything longer becomes one transcript, in order:
+ *       System: <all system and developer text, first>
+ *
+ *       User: <text>
+ *
+ *       Assistant: <text, with <think> blocks and reasoning_content removed>
+ *       <tool_call>
+ *       {"name": "get_weather", "arguments": {"city": "Paris"}}
+ *       </tool_call>
+ *
+ *       Tool (call_1, get_weather):
+ *       <tool_response>
+ *       ...
+ *       </tool_response>
+ *   Text parts of a content array are joined with newlines; cache_control and other part
+ *   attributes are dropped; image, audio and file parts are refused (400 unsupported_content).
+ *
+ * ERRORS  (every one {"error":{"message","type","param","code"}})
+ *   401 invalid_api_key | 400 invalid_request_error (+param) | 413 request_too_large
+ *   404 model_not_found | 401 upstream_token_missing / upstream_token_expired
+ *   429 rate_limit_exceeded + Retry-After | 503 upstream_blocked (WAF, captcha)
+ *   502 upstream_error / empty_response | 400 content_filter | 504 upstream_timeout
+ *
+ * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
+ *
+ * NON-GOALS (for now): vision and file uploads, image/video generation, web search variants,
+ * server-side chat history, token refresh and account pools, tool-call emulation.
+ */
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.GZIPInputStream;
+
+public final class QwenProxy {
+    private QwenProxy() { throw new AssertionError(); }
+
+    // ==== 1. Constants ====
+
+    static final String NAME = "QwenProxy", VERSION = "0.1.0";
+    static final long CHUNKED = 0, NO_BODY = -1;   // sendResponseHeaders lengths (RSPBODY_* arrive in JDK 26)
+
+    static final String DEFAULT_HOST = "127.0.0.1";
+    static final int DEFAULT_PORT = 8787;
+    static final String DEFAULT_BASE_URL = "https://chat.qwen.ai";
+    static final long DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+    static final long DEFAULT_MAX_BODY_BYTES = 32L << 20;
+    static final long DEFAULT_MODELS_TTL_MS = 600_000;
+    static final long DEFAULT_KEEPALIVE_MS = 15_000;
+    /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
+    static final long COMMIT_HOLD_MS = 250;
+    static final int MAX_UPSTREAM_ERROR_BODY = 1 << 20;
+    static final long DEFAULT_RETRY_AFTER_S = 3600;  // RateLimited without "num": the quota is daily
+
+    /**
+     * Every header sent upstream, in the browser's order (qwen-web.md §2.4, CAP-SEP26), without
+     * the bx-* anti-bot values: stale ones trigger risk control (§2.5, C2A 2026-09). Placeholders
+     * are filled per call; a header whose value ends up empty is not sent. --upstream-header
+     * overrides or removes any entry ("Name:" with no value removes it).
+     */
+    static final Map<String, String> UPSTREAM_HEADERS = orderedMap(
+            "X-Request-Id", "{request_id}",
+            "Authorization", "Bearer {token}",
+            "Cookie", "{cookie}",
+            "X-Accel-Buffering", "no",
+            "Timezone", "{timezone}",
+            "sec-ch-ua", "\"Chromium\";v=\"146\", \"Not-A.Brand\";v=\"24\", \"Google Chrome\";v=\"146\"",
+            "sec-ch-ua-mobile", "?0",
+            "sec-ch-ua-platform", "\"Linux\"",
+            "Accept", "application/json",
+            "Accept-Encoding", "gzip",           // we can inflate gzip; br is never asked for
+            "Content-Type", "application/json",
+            "Origin", "{base}",
+            "Referer", "{base}/c/{chat}",
+            "Accept-Language", "en-US,en;q=0.9",
+            "source", "web",
+            "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                    + "Chrome/146.0.0.0 Safari/537.36",
+            "Version", "0.3.12");                // frontend build; without it every completion fails (§2.5, OMNI)
+
+    /** Upstream paths (qwen-web.md §3, §4, §5, §8); --upstream-path name=/path overrides one. */
+    static final Map<String, String> UPSTREAM_PATHS = orderedMap(
+            "models", "/api/models",
+            "new_chat", "/api/v2/chats/new",
+            "completions", "/api/v2/chat/completions",
+            "chat", "/api/v2/chats/");
+
+    /** Served before the first successful fetch, and always when no token is set (§3.3, 2026-09). */
+    static final List<Model> BUILTIN_MODELS = List.of(
+            new Model("qwen3.7-plus", "Qwen3.7-Plus", 1780000000L, true),
+            new Model("qwen3.7-max", "Qwen3.7-Max", 1780000000L, true),
+            new Model("qwen3.6-plus", "Qwen3.6-Plus", 1770000000L, true),
+            new Model("qwen3-coder-plus", "Qwen3-Coder", 1750000000L, false));
+
+    /** Familiar names -> preferred upstream ids, first present wins, else the default model (§11). */
+    static final Map<String, List<String>> ALIASES = aliasTable(
+            List.of("qwen3.8-max", "qwen3.7-max", "qwen3-max"),
+            List.of("qwen", "qwen3", "qwen-max", "qwen3-max", "qwen-max-latest", "qwen3.7", "qwen3.8",
+                    "gpt-4", "gpt-4o", "gpt-4-turbo", "gpt-4.1", "gpt-5", "o1", "o3"),
+            List.of("qwen3.7-plus", "qwen3.6-plus", "qwen3.5-plus"),
+            List.of("qwen-plus", "qwen3-plus", "qwen-plus-latest", "qwen3.6", "qwen3.5",
+                    "gpt-4o-mini", "gpt-4.1-mini", "gpt-5-mini", "o4-mini"),
+            List.of("qwen3.6-plus", "qwen3.5-flash", "qwen3.6-35b-a3b", "qwen3.7-plus"),
+            List.of("qwen-turbo", "qwen-flash", "qwen3-flash", "gpt-3.5-turbo", "gpt-4.1-nano", "gpt-5-nano"),
+            List.of("qwen3-coder-plus", "qwen3.7-plus"),
+            List.of("qwen3-coder", "qwen-coder", "qwen-coder-plus", "qwen3-coder-flash", "coder-model"));
+
+    // ==== 2. Main & lifecycle ====
+
+    /** Exit codes, as the JDK's own simple server has them. */
+    enum Startup { OK, CMDERR, SYSERR }
+
+    public static void main(String[] args) {
+        Config cfg;
+        try {
+            cfg = Config.load(args, System.getenv());
+        } catch (UsageException e) {
+            System.err.println("qwenproxy: " + e.getMessage() + " (see --help)");
+            System.exit(Startup.CMDERR.ordinal());
+            return;
+        }
+        if (cfg.help()) {
+            System.out.print(Config.helpText());
+            return;
+        }
+        try {
+            Server server = start(cfg);
+            Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "qwenproxy-shutdown"));
+            System.out.print(server.banner());
+            System.out.flush();
+            // "java QwenProxy.java" compiled this file in memory; hand that garbage back now that
+            // we are up (measured: ~400 MB resident before, ~110 MB after). Once, never per request.
+            System.gc();
+        } catch (IOException | RuntimeException e) {
+            System.err.println("qwenproxy: cannot start: " + e.getMessage());
+            System.exit(Startup.SYSERR.ordinal());
+        }
+    }
+
+    /** Starts a proxy; tests use port 0 and read port(). */
+    static Server start(Config cfg) throws IOException {
+        Log.level = cfg.logLevel();
+        Log.secrets(cfg.token(), cfg.cookie());
+        Server s = new Server(cfg);
+        s.start();
+        return s;
+    }
+
+    /** One running proxy: its HTTP server, executors, upstream client and model cache. */
+    static final class Server {
+        final Config cfg;
+        final HttpServer http;
+        final ExecutorService workers, background;
+        final ScheduledExecutorService timer;
+        final boolean virtualThreads;
+        final Upstream upstream;
+        final Models models;
+        final List<String> apiKeys;
+        final String generatedKey;   // printed once in the banner, never logged
+
+        Server(Config cfg) throws IOException {
+            this.cfg = cfg;
+            ExecutorService v = virtualThreadExecutor();
+            virtualThreads = v != null;
+            workers = v != null ? v : Executors.newCachedThreadPool(daemonThreads("qwenproxy-worker"));
+            background = Executors.newCachedThreadPool(daemonThreads("qwenproxy-background"));
+            timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("qwenproxy-timer"));
+            upstream = new Upstream(cfg);
+            models = new Models(cfg, upstream, background);
+            boolean open = cfg.apiKeys().isEmpty() && !isLoopback(cfg.host());
+            generatedKey = open ? "sk-qwenproxy-" + randomToken(24) : null;
+            apiKeys = open ? List.of(generatedKey) : cfg.apiKeys();
+            for (String k : apiKeys) Log.secrets(k);
+            http = HttpServer.create(new InetSocketAddress(cfg.host(), cfg.port()), 256);
+            http.createContext("/", ex -> handle(this, ex));
+            http.setExecutor(workers);  // without it one stream would block every other request
+        }
+
+        void start() {
+            models.init();
+            http.start();
+        }
+
+        int port() { return http.getAddress().getPort(); }
+
+        String url() {
+            String h = cfg.host().contains(":") ? "[" + cfg.host() + "]" : cfg.host();
+            if (h.equals("0.0.0.0") || h.equals("[::]")) h = "127.0.0.1";
+            return "http://" + h + ":" + port();
+        }
+
+        void stop() {
+            http.stop(0);
+            workers.shutdownNow();
+            background.shutdownNow();
+            timer.shutdownNow();
+        }
+
+        String banner() {
+            StringBuilder b = new StringBuilder();
+            String url = url();
+            b.append(NAME).append(' ').append(VERSION).append(" listening on ").append(url).append('\n');
+            b.append("  upstream  ").append(cfg.baseUrl()).append(cfg.token() == null
+                    ? "  (no QWEN_AUTH_TOKEN: chat requests will get 401 until you set one)" : "").append('\n');
+            b.append("  auth      ").append(generatedKey != null
+                    ? "required; generated key (shown once): " + generatedKey
+                    : apiKeys.isEmpty() ? "none (loopback only)" : apiKeys.size() + " client key(s)").append('\n');
+            b.append("  runtime   JDK ").append(Runtime.version().feature()).append(", ")
+                    .append(virtualThreads ? "virtual threads" : "platform threads").append('\n');
+            List<String> ids = models.ids();
+            b.append("  models    ").append(ids.size()).append(models.fromUpstream() ? " from upstream: " : " built-in: ")
+                    .append(String.join(", ", ids.subList(0, Math.min(ids.size(), 8))))
+                    .append(ids.size() > 8 ? ", ..." : "").append('\n');
+            String key = apiKeys.isEmpty() ? "" : " -H 'Authorization: Bearer "
+                    + (generatedKey != null ? generatedKey : "<your key>") + "'";
+            b.append("  try       curl -N ").append(url).append("/v1/chat/completions").append(key)
+                    .append(" -H 'Content-Type: application/json' -d '{\"model\":\"").append(models.defaultId())
+                    .append("\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n");
+            return b.toString();
+        }
+    }
+
+    /** Virtual-thread-per-task on JDK 21+ (found by reflection so the file compiles for 17), else null. */
+    static ExecutorService virtualThreadExecutor() {
+        try {
+            Method m = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
+            return (ExecutorService) m.invoke(null);
+        } catch (ReflectiveOperationException e) {  // 17: no such method; 19/20: preview disabled
+            return null;
+        }
+    }
+
+    // ==== 3. Config ====
+
+    enum Thinking { AUTO, ON, OFF }
+    enum Reasoning { FIELD, THINK, HIDE }
+
+    /** Everything the proxy is told, validated once; secrets never appear in toString(). */
+    record Config(String host, int port, String token, String cookie, String baseUrl, List<String> apiKeys,
+                  boolean deleteChats, Thinking thinking, Reasoning reasoning, Map<String, String> modelMap,
+                  String defaultModel, Map<String, String> upstreamHeaders, Map<String, String> upstreamPaths,
+                  long requestTimeoutMs, int logLevel, long maxBodyBytes, long modelsTtlMs, long keepaliveMs,
+                  boolean help) {
+
+        @Override public String toString() {
+            return "Config[host=" + host + ", port=" + port + ", token=" + mask(token) + ", baseUrl=" + baseUrl
+                    + ", apiKeys=" + apiKeys.size() + ", deleteChats=" + deleteChats + ", thinking=" + thinking
+                    + ", reasoning=" + reasoning + "]";
+        }
+
+        /** One option: its flag, environment variable, default and meaning (the --help table). */
+        record Option(String flag, String env, String def, String help) {}
+
+        static final List<Option> OPTIONS = List.of(
+                new Option("--host", "HOST", DEFAULT_HOST, "bind address"),
+                new Option("--port", "PORT", "" + DEFAULT_PORT, "listen port (0 = any free port)"),
+                new Option("--token", "QWEN_AUTH_TOKEN", "", "chat.qwen.ai token (JWT from localStorage 'token')"),
+                new Option("--cookie", "QWEN_COOKIE", "", "optional full browser cookie string sent upstream"),
+                new Option("--base-url", "QWEN_BASE_URL", DEFAULT_BASE_URL, "upstream origin"),
+                new Option("--api-key", "QWEN_PROXY_API_KEY", "", "client key(s), comma-separated"),
+                new Option("--delete-chats", "QWEN_DELETE_CHATS", "true", "delete each upstream chat after its reply (IS_DELETE=0/1 too)"),
+                new Option("--keep-chats", "", "", "keep the upstream chats (same as QWEN_DELETE_CHATS=false)"),
+                new Option("--thinking", "QWEN_THINKING", "auto", "default thinking mode: auto, on, off"),
+                new Option("--reasoning", "QWEN_REASONING", "field", "reasoning to clients: field, think, hide"),
+                new Option("--model-map", "QWEN_MODEL_MAP", "", "extra aliases alias=upstream,alias2=upstream2"),
+                new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
+                new Option("--upstream-header", "QWEN_UPSTREAM_HEADERS", "", "add/override an upstream header 'Name: value' (repeatable; env ';'-separated)"),
+                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (models, new_chat, completions, chat)"),
+                new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
+                new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
+                new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
+                new Option("--keepalive-ms", "QWEN_KEEPALIVE_MS", "" + DEFAULT_KEEPALIVE_MS, "SSE comment interval while the upstream is silent"),
+                new Option("--log-level", "LOG_LEVEL", "info", "debug, info, warn, error (debug logs upstream events, secrets masked)"),
+                new Option("--help", "", "", "print this help"));
+
+        static String helpText() {
+            StringBuilder b = new StringBuilder(NAME + " " + VERSION
+                    + " - OpenAI-compatible gateway to chat.qwen.ai\n\nUsage: java QwenProxy.java [options]\n"
+                    + "Precedence: default < environment < flag. Flags take '--flag value' or '--flag=value'.\n\n");
+            for (Option o : OPTIONS) {
+                b.append(String.format("  %-22s %-24s %s%s%n", o.flag(), o.env(), o.help(),
+                        o.def().isEmpty() ? "" : " [default: " + o.def() + "]"));
+            }
+            return b.toString();
+        }
+
+        /** Pure: the same args and env always give the same Config or the same UsageException. */
+        static Config load(String[] args, Map<String, String> env) {
+            Map<String, String> v = new LinkedHashMap<>();
+            List<String> headers = new ArrayList<>(), paths = new ArrayList<>();
+            for (Option o : OPTIONS) {
+                String e = o.env().isEmpty() ? null : env.get(o.env());
+                if (e != null && !e.isEmpty()) v.put(o.flag(), e);
+            }
+            if (!v.containsKey("--delete-chats") && env.get("IS_DELETE") != null) v.put("--delete-chats", env.get("IS_DELETE"));
+            splitInto(v.remove("--upstream-header"), ";", headers);
+            splitInto(v.remove("--upstream-path"), ";", paths);
+            boolean help = false;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i], value = null;
+                int eq = a.indexOf('=');
+                if (a.startsWith("--") && eq > 0) { value = a.substring(eq + 1); a = a.substring(0, eq); }
+                switch (a) {
+                    case "-h", "--help" -> help = true;
+                    case "--keep-chats" -> v.put("--delete-chats", "false");
+                    case "--delete-chats" -> v.put("--delete-chats", value == null ? "true" : value);
+                    default -> {
+                        String flag = a;
+                        if (OPTIONS.stream().noneMatch(o -> o.flag().equals(flag)))
+                            throw new UsageException("unknown option " + a);
+                        if (value == null) {
+                            if (i + 1 >= args.length) throw new UsageException(a + " needs a value");
+                            value = args[++i];
+                        }
+                        if (a.equals("--upstream-header")) headers.add(value);
+                        else if (a.equals("--upstream-path")) paths.add(value);
+                        else v.put(a, value);
+                    }
+                }
+            }
+            String host = v.getOrDefault("--host", DEFAULT_HOST);
+            int port = (int) number(v, "--port", DEFAULT_PORT, 0, 65535);
+            String base = v.getOrDefault("--base-url", DEFAULT_BASE_URL).replaceAll("/+$", "");
+            try {
+                URI u = URI.create(base);
+                if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null)
+                    throw new IllegalArgumentException();
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--base-url must be an http(s) URL, got '" + base + "'");
+            }
+            List<String> keys = new ArrayList<>();
+            splitInto(v.get("--api-key"), ",", keys);
+            Map<String, String> upstreamHeaders = new LinkedHashMap<>();
+            for (String h : headers) {
+                int c = h.indexOf(':');
+                String name = c < 0 ? "" : h.substring(0, c).trim();
+                if (name.isEmpty() || !name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"))
+                    throw new UsageException("--upstream-header must be 'Name: value', got '" + h + "'");
+                if (Set.of("connection", "content-length", "expect", "host", "upgrade").contains(name.toLowerCase(Locale.ROOT)))
+                    throw new UsageException("--upstream-header cannot set " + name + " (the HTTP client owns it)");
+                upstreamHeaders.put(name, h.substring(c + 1).trim());
+            }
+            Map<String, String> upstreamPaths = new LinkedHashMap<>(UPSTREAM_PATHS);
+            for (Map.Entry<String, String> p : pairs(paths, "--upstream-path").entrySet()) {
+                if (!UPSTREAM_PATHS.containsKey(p.getKey()))
+                    throw new UsageException("--upstream-path names one of " + UPSTREAM_PATHS.keySet() + ", got '" + p.getKey() + "'");
+                if (!p.getValue().startsWith("/")) throw new UsageException("--upstream-path values start with '/'");
+                upstreamPaths.put(p.getKey(), p.getValue());
+            }
+            List<String> maps = new ArrayList<>();
+            splitInto(v.get("--model-map"), ",", maps);
+            Map<String, String> modelMap = new LinkedHashMap<>();
+            pairs(maps, "--model-map").forEach((k, t) -> modelMap.put(k.toLowerCase(Locale.ROOT), t));
+            return new Config(host, port, blankToNull(v.get("--token")), blankToNull(v.get("--cookie")), base,
+                    List.copyOf(keys), bool(v.getOrDefault("--delete-chats", "true"), "--delete-chats"),
+                    choice(Thinking.class, v.getOrDefault("--thinking", "auto"), "--thinking"),
+                    choice(Reasoning.class, v.getOrDefault("--reasoning", "field"), "--reasoning"),
+                    Map.copyOf(modelMap), blankToNull(v.get("--default-model")), upstreamHeaders, upstreamPaths,
+                    number(v, "--request-timeout-ms", DEFAULT_REQUEST_TIMEOUT_MS, 1, Long.MAX_VALUE),
+                    Log.parseLevel(v.getOrDefault("--log-level", "info")),
+                    number(v, "--max-body-bytes", DEFAULT_MAX_BODY_BYTES, 1, Integer.MAX_VALUE - 8),
+                    number(v, "--models-ttl-ms", DEFAULT_MODELS_TTL_MS, 1, Long.MAX_VALUE),
+                    number(v, "--keepalive-ms", DEFAULT_KEEPALIVE_MS, 1, Long.MAX_VALUE), help);
+        }
+
+        private static void splitInto(String s, String sep, List<String> out) {
+            if (s == null) return;
+            for (String part : s.split(sep)) if (!part.isBlank()) out.add(part.trim());
+        }
+
+        private static Map<String, String> pairs(List<String> items, String flag) {
+            Map<String, String> m = new LinkedHashMap<>();
+            for (String it : items) {
+                int eq = it.indexOf('=');
+                if (eq <= 0 || eq == it.length() - 1) throw new UsageException(flag + " takes name=value, got '" + it + "'");
+                m.put(it.substring(0, eq).trim(), it.substring(eq + 1).trim());
+            }
+            return m;
+        }
+
+        private static long number(Map<String, String> v, String flag, long def, long min, long max) {
+            String s = v.get(flag);
+            if (s == null) return def;
+            try {
+                long n = Long.parseLong(s.trim());
+                if (n < min || n > max) throw new NumberFormatException();
+                return n;
+            } catch (NumberFormatException e) {
+                throw new UsageException(flag + " must be a whole number from " + min + " to " + max + ", got '" + s + "'");
+            }
+        }
+
+        private static boolean bool(String s, String flag) {
+            return switch (s.trim().toLowerCase(Locale.ROOT)) {
+                case "1", "true", "yes", "on" -> true;
+                case "0", "false", "no", "off" -> false;
+                default -> throw new UsageException(flag + " must be true or false, got '" + s + "'");
+            };
+        }
+
+        private static <E extends Enum<E>> E choice(Class<E> type, String s, String flag) {
+            for (E e : type.getEnumConstants()) if (e.name().equalsIgnoreCase(s.trim())) return e;
+            List<String> names = new ArrayList<>();
+            for (E e : type.getEnumConstants()) names.add(e.name().toLowerCase(Locale.ROOT));
+            throw new UsageException(flag + " must be one of " + String.join(", ", names) + ", got '" + s + "'");
+        }
+    }
+
+    /** A bad command line or environment: main prints the message and exits with CMDERR. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) { super(message); }
+    }
+
+    // ==== 4. Log ====
+
+    /** Lines on stderr: time, level, request id, message. Known secrets are masked in every line. */
+    static final class Log {
+        static final int DEBUG = 0, INFO = 1, WARN = 2, ERROR = 3;
+        static final String[] NAMES = {"DEBUG", "INFO", "WARN", "ERROR"};
+        static volatile int level = INFO;
+        static volatile PrintStream out = System.err;
+        private static final Set<String> SECRETS = ConcurrentHashMap.newKeySet();
+
+        static int parseLevel(String s) {
+            for (int i = 0; i < NAMES.length; i++) if (NAMES[i].equalsIgnoreCase(s.trim())) return i;
+            throw new UsageException("--log-level must be one of debug, info, warn, error, got '" + s + "'");
+        }
+
+        static void secrets(String... values) {
+            for (String s : values) if (s != null && s.length() >= 6) SECRETS.add(s);
+        }
+
+        /** Masks every known secret, and anything shaped like a JWT, in text bound for a log or a client. */
+        static String redact(String s) {
+            if (s == null) return null;
+            for (String secret : SECRETS) if (s.contains(secret)) s = s.replace(secret, mask(secret));
+            return s.replaceAll("eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+", "eyJ…(jwt)");
+        }
+
+        static void debug(String rid, String msg) { log(DEBUG, rid, msg); }
+        static void info(String rid, String msg) { log(INFO, rid, msg); }
+        static void warn(String rid, String msg) { log(WARN, rid, msg); }
+        static void error(String rid, String msg) { log(ERROR, rid, msg); }
+
+        static void log(int lvl, String rid, String msg) {
+            if (lvl < level) return;
+            String line = Instant.now() + " " + NAMES[lvl] + (rid == null ? "" : " [" + rid + "]") + " " + redact(msg);
+            out.println(line);
+        }
+    }
+
+    // ==== 5. HTTP plumbing ====
+
+    /**
+     * The one error type: an HTTP status plus the OpenAI error object. Thrown anywhere, turned
+     * into a response (or, after the commit point, a final SSE error event) only in handle().
+     */
+    static final class ApiException extends RuntimeException {
+        final int status;
+        final String type, code, param;
+        final Map<String, String> headers = new LinkedHashMap<>();
+
+        ApiException(int status, String type, String code, String param, String message) {
+            super(Log.redact(message));
+            this.status = status;
+            this.type = type;
+            this.code = code;
+            this.param = param;
+        }
+
+        ApiException header(String name, String value) { headers.put(name, value); return this; }
+
+        Map<String, Object> body() {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("message", getMessage());
+            e.put("type", type);
+            e.put("param", param);
+            e.put("code", code);
+            return Map.of("error", e);
+        }
+
+        static ApiException invalid(String param, String code, String message) {
+            return new ApiException(400, "invalid_request_error", code, param, message);
+        }
+    }
+
+    /** The client hung up (a write failed): stop all work for this request, answer nothing. */
+    static final class ClientGone extends RuntimeException {
+        ClientGone(Throwable cause) { super(cause.getMessage(), cause, false, false); }
+    }
+
+    /** Per-request state the catch ladder needs: whether anything was sent, and what to log. */
+    static final class Call {
+        final HttpExchange ex;
+        final String rid = "req_" + randomToken(9);
+        final long started = System.nanoTime();
+        SseWriter sse;          // set once a streaming reply is being prepared
+        boolean responded;      // a complete non-streaming response went out
+        int status = 200;
+        String note = "";
+
+        Call(HttpExchange ex) { this.ex = ex; }
+    }
+
+    /** Every request enters here. THE catch ladder: nothing escapes (an escaping exception drops the connection). */
+    static void handle(Server s, HttpExchange ex) {
+        Call c = new Call(ex);
+        try {
+            route(s, c);
+        } catch (ApiException e) {
+            fail(c, e);
+        } catch (ClientGone e) {
+            c.status = 499;
+            Log.debug(c.rid, "client went away: " + e.getMessage());
+        } catch (RuntimeException | IOException e) {
+            StackTraceElement[] st = e.getStackTrace();
+            Log.error(c.rid, "internal error: " + e + (st.length > 0 ? " at " + st[0] : ""));
+            fail(c, new ApiException(500, "server_error", "internal_error", null,
+                    "Internal proxy error (" + e.getClass().getSimpleName() + "); see the proxy log for " + c.rid));
+        } finally {
+            ex.close();
+            long ms = (System.nanoTime() - c.started) / 1_000_000;
+            Log.info(c.rid, ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath() + " " + c.status + " " + ms + "ms" + c.note);
+        }
+    }
+
+    /** Before the commit point: a real status and error body. After it: one SSE error event. */
+    static void fail(Call c, ApiException e) {
+        Log.log(e.status >= 500 ? Log.WARN : Log.INFO, c.rid, e.status + " " + e.code + ": " + e.getMessage());
+        try {
+            if (c.sse != null && !c.sse.abandon()) {
+                c.sse.error(e);
+                c.note += " stream-error=" + e.code;
+            } else if (!c.responded) {
+                e.headers.forEach((k, v) -> c.ex.getResponseHeaders().set(k, v));
+                sendJson(c, e.status, e.body());
+            }
+        } catch (ClientGone gone) {
+            c.status = 499;   // nobody left to tell
+        }
+    }
+
+    static void route(Server s, Call c) throws IOException {
+        HttpExchange ex = c.ex;
+        String method = ex.getRequestMethod();
+        String path = ex.getRequestURI().getRawPath();
+        cors(ex);
+        if (method.equals("OPTIONS")) {            // CORS preflight: no auth, no body
+            ex.sendResponseHeaders(204, NO_BODY);
+            c.status = 204;
+            c.responded = true;
+            return;
+        }
+        if (path.equals("/v1") || path.startsWith("/v1/")) path = path.substring(3);   // clients drop /v1 or not
+        if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
+        if (path.isEmpty()) path = "/";
+        switch (path) {
+            case "/healthz" -> { allow(method, "GET"); sendJson(c, 200, Map.of("status", "ok")); }
+            case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
+            case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); handleChat(s, c); }
+            case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
+            default -> {
+                if (!path.startsWith("/models/")) {
+                    throw new ApiException(404, "invalid_request_error", "not_found", null,
+                            "Unknown endpoint " + method + " " + ex.getRequestURI().getRawPath()
+                                    + ". This proxy serves POST /v1/chat/completions and GET /v1/models.");
+                }
+                allow(method, "GET");
+                authorize(s, c);
+                String id = java.net.URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8);
+                sendJson(c, 200, s.models.openAiModel(id));
+            }
+        }
+    }
+
+    static Map<String, Object> rootInfo() {
+        return orderedObject("name", NAME, "version", VERSION, "endpoints", List.of(
+                "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "GET /healthz"));
+    }
+
+    static void allow(String method, String allowed) {
+        if (!method.equals(allowed) && !(method.equals("HEAD") && allowed.equals("GET")))
+            throw new ApiException(405, "invalid_request_error", "method_not_allowed", null,
+                    "Method " + method + " is not allowed here; use " + allowed + ".").header("Allow", allowed);
+    }
+
+    static void cors(HttpExchange ex) {
+        Headers h = ex.getResponseHeaders();
+        h.set("Access-Control-Allow-Origin", "*");
+        h.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        String asked = ex.getRequestHeaders().getFirst("Access-Control-Request-Headers");
+        h.set("Access-Control-Allow-Headers", asked != null ? asked : "Authorization, Content-Type, x-api-key");
+        h.set("Access-Control-Max-Age", "86400");
+    }
+
+    /** Bearer or x-api-key, compared in constant time. No keys configured: open (loopback only, see Server). */
+    static void authorize(Server s, Call c) {
+        if (s.apiKeys.isEmpty()) return;
+        Headers h = c.ex.getRequestHeaders();
+        String auth = h.getFirst("Authorization"), key = null;
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) key = auth.substring(7).trim();
+        if (key == null || key.isEmpty()) key = h.getFirst("x-api-key");
+        if (key == null || key.isEmpty()) key = h.getFirst("api-key");
+        if (key != null) {
+            byte[] k = key.trim().getBytes(StandardCharsets.UTF_8);
+            for (String good : s.apiKeys)
+                if (java.security.MessageDigest.isEqual(k, good.getBytes(StandardCharsets.UTF_8))) return;
+        }
+        throw new ApiException(401, "invalid_request_error", "invalid_api_key", null, key == null
+                ? "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
+                : "Incorrect API key provided.");
+    }
+
+    /** Reads a JSON object body, enforcing the size cap while reading (Content-Length may lie or be absent). */
+    static Map<String, Object> readJsonObject(Call c, long max) {
+        String declared = c.ex.getRequestHeaders().getFirst("Content-Length");
+        if (declared != null) {
+            try {
+                if (Long.parseLong(declared.trim()) > max) throw tooLarge(max);
+            } catch (NumberFormatException ignored) { /* the server already rejects a bad length */ }
+        }
+        byte[] body;
+        try (InputStream in = c.ex.getRequestBody()) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            byte[] b = new byte[16384];
+            for (int n; (n = in.read(b)) > 0; ) {
+                if (buf.size() + (long) n > max) throw tooLarge(max);
+                buf.write(b, 0, n);
+            }
+            body = buf.toByteArray();
+        } catch (IOException e) {
+            throw new ClientGone(e);
+        }
+        Object v;
+        try {
+            v = Json.parse(new String(body, StandardCharsets.UTF_8));
+        } catch (Json.ParseError e) {
+            throw ApiException.invalid(null, "invalid_json", "The request body is not valid JSON: " + e.getMessage() + ".");
+        }
+        if (!(v instanceof Map)) throw ApiException.invalid(null, "invalid_json", "The request body must be a JSON object.");
+        @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) v;
+        return m;
+    }
+
+    static ApiException tooLarge(long max) {
+        return new ApiException(413, "invalid_request_error", "request_too_large", null,
+                "The request body is larger than " + max + " bytes (raise it with --max-body-bytes).");
+    }
+
+    static void sendJson(Call c, int status, Object body) {
+        byte[] b = Json.write(body).getBytes(StandardCharsets.UTF_8);
+        c.ex.getResponseHeaders().set("Content-Type", "application/json");
+        c.ex.getResponseHeaders().set("X-Request-Id", c.rid);
+        try {
+            boolean head = c.ex.getRequestMethod().equals("HEAD");
+            c.ex.sendResponseHeaders(status, head ? NO_BODY : b.length);
+            c.responded = true;
+            c.status = status;
+            if (!head) c.ex.getResponseBody().write(b);
+        } catch (IOException e) {
+            throw new ClientGone(e);
+        }
+    }
+
+    // ==== 6. SSE writer ====
+
+    /**
+     * The downstream stream. commit() sends the 200 and the role chunk; before it, abandon() lets
+     * the catch ladder answer with a real status instead. Every event is one write and one flush
+     * (the JDK's chunked stream buffers 4 KiB otherwise). Synchronized: the keep-alive timer
+     * writes from another thread.
+     */
+    static final class SseWriter {
+        private final HttpExchange ex;
+        private final String prefix;     // {"id":…,"object":"chat.completion.chunk","created":…,"model":…,
+        private OutputStream out;
+        private boolean committed, abandoned;
+        volatile long lastWrite = System.currentTimeMillis();
+
+        SseWriter(HttpExchange ex, String id, long created, String model) {
+            this.ex = ex;
+            this.prefix = "{\"id\":" + Json.write(id) + ",\"object\":\"chat.completion.chunk\",\"created\":" + created
+                    + ",\"model\":" + Json.write(model) + ",";
+        }
+
+        synchronized boolean committed() { return committed; }
+
+        /** Sends headers and the role chunk once; false if the ladder already took the request over. */
+        synchronized boolean commit() {
+            if (committed || abandoned) return committed;
+            Headers h = ex.getResponseHeaders();
+            h.set("Content-Type", "text/event-stream; charset=utf-8");
+            h.set("Cache-Control", "no-cache");
+            h.set("Connection", "keep-alive");
+            h.set("X-Accel-Buffering", "no");     // nginx and friends: do not buffer this response
+            try {
+                ex.sendResponseHeaders(200, CHUNKED);
+                out = ex.getResponseBody();
+            } catch (IOException e) {
+                throw new ClientGone(e);
+            }
+            committed = true;
+            // OpenAI: the first chunk carries the role, content "" (C.5 rule 1)
+            chunk(orderedObject("role", "assistant", "content", ""), null);
+            return true;
+        }
+
+        /** Before the commit point: give the request back to the catch ladder for a real status. */
+        synchronized boolean abandon() {
+            if (committed) return false;
+            abandoned = true;
+            return true;
+        }
+
+        synchronized void chunk(Map<String, Object> delta, String finishReason) {
+            Map<String, Object> choice = orderedObject("index", 0, "delta", delta, "logprobs", Json.NULL,
+                    "finish_reason", finishReason == null ? Json.NULL : finishReason);
+            write("data: " + prefix + "\"choices\":[" + Json.write(choice) + "]}\n\n");
+        }
+
+        /** OpenAI: a separate usage chunk with choices:[], after the finish chunk (C.5 rule 5). */
+        synchronized void usage(Map<String, Object> usage) {
+            write("data: " + prefix + "\"choices\":[],\"usage\":" + Json.write(usage) + "}\n\n");
+        }
+
+        synchronized void done() { write("data: [DONE]\n\n"); }
+
+        synchronized void error(ApiException e) { write("data: " + Json.write(e.body()) + "\n\n"); }
+
+        /** An SSE comment keeps idle connections (proxies, CDNs, client timeouts) alive while Qwen thinks. */
+        synchronized void comment() { if (committed) write(": keep-alive\n\n"); }
+
+        private void write(String s) {
+            try {
+                out.write(s.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                lastWrite = System.currentTimeMillis();
+            } catch (IOException e) {
+                throw new ClientGone(e);
+            }
+        }
+    }
+
+    // ==== 7. Handlers ====
+
+    /** POST /v1/chat/completions: validate, open a new upstream chat, relay its stream, delete the chat. */
+    static void handleChat(Server s, Call c) {
+        Map<String, Object> body = readJsonObject(c, s.cfg.maxBodyBytes());
+        ChatRequest req = ChatRequest.parse(body, s.models, s.cfg);
+        c.note = " model=" + req.model() + " upstream=" + req.upstreamModel() + (req.stream() ? " stream" : "");
+        if (s.cfg.token() == null && s.cfg.cookie() == null) {
+            throw new ApiException(401, "authentication_error", "upstream_token_missing", null,
+                    "No Qwen token is configured. Sign in at https://chat.qwen.ai, copy localStorage 'token' "
+                            + "(DevTools > Application > Local Storage), and restart with QWEN_AUTH_TOKEN=<token> or --token <token>.");
+        }
+        String chatId = s.upstream.createChat(req.upstreamModel(), c.rid);
+        try {
+            Reply reply = s.upstream.complete(chatId, req.upstreamBody(chatId), c.rid);
+            relay(s, c, req, reply);
+        } finally {
+            if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(chatId, c.rid));
+        }
+    }
+
+    /**
+     * Reads the upstream stream to its end through a StreamTranslator, streaming each piece as a
+     * chunk or collecting it for one chat.completion. A timer watches the call meanwhile: it
+     * commits the stream after COMMIT_HOLD_MS, sends keep-alive comments, and aborts the upstream
+     * when it is silent for longer than --request-timeout-ms.
+     */
+    static void relay(Server s, Call c, ChatRequest req, Reply reply) {
+        String id = "chatcmpl-" + randomToken(18);
+        long created = System.currentTimeMillis() / 1000;
+        SseWriter sse = req.stream() ? new SseWriter(c.ex, id, created, req.model()) : null;
+        c.sse = sse;
+        StringBuilder content = new StringBuilder(), reasoning = new StringBuilder();
+        StreamTranslator t = new StreamTranslator(s.cfg.reasoning(), req.maxTokens(), (isReasoning, text) -> {
+            if (sse == null) {
+                (isReasoning ? reasoning : content).append(text);
+            } else {
+                sse.commit();
+                sse.chunk(Map.of(isReasoning ? "reasoning_content" : "content", text), null);
+            }
+        });
+        long opened = System.currentTimeMillis(), timeout = s.cfg.requestTimeoutMs(), keepalive = s.cfg.keepaliveMs();
+        long period = Math.max(10, Math.min(1000, Math.min(timeout, keepalive) / 4));
+        ScheduledFuture<?> watch = s.timer.scheduleAtFixedRate(() -> {
+            long now = System.currentTimeMillis();
+            try {
+                if (now - reply.lastActivity > timeout) reply.abort(Reply.TIMED_OUT);
+                if (sse != null && now - opened >= COMMIT_HOLD_MS) {
+                    sse.commit();
+                    if (now - sse.lastWrite >= keepalive) sse.comment();
+                }
+            } catch (ClientGone e) {
+                reply.abort(Reply.CLIENT_GONE);
+            } catch (RuntimeException e) {
+                Log.warn(c.rid, "watchdog: " + e);   // never let the timer task die silently
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+        try {
+            reply.pump(t, timeout);
+        } finally {
+            watch.cancel(false);
+            reply.close();
+        }
+        if (sse == null) {
+            sendJson(c, 200, completion(id, created, req.model(), content.toString(), reasoning.toString(),
+                    t.finishReason(), t.usage()));
+        } else {
+            sse.commit();
+            sse.chunk(Map.of(), t.finishReason());      // OpenAI: final chunk has an empty delta + finish_reason
+            if (req.includeUsage()) sse.usage(t.usage());
+            sse.done();
+        }
+        c.note += " finish=" + t.finishReason();
+    }
+
+    // ==== 8. Models ====
+
+    /** An upstream model; thinking = it can reason (§3.3 abilities.thinking / capabilities.thinking). */
+    record Model(String id, String name, long created, boolean thinking) {}
+
+    /** What a requested name resolves to; forced = thinking set by a -thinking / -fast suffix. */
+    record Resolved(String upstreamId, Thinking forced, boolean canThink) {}
+
+    /**
+     * The model list, cached for --models-ttl-ms and refreshed in the background, so /v1/models
+     * never waits for the upstream. A failed refresh keeps the last good list (or the built-in one).
+     */
+    static final class Models {
+        private final Config cfg;
+        private final Upstream upstream;
+        private final ExecutorService background;
+        private final AtomicBoolean refreshing = new AtomicBoolean();
+        private volatile List<Model> list = BUILTIN_MODELS;
+        private volatile boolean fromUpstream;
+        private volatile long fetchedAt;
+
+        Models(Config cfg, Upstream upstream, ExecutorService background) {
+            this.cfg = cfg;
+            this.upstream = upstream;
+            this.background = background;
+        }
+
+        /** At startup: one bounded fetch, so the banner shows real models; failures fall back quietly. */
+        void init() {
+            if (canFetch()) refresh(Math.min(5000, cfg.requestTimeoutMs()));
+        }
+
+        boolean fromUpstream() { return fromUpstream; }
+
+        private boolean canFetch() { return cfg.token() != null || cfg.cookie() != null; }
+
+        List<Model> current() {
+            if (canFetch() && System.currentTimeMillis() - fetchedAt > cfg.modelsTtlMs() && refreshing.compareAndSet(false, true)) {
+                try {
+                    background.execute(() -> refresh(cfg.requestTimeoutMs()));
+                } catch (RuntimeException e) {
+                    refreshing.set(false);   // shutting down
+                }
+            }
+            return list;
+        }
+
+        private void refresh(long timeoutMs) {
+            try {
+                List<Model> fresh = upstream.fetchModels(timeoutMs);
+                if (fresh.isEmpty()) throw new ApiException(502, "server_error", "upstream_error", null, "Qwen listed no models");
+                list = fresh;
+                fromUpstream = true;
+                fetchedAt = System.currentTimeMillis();
+            } catch (RuntimeException e) {
+                Log.warn(null, "model list refresh failed: " + e.getMessage() + "; serving the "
+                        + (fromUpstream ? "cached" : "built-in") + " list");
+                // try again in 30 s rather than after a whole TTL
+                fetchedAt = System.currentTimeMillis() - cfg.modelsTtlMs() + Math.min(cfg.modelsTtlMs(), 30_000);
+            } finally {
+                refreshing.set(false);
+            }
+        }
+
+        /** Client-facing ids: each upstream id, plus -thinking and -fast for models that can think (§11). */
+        List<String> ids() {
+            List<String> ids = new ArrayList<>();
+            for (Model m : current()) {
+                ids.add(m.id());
+                if (m.thinking()) { ids.add(m.id() + "-thinking"); ids.add(m.id() + "-fast"); }
+            }
+            return ids;
+        }
+
+        Map<String, Object> openAiList() {
+            List<Object> data = new ArrayList<>();
+            for (Model m : current()) {
+                data.add(modelObject(m.id(), m.created()));
+                if (m.thinking()) {
+                    data.add(modelObject(m.id() + "-thinking", m.created()));
+                    data.add(modelObject(m.id() + "-fast", m.created()));
+                }
+            }
+            return orderedObject("object", "list", "data", data);
+        }
+
+        Map<String, Object> openAiModel(String id) {
+            for (Model m : current()) {
+                for (String v : m.thinking() ? List.of(m.id(), m.id() + "-thinking", m.id() + "-fast") : List.of(m.id()))
+                    if (v.equalsIgnoreCase(id)) return modelObject(v, m.created());
+            }
+            resolve(id);    // an alias or display name is a model too; unknown names throw 404
+            return modelObject(id, list.get(0).created());
+        }
+
+        private static Map<String, Object> modelObject(String id, long created) {
+            return orderedObject("id", id, "object", "model", "created", created, "owned_by", "qwen");
+        }
+
+        String defaultId() {
+            Resolved r = resolve(null);
+            return r.upstreamId();
+        }
+
+        /** Name -> upstream model: exact id or display name, then -thinking/-fast, --model-map, aliases. */
+        Resolved resolve(String asked) {
+            List<Model> l = current();
+            if (asked == null || asked.isBlank()) return fallback(l, null);
+            String lower = asked.trim().toLowerCase(Locale.ROOT);
+            Model exact = find(l, lower);
+            if (exact != null) return new Resolved(exact.id(), null, exact.thinking());
+            if (lower.endsWith("-thinking")) {
+                Resolved r = base(l, lower.substring(0, lower.length() - 9), Thinking.ON);
+                if (r != null) return r;
+            }
+            if (lower.endsWith("-fast")) {
+                Resolved r = base(l, lower.substring(0, lower.length() - 5), Thinking.OFF);
+                if (r != null) return r;
+            }
+            Resolved r = base(l, lower, null);
+            if (r != null) return r;
+            List<String> ids = ids();
+            throw new ApiException(404, "invalid_request_error", "model_not_found", "model",
+                    "The model '" + asked + "' does not exist. Try one of: "
+                            + String.join(", ", ids.subList(0, Math.min(5, ids.size()))) + " (GET /v1/models lists all).");
+        }
+
+        private Resolved base(List<Model> l, String lower, Thinking forced) {
+            Model m = find(l, lower);
+            if (m == null && cfg.modelMap().containsKey(lower)) {
+                String target = cfg.modelMap().get(lower);
+                m = find(l, target.toLowerCase(Locale.ROOT));
+                if (m == null) return new Resolved(target, forced, true);   // the user said so; let Qwen judge
+            }
+            if (m == null && ALIASES.containsKey(lower)) {
+                for (String candidate : ALIASES.get(lower)) if ((m = find(l, candidate)) != null) break;
+                if (m == null) return fallback(l, forced);
+            }
+            return m == null ? null : new Resolved(m.id(), forced, m.thinking());
+        }
+
+        /** The default model: --default-model (an id, display name or --model-map name), else the first listed. */
+        private Resolved fallback(List<Model> l, Thinking forced) {
+            String d = cfg.defaultModel();
+            if (d == null) return new Resolved(l.get(0).id(), forced, l.get(0).thinking());
+            Model m = find(l, d);
+            if (m != null) return new Resolved(m.id(), forced, m.thinking());
+            return new Resolved(cfg.modelMap().getOrDefault(d.toLowerCase(Locale.ROOT), d), forced, true);
+        }
+
+        private static Model find(List<Model> l, String lower) {
+            for (Model m : l) if (m.id().equalsIgnoreCase(lower)) return m;
+            for (Model m : l) if (m.name() != null && m.name().equalsIgnoreCase(lower)) return m;
+            return null;
+        }
+    }
+
+    // ==== 9. OpenAI -> upstream ====
+
+    /** A validated chat request: what the client asked for, and everything the upstream body needs. */
+    record ChatRequest(String model, String upstreamModel, boolean stream, boolean includeUsage, String prompt,
+                       Thinking thinking, long thinkingBudget, long maxTokens) {
+
+        /** Accepts everything clients send (openai-clients-and-peers.md C.2-C.3); unknown fields are ignored. */
+        static ChatRequest parse(Map<String, Object> b, Models models, Config cfg) {
+            String asked = optString(b, "model");
+            boolean stream = optBool(b, "stream", false);
+            Map<String, Object> opts = optObject(b, "stream_options");
+            boolean includeUsage = opts != null && optBool(opts, "include_usage", false);
+            long n = optLong(b, "n", 1);
+            if (n != 1) throw ApiException.invalid("n", "unsupported_value", "Only n=1 is supported, got n=" + n + ".");
+            long maxTokens = optLong(b, "max_completion_tokens", optLong(b, "max_tokens", 0));
+            if (maxTokens < 0) throw ApiException.invalid("max_tokens", "invalid_value", "max_tokens must be positive.");
+            long budget = optLong(b, "thinking_budget", 0);
+            Object messages = b.get("messages");
+            if (messages == null || messages == Json.NULL)
+                throw ApiException.invalid("messages", "missing_required_parameter", "Missing required parameter: 'messages'.");
+            if (!(messages instanceof List<?> list))
+                throw ApiException.invalid("messages", "invalid_type", "'messages' must be an array of message objects.");
+            if (list.isEmpty())
+                throw ApiException.invalid("messages", "invalid_value", "'messages' must contain at least one message.");
+            String prompt = flatten(list);
+            Thinking thinking = requestedThinking(b, cfg.thinking());
+            Resolved r = models.resolve(asked);
+            if (r.forced() != null) thinking = r.forced();       // the model name is the most explicit choice
+            if (!r.canThink()) thinking = Thinking.OFF;
+            return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
+                    prompt, thinking, budget, maxTokens);
+        }
+
+        /** enable_thinking > reasoning_effort > reasoning.effort > the configured default. */
+        static Thinking requestedThinking(Map<String, Object> b, Thinking def) {
+            Thinking t = def;
+            Map<String, Object> reasoning = optObject(b, "reasoning");
+            if (reasoning != null && optString(reasoning, "effort") != null)
+                t = effort(optString(reasoning, "effort"), "reasoning.effort");
+            String effort = optString(b, "reasoning_effort");
+            if (effort != null) t = effort(effort, "reasoning_effort");
+            Object enable = b.get("enable_thinking");
+            if (enable != null && enable != Json.NULL) t = optBool(b, "enable_thinking", false) ? Thinking.ON : Thinking.OFF;
+            return t;
+        }
+
+        static Thinking effort(String e, String param) {
+            return switch (e.trim().toLowerCase(Locale.ROOT)) {
+                case "none", "minimal", "low" -> Thinking.OFF;
+                case "medium", "high", "xhigh", "max" -> Thinking.ON;
+                default -> throw ApiException.invalid(param, "invalid_value", "'" + param
+                        + "' must be one of none, minimal, low, medium, high, xhigh, max; got '" + e + "'.");
+            };
+        }
+
+        /** The §5.1 body (web client, 2026-09): one user message, phase output, thinking flags of §5.2. */
+        Map<String, Object> upstreamBody(String chatId) {
+            long now = System.currentTimeMillis() / 1000;   // seconds here; chats/new takes milliseconds (§4)
+            Map<String, Object> features = orderedObject(
+                    "thinking_enabled", thinking == Thinking.ON,
+                    "output_schema", "phase",              // without it deltas lose their phase (§5.2, RFYM 1198003)
+                    "research_mode", "normal",
+                    "auto_thinking", thinking == Thinking.AUTO,
+                    "thinking_mode", thinking == Thinking.ON ? "Thinking" : thinking == Thinking.AUTO ? "Auto" : "Fast",
+                    "auto_search", false);                 // an API call should not wander off into web search
+            if (thinking != Thinking.OFF) features.put("thinking_format", "summary");
+            if (thinkingBudget > 0) features.put("thinking_budget", thinkingBudget);
+            Map<String, Object> message = orderedObject(
+                    "id", Json.NULL, "fid", UUID.randomUUID().toString(), "parentId", Json.NULL,
+                    "childrenIds", List.of(UUID.randomUUID().toString()), "role", "user", "content", prompt,
+                    "user_action", "chat", "files", List.of(), "timestamp", now, "models", List.of(upstreamModel),
+                    "model", "", "chat_type", "t2t", "feature_config", features,
+                    "extra", Map.of("meta", Map.of("subChatType", "t2t")), "sub_chat_type", "t2t", "parent_id", Json.NULL);
+            return orderedObject("stream", true, "version", "2.1", "incremental_output", true,
+                    "chatId", chatId, "parentId", "", "chat_id", chatId, "chat_mode", "normal",
+                    "model", upstreamModel, "parent_id", Json.NULL, "messages", List.of(message), "timestamp", now);
+        }
+    }
+
+    /** The §4 body of the current web client; timestamp in milliseconds. */
+    static Map<String, Object> newChatBody(String model) {
+        return orderedObject("chatId", "", "models", List.of(model), "project_id", "",
+                "timestamp", System.currentTimeMillis(), "chat_type", "t2t", "chat_mode", "normal");
+    }
+
+    static final java.util.regex.Pattern THINK_BLOCK = java.util.regex.Pattern.compile("(?s)<think>.*?</think>\\s*");
+
+    /** The whole conversation as one upstream message; the format is documented in the header. */
+    static String flatten(List<?> messages) {
+        StringBuilder system = new StringBuilder();
+        List<String> turns = new ArrayList<>();
+        boolean loneUser = true;
+        Map<String, String> toolNames = new LinkedHashMap<>();
+        for (int i = 0; i < messages.size(); i++) {
+            String at = "messages[" + i + "]";
+            if (!(messages.get(i) instanceof Map<?, ?> raw))
+                throw ApiException.invalid(at, "invalid_type", at + " must be an object.");
+            @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) raw;
+            String role = optString(m, "role");
+            if (role == null) throw ApiException.invalid(at + ".role", "missing_required_parameter", at + " has no 'role'.");
+            String text = contentText(m.get("content"), at + ".content");
+            switch (role) {
+                case "system", "developer" -> {
+                    if (!text.isBlank()) system.append(system.length() > 0 ? "\n\n" : "").append(text);
+                }
+                case "user" -> turns.add("User: " + text);
+                case "assistant" -> {
+                    loneUser = false;
+                    StringBuilder a = new StringBuilder(THINK_BLOCK.matcher(text).replaceAll("").trim());
+                    for (String call : toolCalls(m, toolNames, at)) a.append(a.length() > 0 ? "\n" : "").append(call);
+                    if (a.length() > 0) turns.add("Assistant: " + a);
+                }
+                case "tool", "function" -> {
+                    loneUser = false;
+                    String id = optString(m, "tool_call_id"), name = optString(m, "name");
+                    if (name == null && id != null) name = toolNames.get(id);
+                    StringBuilder label = new StringBuilder("Tool");
+                    if (id != null || name != null)
+                        label.append(" (").append(id == null ? name : name == null ? id : id + ", " + name).append(')');
+                    turns.add(label + ":\n<tool_response>\n" + text + "\n</tool_response>");
+                }
+                default -> throw ApiException.invalid(at + ".role", "invalid_value", "Unknown role '" + role
+                        + "'; expected system, developer, user, assistant or tool.");
+            }
+        }
+        String out;
+        if (system.length() == 0 && loneUser && turns.size() == 1) {
+            out = turns.get(0).substring("User: ".length());   // a plain question goes as it is
+        } else {
+            StringBuilder b = new StringBuilder();
+            if (system.length() > 0) b.append("System: ").append(system);
+            for (String t : turns) b.append(b.length() > 0 ? "\n\n" : "").append(t);
+            out = b.toString();
+        }
+        if (out.isBlank()) throw ApiException.invalid("messages", "invalid_value", "The messages contain no text.");
+        return out;
+    }
+
+    /** Prior assistant tool calls, in Qwen's own Hermes format so the model recognises its history. */
+    static List<String> toolCalls(Map<String, Object> m, Map<String, String> toolNames, String at) {
+        List<Map<String, Object>> calls = new ArrayList<>();
+        if (m.get("tool_calls") instanceof List<?> l) {
+            for (Object o : l) if (o instanceof Map<?, ?> call) {
+                @SuppressWarnings("unchecked") Map<String, Object> c = (Map<String, Object>) call;
+                Map<String, Object> fn = optObject(c, "function");
+                if (fn == null) continue;
+                if (optString(c, "id") != null && optString(fn, "name") != null) toolNames.put(optString(c, "id"), optString(fn, "name"));
+                calls.add(fn);
+            }
+        }
+        Map<String, Object> legacy = optObject(m, "function_call");
+        if (legacy != null) calls.add(legacy);
+        List<String> out = new ArrayList<>();
+        for (Map<String, Object> fn : calls) {
+            Object args = fn.get("arguments");
+            if (args instanceof String s) {
+                try { args = Json.parse(s); } catch (Json.ParseError e) { /* keep the client's text as it is */ }
+            }
+            out.add("<tool_call>\n" + Json.write(orderedObject("name", optString(fn, "name"),
+                    "arguments", args == null ? Map.of() : args)) + "\n</tool_call>");
+        }
+        return out;
+    }
+
+    /** A message's text: a string, or the text parts of an array joined by newlines. */
+    static String contentText(Object content, String at) {
+        if (content == null || content == Json.NULL) return "";
+        if (content instanceof String s) return s;
+        if (!(content instanceof List<?> parts))
+            throw ApiException.invalid(at, "invalid_type", at + " must be a string or an array of content parts.");
+        StringBuilder b = new StringBuilder();
+        for (int j = 0; j < parts.size(); j++) {
+            String pat = at + "[" + j + "]", text;
+            Object p = parts.get(j);
+            if (p instanceof String s) {
+                text = s;
+            } else if (p instanceof Map<?, ?> raw) {
+                @SuppressWarnings("unchecked") Map<String, Object> part = (Map<String, Object>) raw;
+                String type = optString(part, "type");
+                if (type == null || Set.of("text", "input_text", "output_text").contains(type)) {
+                    text = optString(part, "text");
+                    if (text == null) throw ApiException.invalid(pat + ".text", "invalid_type", pat + " has no 'text'.");
+                } else if (type.equals("refusal")) {
+                    text = String.valueOf(optString(part, "refusal"));
+                } else if (Set.of("image_url", "image", "input_image", "input_audio", "audio", "file", "input_file",
+                        "video", "video_url").contains(type)) {
+                    throw ApiException.invalid(pat, "unsupported_content", "Content of type '" + type
+                            + "' (images, audio, files) is not supported yet; send text only.");
+                } else {
+                    throw ApiException.invalid(pat + ".type", "invalid_value", "Unknown content part type '" + type + "'.");
+                }
+            } else {
+                throw ApiException.invalid(pat, "invalid_type", pat + " must be an object.");
+            }
+            b.append(b.length() > 0 ? "\n" : "").append(text);
+        }
+        return b.toString();
+    }
+
+    // ==== 10. Upstream -> OpenAI ====
+
+    /**
+     * Turns upstream SSE payloads (§6) into reasoning and content pieces, tracking usage and the
+     * finish reason. Pure apart from its sink, so tests feed it the captures of §6 directly.
+     * Errors become ApiExceptions; where output already went out, moderation and context errors
+     * end the reply with finish_reason content_filter / length instead (§7.3).
+     */
+    static final class StreamTranslator {
+        interface Sink { void emit(boolean reasoning, String text); }
+
+        static final Set<String> ANSWER_PHASES = Set.of("answer", "ReportGeneration", "deep_research_answer", "PdfMdGen", "slides");
+        static final Set<String> REASONING_PHASES = Set.of("think", "image_gen_think", "DeepThinking", "ResearchPlanning");
+
+        private final Reasoning mode;
+        private final long maxTokens;
+        private final Sink sink;
+        private final List<String> thoughtSent = new ArrayList<>();  // thinking_summary arrays are cumulative
+        private boolean thinkOpen;
+        private long answerChars, reasoningChars;
+        private String finish;
+        private Map<String, Object> usage = Map.of();
+
+        StreamTranslator(Reasoning mode, long maxTokens, Sink sink) {
+            this.mode = mode;
+            this.maxTokens = maxTokens;
+            this.sink = sink;
+        }
+
+        /** One SSE payload; true when the reply is complete. */
+        boolean accept(String data) {
+            if (data.startsWith("[DONE]")) return true;       // never seen from Qwen; tolerated (§6.1)
+            Map<String, Object> ev;
+            try {
+                ev = Json.asObject(Json.parse(data));
+            } catch (Json.ParseError e) {
+                ev = null;
+            }
+            if (ev == null) {
+                if (Upstream.looksBlocked(data)) throw Upstream.blocked();
+                Log.debug(null, "upstream: skipping non-JSON event: " + abbreviate(data));
+                return false;
+            }
+            if (ev.containsKey("response.created") || ev.containsKey("response.info")) return false;
+            if (ev.containsKey("response.stopped")) return true;
+            Map<String, Object> err = Json.obj(ev, "error");
+            if (err != null) {
+                String details = Json.str(err, "details");
+                return streamError(Json.str(err, "code"), details != null ? details : Json.str(err, "message"), null);
+            }
+            if (Boolean.FALSE.equals(ev.get("success")) || ev.containsKey("ret")) throw Upstream.envelopeError(ev);
+            if (ev.get("usage") instanceof Map<?, ?>) usage = Json.asObject(ev.get("usage"));
+            Map<String, Object> delta = null;
+            if (ev.get("choices") instanceof List<?> choices && !choices.isEmpty())
+                delta = Json.obj(Json.asObject(choices.get(0)), "delta");
+            if (delta == null) return false;
+            String phase = Json.str(delta, "phase"), status = Json.str(delta, "status");
+            Map<String, Object> extra = Json.obj(delta, "extra");
+            if ("error".equals(status)) {
+                Map<String, Object> e = extra == null ? null : Json.obj(extra, "error");
+                return streamError(e == null ? "error" : Json.str(e, "code"), e == null ? null : Json.str(e, "details"), null);
+            }
+            String text = Json.str(delta, "content");
+            boolean answer = phase == null || ANSWER_PHASES.contains(phase);
+            if (answer) {
+                answer(text);
+            } else if (REASONING_PHASES.contains(phase)) {
+                reasoning(text);
+            } else if (phase.equals("thinking_summary")) {
+                summary(extra);
+            } else {
+                Log.debug(null, "upstream: skipping phase " + phase);
+            }
+            if (maxTokens > 0 && Json.longValue(usage.get("output_tokens"), 0) >= maxTokens) {
+                finish = "length";                              // max_tokens: we stop reading; OpenAI says length
+                return true;
+            }
+            return answer && "finished".equals(status);         // a finished thinking phase is not the end (§6.4)
+        }
+
+        /** §7.3: moderation and context errors after some answer end the reply; otherwise they are errors. */
+        private boolean streamError(String code, String details, Object num) {
+            if (answerChars > 0 && "data_inspection_failed".equals(code)) { finish = "content_filter"; return true; }
+            if (answerChars > 0 && "ContextLengthExceeded".equals(code)) { finish = "length"; return true; }
+            throw Upstream.classify(code, details, num);
+        }
+
+        /** thinking_summary: extra.summary_thought.content[] is a growing snapshot; send only what is new. */
+        private void summary(Map<String, Object> extra) {
+            Map<String, Object> thought = extra == null ? null : Json.obj(extra, "summary_thought");
+            if (thought == null || !(thought.get("content") instanceof List<?> items)) return;
+            for (int i = 0; i < items.size(); i++) {
+                if (!(items.get(i) instanceof String s)) continue;
+                String sent = i < thoughtSent.size() ? thoughtSent.get(i) : null;
+                String fresh;
+                if (sent == null) fresh = (i > 0 ? "\n\n" : "") + s;
+                else if (s.startsWith(sent)) fresh = s.substring(sent.length());
+                else fresh = "";      // a rewritten earlier item cannot be unsent; keep what we have
+                if (sent == null) thoughtSent.add(s); else if (s.length() > sent.length()) thoughtSent.set(i, s);
+                reasoning(fresh);
+            }
+        }
+
+        private void reasoning(String text) {
+            if (text == null || text.isEmpty()) return;
+            reasoningChars += text.length();
+            switch (mode) {
+                case FIELD -> sink.emit(true, text);
+                case THINK -> {
+                    if (answerChars > 0) return;     // reasoning after the answer began has no place in content
+                    if (!thinkOpen) { thinkOpen = true; sink.emit(false, "<think>\n"); }
+                    sink.emit(false, text);
+                }
+                case HIDE -> { }
+            }
+        }
+
+        private void answer(String text) {
+            if (text == null || text.isEmpty()) return;
+            closeThink();
+            answerChars += text.length();
+            sink.emit(false, text);
+        }
+
+        private void closeThink() {
+            if (thinkOpen) { thinkOpen = false; sink.emit(false, "\n</think>\n\n"); }
+        }
+
+        /** End of the upstream stream: settle the finish reason; an empty answer is an error, not a 200. */
+        void finish() {
+            closeThink();
+            if (finish == null) finish = "stop";
+            if (answerChars == 0 && finish.equals("stop")) {
+                throw new ApiException(502, "server_error", "empty_response", null, "Qwen returned an empty answer"
+                        + (reasoningChars > 0 ? " (it only reasoned)" : "") + "; retry the request.");
+            }
+        }
+
+        String finishReason() { return finish; }
+
+        /** §6.5 cumulative usage -> OpenAI usage (C.4). */
+        Map<String, Object> usage() {
+            long prompt = Json.longValue(usage.get("input_tokens"), 0), completion = Json.longValue(usage.get("output_tokens"), 0);
+            long total = Json.longValue(usage.get("total_tokens"), prompt + completion);
+            Map<String, Object> out = Json.obj(usage, "output_tokens_details"), in = Json.obj(usage, "prompt_tokens_details");
+            if (in == null) in = Json.obj(usage, "input_tokens_details");
+            return orderedObject("prompt_tokens", prompt, "completion_tokens", completion, "total_tokens", total,
+                    "prompt_tokens_details", Map.of("cached_tokens", in == null ? 0L : Json.longValue(in.get("cached_tokens"), 0)),
+                    "completion_tokens_details", Map.of("reasoning_tokens", out == null ? 0L : Json.longValue(out.get("reasoning_tokens"), 0)));
+        }
+    }
+
+    /** A non-streaming chat.completion (C.4). */
+    static Map<String, Object> completion(String id, long created, String model, String content, String reasoning,
+                                          String finishReason, Map<String, Object> usage) {
+        Map<String, Object> message = orderedObject("role", "assistant", "content", content);
+        if (!reasoning.isEmpty()) message.put("reasoning_content", reasoning);
+        Map<String, Object> choice = orderedObject("index", 0, "message", message, "logprobs", Json.NULL, "finish_reason", finishReason);
+        return orderedObject("id", id, "object", "chat.completion", "created", created, "model", model,
+                "choices", List.of(choice), "usage", usage);
+    }
+
+    // ==== 11. Upstream client ====
+
+    /**
+     * chat.qwen.ai over one shared HttpClient. Every call carries the UPSTREAM_HEADERS table
+     * (with --upstream-header applied); every failure becomes an ApiException with an honest
+     * status: §7.1 envelopes, §7.2 HTTP statuses, §7.4 WAF pages.
+     */
+    static final class Upstream {
+        private final Config cfg;
+        private final HttpClient http;
+        private final Map<String, String> headers = new LinkedHashMap<>(UPSTREAM_HEADERS);
+        private static final DateTimeFormatter JS_DATE = DateTimeFormatter.ofPattern("EEE MMM dd yyyy HH:mm:ss 'GMT'Z", Locale.US);
+
+        Upstream(Config cfg) {
+            this.cfg = cfg;
+            cfg.upstreamHeaders().forEach((name, value) -> {
+                headers.keySet().removeIf(k -> k.equalsIgnoreCase(name));
+                if (!value.isEmpty()) headers.put(name, value);
+            });
+            http = HttpClient.newBuilder()
+                    // HTTP/2 over TLS as the browser does; plain HTTP/1.1 otherwise (no h2c upgrade dance with test fakes)
+                    .version(cfg.baseUrl().startsWith("https:") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 30_000)))
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .build();
+        }
+
+        /** A request with the header table filled in; a header whose placeholder is empty is left out. */
+        HttpRequest.Builder request(String pathKey, String suffix, String chat, String rid, long timeoutMs) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(cfg.baseUrl() + cfg.upstreamPaths().get(pathKey) + suffix))
+                    .timeout(Duration.ofMillis(timeoutMs));
+            String token = cfg.token() == null ? "" : cfg.token();
+            String upstreamId = UUID.randomUUID().toString();
+            Map<String, String> values = Map.of("{request_id}", upstreamId, "{token}", token,
+                    "{cookie}", cfg.cookie() != null ? cfg.cookie() : token.isEmpty() ? "" : "token=" + token,
+                    "{timezone}", ZonedDateTime.now().format(JS_DATE),   // JS Date.toString() without the zone name (§2.4)
+                    "{base}", cfg.baseUrl(), "{chat}", chat == null ? "new-chat" : chat);
+            headers:
+            for (Map.Entry<String, String> h : headers.entrySet()) {
+                String v = h.getValue();
+                for (int i = v.indexOf('{'); i >= 0; i = v.indexOf('{', i + 1)) {
+                    int j = v.indexOf('}', i);
+                    String value = j < 0 ? null : values.get(v.substring(i, j + 1));
+                    if (value == null) continue;
+                    if (value.isEmpty()) continue headers;
+                    v = v.substring(0, i) + value + v.substring(j + 1);
+                    i += value.length() - 1;
+                }
+                b.setHeader(h.getKey(), v);
+            }
+            Log.debug(rid, "upstream " + pathKey + " x-request-id=" + upstreamId);
+            return b;
+        }
+
+        private HttpResponse<InputStream> send(HttpRequest r, String what) {
+            try {
+                return http.send(r, HttpResponse.BodyHandlers.ofInputStream());
+            } catch (HttpTimeoutException e) {
+                throw timeout(what, r.timeout().map(Duration::toMillis).orElse(0L));
+            } catch (IOException e) {
+                throw new ApiException(502, "server_error", "upstream_unreachable", null, "Cannot reach Qwen at "
+                        + cfg.baseUrl() + " (" + what + "): " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : " " + e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ApiException(503, "server_error", "shutting_down", null, "The proxy is shutting down.");
+            }
+        }
+
+        static ApiException timeout(String what, long ms) {
+            return new ApiException(504, "server_error", "upstream_timeout", null,
+                    "Qwen did not answer (" + what + ") within " + ms + " ms (--request-timeout-ms).");
+        }
+
+        /** GET /api/models (§3.1), or the §3.2 wrapper: {"data":[...]} or {"success":true,"data":{"data":[...]}}. */
+        List<Model> fetchModels(long timeoutMs) {
+            HttpResponse<InputStream> r = send(request("models", "", null, null, timeoutMs).GET().build(), "model list");
+            byte[] b = readAll(r);
+            Map<String, Object> root = Json.asObject(parseOrNull(b));
+            if (r.statusCode() != 200 || root == null || Boolean.FALSE.equals(root.get("success"))) throw failure(r, b);
+            Object data = root.get("data");
+            if (data instanceof Map<?, ?> inner) data = inner.get("data");
+            if (!(data instanceof List<?> items)) throw new ApiException(502, "server_error", "upstream_error", null, "Unexpected model list shape from Qwen.");
+            List<Model> models = new ArrayList<>();
+            for (Object o : items) {
+                Map<String, Object> m = Json.asObject(o), info = Json.obj(m, "info");
+                if (m == null) continue;
+                String id = Json.str(m, "id") != null ? Json.str(m, "id") : Json.str(info, "id");
+                if (id == null || (info != null && Boolean.FALSE.equals(info.get("is_active")))) continue;
+                Map<String, Object> meta = Json.obj(info, "meta");
+                boolean thinking = truthy(get(meta, "abilities", "thinking")) || truthy(get(meta, "capabilities", "thinking"));
+                String name = Json.str(m, "name") != null ? Json.str(m, "name") : Json.str(info, "name");
+                long created = Json.longValue(info != null ? info.get("created_at") : null, Json.longValue(m.get("created"), 0));
+                models.add(new Model(id, name, created, thinking));
+            }
+            return models;
+        }
+
+        /** POST /api/v2/chats/new (§4) -> the chat id. */
+        String createChat(String model, String rid) {
+            HttpRequest req = request("new_chat", "", null, rid, cfg.requestTimeoutMs())
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(newChatBody(model)))).build();
+            HttpResponse<InputStream> r = send(req, "new chat");
+            byte[] b = readAll(r);
+            Map<String, Object> env = Json.asObject(parseOrNull(b));
+            String id = Json.str(Json.obj(env, "data"), "id");
+            if (r.statusCode() == 200 && env != null && Boolean.TRUE.equals(env.get("success")) && id != null) return id;
+            throw failure(r, b);
+        }
+
+        /** POST /api/v2/chat/completions?chat_id= (§5) -> the open SSE stream; anything else is an error (§7.1). */
+        Reply complete(String chatId, Map<String, Object> body, String rid) {
+            HttpRequest req = request("completions", "?chat_id=" + java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
+                    chatId, rid, cfg.requestTimeoutMs()).POST(HttpRequest.BodyPublishers.ofString(Json.write(body))).build();
+            HttpResponse<InputStream> r = send(req, "completion");
+            String type = r.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+            if (r.statusCode() == 200 && type.contains("event-stream") && !r.headers().firstValue("bxpunish").isPresent())
+                return new Reply(decoded(r));
+            byte[] b = readAll(r);
+            // some gateways drop the content type; a body of data: lines is still a stream
+            if (r.statusCode() == 200 && new String(b, 0, Math.min(b.length, 64), StandardCharsets.UTF_8).stripLeading().startsWith("data:"))
+                return new Reply(new ByteArrayInputStream(b));
+            throw failure(r, b);
+        }
+
+        /** DELETE /api/v2/chats/<id> (§8); runs in the background, failures are only logged. */
+        void deleteChat(String chatId, String rid) {
+            try {
+                HttpResponse<InputStream> r = send(request("chat", java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
+                        chatId, rid, Math.min(cfg.requestTimeoutMs(), 30_000)).DELETE().build(), "delete chat");
+                byte[] b = readAll(r);
+                if (r.statusCode() / 100 == 2 || r.statusCode() == 404) Log.debug(rid, "deleted upstream chat " + chatId);
+                else Log.warn(rid, "could not delete upstream chat " + chatId + ": HTTP " + r.statusCode() + " " + abbreviate(new String(b, StandardCharsets.UTF_8)));
+            } catch (ApiException e) {
+                Log.warn(rid, "could not delete upstream chat " + chatId + ": " + e.getMessage());
+            }
+        }
+
+        /** A non-stream answer that is not a success: WAF page, envelope, or HTTP status (§7). */
+        static ApiException failure(HttpResponse<?> r, byte[] body) {
+            int status = r.statusCode();
+            String text = new String(body, StandardCharsets.UTF_8);
+            if (looksBlocked(text) || r.headers().firstValue("bxpunish").isPresent()) return blocked();
+            Map<String, Object> env = Json.asObject(parseOrNull(body));
+            if (env != null && (Boolean.FALSE.equals(env.get("success")) || env.containsKey("code") || env.containsKey("ret")
+                    || Json.obj(env, "data") != null && Json.obj(env, "data").containsKey("code"))) {
+                ApiException e = envelopeError(env);
+                r.headers().firstValue("Retry-After").ifPresent(v -> { if (e.status == 429) e.header("Retry-After", v); });
+                return e;
+            }
+            String detail = env != null && Json.str(env, "detail") != null ? Json.str(env, "detail") : abbreviate(text);
+            if (status == 401 || (status == 403 && detail.toLowerCase(Locale.ROOT).contains("token"))) return tokenExpired();
+            if (status == 403) return blocked();
+            if (status == 429) return rateLimited("HTTP 429 " + detail, r.headers().firstValue("Retry-After")
+                    .map(v -> Json.longValue(new Json.Num(v.trim()), 60)).orElse(60L));
+            if (status == 504) return timeout("gateway", 0);
+            if (status == 404) return new ApiException(502, "server_error", "upstream_error", null, "Qwen answered 404 for "
+                    + r.request().uri().getPath() + "; the upstream path may have changed (--upstream-path).");
+            String what = status == 200 ? "an unexpected " + r.headers().firstValue("Content-Type").orElse("untyped") + " reply"
+                    : "HTTP " + status;
+            return new ApiException(502, "server_error", "upstream_error", null, "Qwen answered with " + what + ": " + detail);
+        }
+
+        /** {"success":false,"data":{"code","details","num"}} and its variants (§7.1, §7.4). */
+        static ApiException envelopeError(Map<String, Object> env) {
+            if (env.get("ret") instanceof List<?> ret && ret.toString().matches("(?s).*(FAIL_SYS_USER_VALIDATE|RGV587).*")) return blocked();
+            Map<String, Object> data = Json.obj(env, "data");
+            String code = Json.str(data, "code") != null ? Json.str(data, "code") : Json.str(env, "code");
+            String details = firstString(Json.str(data, "details"), Json.str(data, "message"), Json.str(env, "detail"),
+                    Json.str(env, "details"), Json.str(env, "message"));
+            Object num = data != null && data.containsKey("num") ? data.get("num") : env.get("num");
+            return classify(code, details, num);
+        }
+
+        /** Upstream error code -> OpenAI status, type and code (issue table; §7.1, §7.3). */
+        static ApiException classify(String code, String details, Object num) {
+            String c = code == null ? "" : code, d = details == null ? "" : details;
+            String lc = c.toLowerCase(Locale.ROOT), ld = d.toLowerCase(Locale.ROOT);
+            if (lc.equals("unauthorized") || lc.equals("invalid token") || ld.contains("token has expired") || ld.contains("log in again"))
+                return tokenExpired();
+            boolean daily = lc.equals("ratelimited") || lc.equals("quotalimited") || ld.contains("quota") || ld.contains("upper limit");
+            if (daily || Set.of("parallellimited", "too_many_requests", "server_busy").contains(lc)) {
+                long hours = Json.longValue(num, 0);
+                long after = hours > 0 ? hours * 3600 : daily ? DEFAULT_RETRY_AFTER_S : 60;
+                return rateLimited("Qwen rate limit" + (c.isEmpty() ? "" : " (" + c + ")") + (d.isEmpty() ? "" : ": " + d), after);
+            }
+            if (lc.equals("data_inspection_failed"))
+                return new ApiException(400, "invalid_request_error", "content_filter", null, "Qwen's content moderation refused this request: " + d);
+            if (lc.equals("contextlengthexceeded"))
+                return new ApiException(400, "invalid_request_error", "context_length_exceeded", "messages", "The conversation is too long for Qwen: " + d);
+            if (lc.contains("fail_sys_user_validate") || lc.contains("rgv587")) return blocked();
+            return new ApiException(502, "server_error", "upstream_error", null,
+                    "Qwen error" + (c.isEmpty() ? "" : " " + c) + (d.isEmpty() ? "" : ": " + d));
+        }
+
+        static ApiException rateLimited(String message, long retryAfterSeconds) {
+            return new ApiException(429, "rate_limit_error", "rate_limit_exceeded", null,
+                    message + ". Retry after " + retryAfterSeconds + " s.").header("Retry-After", Long.toString(retryAfterSeconds));
+        }
+
+        static ApiException tokenExpired() {
+            return new ApiException(401, "authentication_error", "upstream_token_expired", null,
+                    "Qwen rejected the token: it has expired or was revoked. Sign in at https://chat.qwen.ai, copy a fresh "
+                            + "localStorage 'token' (DevTools > Application > Local Storage) and restart with QWEN_AUTH_TOKEN=<token>.");
+        }
+
+        static ApiException blocked() {
+            return new ApiException(503, "server_error", "upstream_blocked", null,
+                    "Qwen's anti-bot firewall (Alibaba WAF / captcha) blocked the request. Open https://chat.qwen.ai in a "
+                            + "browser with the same account, solve any captcha, pass your browser cookies with --cookie, "
+                            + "and retry later.").header("x-should-retry", "false");
+        }
+
+        static final String[] WAF_MARKERS = {"aliyun_waf", "fail_sys_user_validate", "rgv587", "_____tmd_____", "/punish",
+                "baxia", "x5sec", "captcha", "人机验证", "安全验证", "滑块验证"};
+
+        /** §7.4: WAF HTML pages and baxia JSON. Only ever applied to non-answer bodies. */
+        static boolean looksBlocked(String body) {
+            String b = body.length() > 65536 ? body.substring(0, 65536) : body;
+            String l = b.toLowerCase(Locale.ROOT);
+            for (String m : WAF_MARKERS) if (l.contains(m)) return true;
+            return false;
+        }
+
+        private static InputStream decoded(HttpResponse<InputStream> r) {
+            String enc = r.headers().firstValue("Content-Encoding").orElse("identity").trim().toLowerCase(Locale.ROOT);
+            try {
+                return switch (enc) {
+                    case "gzip", "x-gzip" -> new GZIPInputStream(r.body(), 8192);
+                    case "deflate" -> new java.util.zip.InflaterInputStream(r.body());
+                    case "identity", "" -> r.body();
+                    default -> throw new ApiException(502, "server_error", "upstream_error", null, "Qwen sent Content-Encoding '"
+                            + enc + "', which the JDK cannot decode; do not override Accept-Encoding.");
+                };
+            } catch (IOException e) {
+                throw new ApiException(502, "server_error", "upstream_error", null, "Broken compressed reply from Qwen: " + e.getMessage());
+            }
+        }
+
+        private static byte[] readAll(HttpResponse<InputStream> r) {
+            try (InputStream in = decoded(r)) {
+                return in.readNBytes(MAX_UPSTREAM_ERROR_BODY);
+            } catch (IOException e) {
+                throw new ApiException(502, "server_error", "upstream_error", null, "Reading Qwen's reply failed: " + e.getMessage());
+            }
+        }
+
+        private static Object parseOrNull(byte[] b) {
+            try {
+                return Json.parse(new String(b, StandardCharsets.UTF_8));
+            } catch (Json.ParseError e) {
+                return null;
+            }
+        }
+
+        private static boolean truthy(Object v) {
+            return Boolean.TRUE.equals(v) || Json.longValue(v, 0) > 0;
+        }
+
+        private static Object get(Map<String, Object> m, String a, String b) { return m == null ? null : Json.obj(m, a) == null ? null : Json.obj(m, a).get(b); }
+    }
+
+    /**
+     * One open upstream SSE stream. pump() reads it on the request thread; abort() is called by
+     * the watchdog (timeout, client gone) and unblocks that read by closing the stream.
+     */
+    static final class Reply {
+        static final int TIMED_OUT = 1, CLIENT_GONE = 2;
+        private final InputStream body;
+        volatile long lastActivity = System.currentTimeMillis();
+        private volatile int aborted;
+        private Thread reader;
+        private boolean closed, reading;
+
+        Reply(InputStream body) { this.body = body; }
+
+        void pump(StreamTranslator t, long timeoutMs) {
+            synchronized (this) { reader = Thread.currentThread(); }
+            SseReader sse = new SseReader(body);
+            try {
+                while (true) {
+                    String data;
+                    synchronized (this) { reading = true; }
+                    try {
+                        data = sse.next();
+                    } finally {
+                        synchronized (this) { reading = false; }
+                    }
+                    if (data == null) break;
+                    lastActivity = System.currentTimeMillis();
+                    if (Log.level == Log.DEBUG) Log.debug(null, "upstream event: " + abbreviate(data));
+                    if (t.accept(data)) break;
+                }
+            } catch (IOException e) {
+                if (aborted == TIMED_OUT) throw Upstream.timeout("stream went silent", timeoutMs);
+                if (aborted == CLIENT_GONE) throw new ClientGone(e);
+                throw new ApiException(502, "server_error", "upstream_error", null, "The Qwen stream broke off: " + e);
+            }
+            if (aborted == TIMED_OUT) throw Upstream.timeout("stream went silent", timeoutMs);
+            if (aborted == CLIENT_GONE) throw new ClientGone(new IOException("client went away"));
+            t.finish();
+        }
+
+        /** From the watchdog: close the upstream (this is how a blocked read is cancelled). */
+        synchronized void abort(int why) {
+            if (closed || aborted != 0) return;
+            aborted = why;
+            closeQuietly(body);
+            // a read blocked in the HTTP client's queue may need a nudge; never interrupt a write to the client
+            if (reading && reader != null) reader.interrupt();
+        }
+
+        /** On the request thread, when done: release the upstream connection and clear any nudge. */
+        synchronized void close() {
+            if (!closed) { closed = true; closeQuietly(body); }
+            if (Thread.currentThread() == reader) Thread.interrupted();
+        }
+    }
+
+    // ==== 12. SSE reader ====
+
+    /**
+     * Reads "data:" payloads from an event stream (WHATWG rules: CR, LF or CRLF line ends; one
+     * optional space after the colon; multi-line data joined with LF; ":" comments ignored; a
+     * blank line dispatches). A bare JSON line is taken as data too: some gateways drop "data:".
+     */
+    static final class SseReader {
+        private static final int MAX_LINE = 16 << 20;
+        private final InputStream in;
+        private final byte[] buf = new byte[16384];
+        private int pos, len;
+        private boolean skipLf;     // last line ended with CR: a following LF belongs to it
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+
+        SseReader(InputStream in) { this.in = in; }
+
+        /** The next event's data, or null at the end of the stream. */
+        String next() throws IOException {
+            StringBuilder data = null;
+            for (String l; (l = readLine()) != null; ) {
+                if (l.isEmpty()) {
+                    if (data != null) return data.toString();
+                    continue;
+                }
+                if (l.charAt(0) == ':') continue;
+                String value;
+                if (l.startsWith("data:")) value = l.startsWith("data: ") ? l.substring(6) : l.substring(5);
+                else if (l.charAt(0) == '{' && data == null) return l;
+                else continue;    // event:, id:, retry: carry nothing this upstream uses (§6.1)
+                if (data == null) data = new StringBuilder(value);
+                else data.append('\n').append(value);
+            }
+            return data == null ? null : data.toString();   // end of stream dispatches what is pending
+        }
+
+        private String readLine() throws IOException {
+            line.reset();
+            while (true) {
+                if (pos == len) {
+                    len = in.read(buf);
+                    pos = 0;
+                    if (len <= 0) {
+                        len = 0;
+                        return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+                    }
+                }
+                if (skipLf) {
+                    skipLf = false;
+                    if (buf[pos] == '\n') { pos++; continue; }
+                }
+                int start = pos;
+                while (pos < len && buf[pos] != '\n' && buf[pos] != '\r') pos++;
+                line.write(buf, start, pos - start);
+                if (line.size() > MAX_LINE) throw new IOException("SSE line longer than " + MAX_LINE + " bytes");
+                if (pos < len) {
+                    skipLf = buf[pos] == '\r';
+                    pos++;
+                    return line.toString(StandardCharsets.UTF_8);
+                }
+            }
+        }
+    }
+
+    // ==== 13. JSON ====
+
+    /**
+     * A small JSON reader and writer. Values: LinkedHashMap, ArrayList, String, Boolean, Json.Num
+     * (the number's own text, so nothing is lost on the way through), Json.NULL (JSON null, kept
+     * apart from a missing key). Parsing is recursive descent with a depth cap and an offset in
+     * every error. Writing escapes U+2028/2029 and lone surrogates.
+     */
+    static final class Json {
+        static final Object NULL = new Object() {
+            @Override public String toString() { return "null"; }
+        };
+        static final int MAX_DEPTH = 128;
+
+        /** A JSON number as written. */
+        record Num(String text) {
+            @Override public String toString() { return text; }
+        }
+
+        static final class ParseError extends RuntimeException {
+            final int offset;
+            ParseError(String message, int offset) {
+                super(message + " at offset " + offset, null, false, false);
+                this.offset = offset;
+            }
+        }
+
+        private final String s;
+        private int pos, depth;
+
+        private Json(String s) { this.s = s; }
+
+        static Object parse(String text) {
+            Json p = new Json(text);
+            p.skipWs();
+            Object v = p.value();
+            p.skipWs();
+            if (p.pos < text.length()) throw p.error("Unexpected '" + text.charAt(p.pos) + "' after the value");
+            return v;
+        }
+
+        private Object value() {
+            if (pos >= s.length()) throw error("Unexpected end of input");
+            char c = s.charAt(pos);
+            return switch (c) {
+                case '{' -> object();
+                case '[' -> array();
+                case '"' -> string();
+                case 't' -> literal("true", Boolean.TRUE);
+                case 'f' -> literal("false", Boolean.FALSE);
+                case 'n' -> literal("null", NULL);
+                default -> {
+                    if (c == '-' || (c >= '0' && c <= '9')) yield number();
+                    throw error("Expected a value but found '" + c + "'");
+                }
+            };
+        }
+
+        private Map<String, Object> object() {
+            enter();
+            pos++;
+            Map<String, Object> m = new LinkedHashMap<>();
+            skipWs();
+            if (peek() == '}') { pos++; depth--; return m; }
+            while (true) {
+                skipWs();
+                if (peek() != '"') throw expected("a string key");
+                String key = string();
+                skipWs();
+                if (peek() != ':') throw expected("':'");
+                pos++;
+                skipWs();
+                m.put(key, value());
+                skipWs();
+                char c = peek();
+                pos++;
+                if (c == ',') continue;
+                if (c == '}') break;
+                pos--;
+                throw expected("',' or '}'");
+            }
+            depth--;
+            return m;
+        }
+
+        private List<Object> array() {
+            enter();
+            pos++;
+            List<Object> l = new ArrayList<>();
+            skipWs();
+            if (peek() == ']') { pos++; depth--; return l; }
+            while (true) {
+                skipWs();
+                l.add(value());
+                skipWs();
+                char c = peek();
+                pos++;
+                if (c == ',') continue;
+                if (c == ']') break;
+                pos--;
+                throw expected("',' or ']'");
+            }
+            depth--;
+            return l;
+        }
+
+        private void enter() {
+            if (++depth > MAX_DEPTH) throw error("Nesting deeper than " + MAX_DEPTH + " levels");
+        }
+
+        private String string() {
+            int start = ++pos;
+            StringBuilder b = null;
+            while (true) {
+                if (pos >= s.length()) throw error("Unterminated string");
+                char c = s.charAt(pos);
+                if (c == '"') break;
+                if (c < 0x20) throw error("Unescaped control character in string");
+                if (c != '\\') { pos++; continue; }
+                if (b == null) b = new StringBuilder();
+                b.append(s, start, pos);
+                if (++pos >= s.length()) throw error("Unterminated string");
+                char e = s.charAt(pos++);
+                switch (e) {
+                    case '"', '\\', '/' -> b.append(e);
+                    case 'b' -> b.append('\b');
+                    case 'f' -> b.append('\f');
+                    case 'n' -> b.append('\n');
+                    case 'r' -> b.append('\r');
+                    case 't' -> b.append('\t');
+                    case 'u' -> {
+                        if (pos + 4 > s.length()) throw error("Unterminated \\u escape");
+                        int cp = 0;
+                        for (int k = 0; k < 4; k++) {
+                            int d = Character.digit(s.charAt(pos + k), 16);
+                            if (d < 0) throw error("Bad hex digit in \\u escape");
+                            cp = cp * 16 + d;
+                        }
+                        pos += 4;
+                        b.append((char) cp);
+                    }
+                    default -> { pos--; throw error("Bad escape '\\" + e + "'"); }
+                }
+                start = pos;
+            }
+            String out = b == null ? s.substring(start, pos) : b.append(s, start, pos).toString();
+            pos++;
+            return out;
+        }
+
+        private Num number() {
+            int start = pos;
+            if (peek() == '-') pos++;
+            if (peek() == '0') pos++;
+            else if (!digits()) throw expected("a digit");
+            if (peek() == '.') { pos++; if (!digits()) throw expected("a digit after '.'"); }
+            if (peek() == 'e' || peek() == 'E') {
+                pos++;
+                if (peek() == '+' || peek() == '-') pos++;
+                if (!digits()) throw expected("a digit in the exponent");
+            }
+            return new Num(s.substring(start, pos));
+        }
+
+        private boolean digits() {
+            int start = pos;
+            while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') pos++;
+            return pos > start;
+        }
+
+        private Object literal(String word, Object v) {
+            if (!s.startsWith(word, pos)) throw expected("'" + word + "'");
+            pos += word.length();
+            return v;
+        }
+
+        private char peek() { return pos < s.length() ? s.charAt(pos) : '\0'; }
+
+        private void skipWs() {
+            while (pos < s.length()) {
+                char c = s.charAt(pos);
+                if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return;
+                pos++;
+            }
+        }
+
+        private ParseError expected(String what) {
+            return pos >= s.length() ? error("Unexpected end of input") : error("Expected " + what);
+        }
+
+        private ParseError error(String message) { return new ParseError(message, pos); }
+
+        // ---- writing
+
+        static String write(Object v) {
+            StringBuilder b = new StringBuilder();
+            write(v, b);
+            return b.toString();
+        }
+
+        static void write(Object v, StringBuilder b) {
+            if (v == null || v == NULL) b.append("null");
+            else if (v instanceof String str) quote(str, b);
+            else if (v instanceof Boolean || v instanceof Num || v instanceof Integer || v instanceof Long
+                    || v instanceof Short || v instanceof java.math.BigInteger || v instanceof java.math.BigDecimal) b.append(v);
+            else if (v instanceof Number n) {
+                double d = n.doubleValue();
+                if (!Double.isFinite(d)) b.append("null");                    // JSON has no NaN or Infinity
+                else if (d == Math.rint(d) && Math.abs(d) < 1e15) b.append((long) d);
+                else b.append(d);
+            } else if (v instanceof Map<?, ?> m) {
+                b.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (!first) b.append(',');
+                    first = false;
+                    quote(String.valueOf(e.getKey()), b);
+                    b.append(':');
+                    write(e.getValue(), b);
+                }
+                b.append('}');
+            } else if (v instanceof Collection<?> c) {
+                b.append('[');
+                boolean first = true;
+                for (Object o : c) {
+                    if (!first) b.append(',');
+                    first = false;
+                    write(o, b);
+                }
+                b.append(']');
+            } else quote(v.toString(), b);
+        }
+
+        static void quote(String str, StringBuilder b) {
+            b.append('"');
+            int last = 0, n = str.length();
+            for (int i = 0; i < n; i++) {
+                char c = str.charAt(i);
+                if (c >= 0x20 && c != '"' && c != '\\' && (c < '\u2028' || c > '\u2029') && !Character.isSurrogate(c)) continue;
+                if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(str.charAt(i + 1))) { i++; continue; }
+                b.append(str, last, i);
+                switch (c) {
+                    case '"' -> b.append("\\\"");
+                    case '\\' -> b.append("\\\\");
+                    case '\n' -> b.append("\\n");
+                    case '\r' -> b.append("\\r");
+                    case '\t' -> b.append("\\t");
+                    case '\b' -> b.append("\\b");
+                    case '\f' -> b.append("\\f");
+                    // U+2028/2029 end lines in JavaScript; lone surrogates cannot be encoded in UTF-8
+                    default -> b.append(String.format("\\u%04x", (int) c));
+                }
+                last = i + 1;
+            }
+            b.append(str, last, n).append('"');
+        }
+
+        // ---- lenient access, for upstream data (a wrong type reads as absent)
+
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> asObject(Object v) { return v instanceof Map ? (Map<String, Object>) v : null; }
+
+        static Map<String, Object> obj(Map<String, Object> m, String key) { return m == null ? null : asObject(m.get(key)); }
+
+        static String str(Map<String, Object> m, String key) { return m != null && m.get(key) instanceof String s ? s : null; }
+
+        static long longValue(Object v, long def) {
+            try {
+                if (v instanceof Num n) {
+                    String t = n.text();
+                    return t.matches("-?\\d{1,18}") ? Long.parseLong(t) : (long) Double.parseDouble(t);
+                }
+                if (v instanceof Number n) return n.longValue();
+            } catch (NumberFormatException e) { /* not a number after all: use the default */ }
+            return def;
+        }
+    }
+
+    // ==== 14. Utilities ====
+
+    // ---- strict access, for client requests (a wrong type is a 400 naming the field)
+
+    static String optString(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        if (v == null || v == Json.NULL) return null;
+        if (v instanceof String s) return s;
+        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be a string.");
+    }
+
+    static boolean optBool(Map<String, Object> m, String key, boolean def) {
+        Object v = m.get(key);
+        if (v == null || v == Json.NULL) return def;
+        if (v instanceof Boolean b) return b;
+        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be true or false.");
+    }
+
+    static long optLong(Map<String, Object> m, String key, long def) {
+        Object v = m.get(key);
+        if (v == null || v == Json.NULL) return def;
+        if (v instanceof Json.Num n && n.text().matches("-?\\d{1,18}")) return Long.parseLong(n.text());
+        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be an integer.");
+    }
+
+    static Map<String, Object> optObject(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        if (v == null || v == Json.NULL) return null;
+        if (v instanceof Map) return Json.asObject(v);
+        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be an object.");
+    }
+
+    static Map<String, String> orderedMap(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** A mutable, ordered JSON object from key, value pairs. */
+    static Map<String, Object> orderedObject(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
+    }
+
+    @SafeVarargs
+    static Map<String, List<String>> aliasTable(List<String>... targetsThenNames) {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        for (int i = 0; i < targetsThenNames.length; i += 2)
+            for (String name : targetsThenNames[i + 1]) m.put(name, targetsThenNames[i]);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    static String firstString(String... values) {
+        for (String v : values) if (v != null && !v.isEmpty()) return v;
+        return null;
+    }
+
+    static String mask(String secret) {
+        if (secret == null) return "(none)";
+        return secret.length() <= 8 ? "***" : secret.substring(0, 6) + "…";
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 300 ? s : s.substring(0, 300) + "…(" + s.length() + " chars)";
+    }
+
+    static final SecureRandom RANDOM = new SecureRandom();
+
+    static String randomToken(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    static String blankToNull(String s) { return s == null || s.isBlank() ? null : s.trim(); }
+
+    static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (IOException e) {
+            return false;   // unresolvable: treat as exposed, the safe side
+        }
+    }
+
+    static ThreadFactory daemonThreads(String name) {
+        AtomicLong n = new AtomicLong();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException | RuntimeException e) {
+            // closing is how we cancel; a failure here changes nothing for the client
+        }
+    }
+}
