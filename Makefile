@@ -1,0 +1,54 @@
+# QwenProxy — one source file, plain JDK. JUnit is fetched through Maven for the tests only.
+JAVA      ?= java
+JAVAC     ?= javac
+JDK25     ?= $(firstword $(wildcard /usr/lib/jvm/temurin-25*))
+JUNIT_V   := 1.11.4
+JUNIT     := $(HOME)/.m2/repository/org/junit/platform/junit-platform-console-standalone/$(JUNIT_V)/junit-platform-console-standalone-$(JUNIT_V).jar
+ARGS      ?=
+
+.PHONY: build run dev test test17 test25 bench toc clean
+
+build: build/main/QwenProxy.class
+
+build/main/QwenProxy.class: QwenProxy.java
+	@mkdir -p build/main
+	$(JAVAC) --release 17 -Xlint:all,-serial -Werror -d build/main QwenProxy.java
+
+# precompiled fast path: starts in a fraction of a second
+run: build
+	$(JAVA) -cp build/main QwenProxy $(ARGS)
+
+# the plain single-file way, exactly as users run it
+dev:
+	$(JAVA) QwenProxy.java $(ARGS)
+
+$(JUNIT):
+	mvn -q -B dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:$(JUNIT_V)
+
+build/test/.compiled: build $(JUNIT) $(wildcard test/*.java)
+	@mkdir -p build/test
+	$(JAVAC) --release 17 -cp build/main:$(JUNIT) -d build/test test/*.java
+	@touch $@
+
+# Runs the suite on the default JDK (17) and, when present, on JDK 25; prints "N passed, M failed".
+test: build/test/.compiled
+	@rm -f build/test-*.log
+	@$(MAKE) --no-print-directory test-on JDKBIN=$(JAVA) TAG=default
+	@if [ -n "$(JDK25)" ]; then $(MAKE) --no-print-directory test-on JDKBIN=$(JDK25)/bin/java TAG=jdk25; fi
+	@cat build/test-*.log | awk '/tests successful/ {p+=$$2} /tests failed/ {f+=$$2} END {print p " passed, " f " failed"; exit (f > 0 || p == 0)}'
+
+test-on:
+	@echo "== tests on $$($(JDKBIN) -version 2>&1 | head -1)"
+	@$(JDKBIN) -jar $(JUNIT) execute -cp build/main:build/test --scan-classpath --disable-banner \
+		--details=summary --details-theme=ascii > build/test-$(TAG).log 2>&1; rc=$$?; \
+		grep -E '^\s*(\[|[A-Za-z].*(=>|Exception|expected))' build/test-$(TAG).log | grep -vE '^\s*\[ +0 ' | head -80; \
+		grep -A30 'Failures (' build/test-$(TAG).log | head -120; exit 0
+
+bench: build/test/.compiled
+	$(JAVA) -cp build/main:build/test Bench
+
+toc:
+	@grep -n '// ====' QwenProxy.java
+
+clean:
+	rm -rf build

@@ -1,0 +1,705 @@
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The proxy on port 0 against the in-process fake upstream, driven over real HTTP. */
+class EndToEndTest {
+    static FakeQwen fake;
+    static QwenProxy.Server proxy;
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void up() throws Exception {
+        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
+        fake = new FakeQwen();
+        proxy = start();
+    }
+
+    @AfterAll
+    static void down() {
+        proxy.stop();
+        fake.close();
+        QwenProxy.Log.out = System.err;
+    }
+
+    @BeforeEach
+    void reset() {
+        fake.scripts.clear();
+        fake.completionBodies.clear();
+        fake.completionHeaders.clear();
+        fake.gzip = false;
+    }
+
+    static QwenProxy.Server start(String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--token", FakeQwen.TOKEN));
+        args.addAll(List.of(extra));
+        return QwenProxy.start(QwenProxy.Config.load(args.toArray(new String[0]), Map.of()));
+    }
+
+    // ---- client helpers
+
+    static HttpResponse<String> post(QwenProxy.Server p, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+        for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> get(QwenProxy.Server p, String path, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + path));
+        for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String chat(String model, boolean stream, String extra) {
+        return "{\"model\":\"" + model + "\",\"stream\":" + stream + (extra.isEmpty() ? "" : "," + extra)
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hi there\"}]}";
+    }
+
+    /** The data payloads of an SSE body, checking the framing: every event is "data: ...\n\n". */
+    static List<String> events(String body) {
+        List<String> out = new ArrayList<>();
+        for (String block : body.split("\n\n")) {
+            if (block.isEmpty() || block.startsWith(":")) continue;
+            assertTrue(block.startsWith("data: "), "bad SSE block: " + block);
+            assertFalse(block.contains("\n"), "one line per event: " + block);
+            out.add(block.substring(6));
+        }
+        assertTrue(body.endsWith("\n\n"), "stream ends with a complete event");
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> obj(Object o) { return (Map<String, Object>) o; }
+
+    static Map<String, Object> json(String s) { return obj(QwenProxy.Json.parse(s)); }
+
+    static Object at(Object root, Object... path) {
+        Object cur = root;
+        for (Object k : path) {
+            if (cur == null) return null;
+            cur = k instanceof Integer i ? ((List<?>) cur).get(i) : obj(cur).get(k);
+        }
+        return cur;
+    }
+
+    static Map<String, Object> lastUpstreamMessage() {
+        return obj(at(fake.completionBodies.get(fake.completionBodies.size() - 1), "messages", 0));
+    }
+
+    static Map<String, Object> errorOf(HttpResponse<String> r) {
+        Map<String, Object> e = obj(json(r.body()).get("error"));
+        assertEquals(List.of("message", "type", "param", "code"), new ArrayList<>(e.keySet()), "OpenAI error object");
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        return e;
+    }
+
+    static void script(Object... steps) {
+        fake.next((ex, chat, rid) -> {
+            Object[] resolved = new Object[steps.length + 1];
+            resolved[0] = FakeQwen.created(chat, rid);
+            for (int i = 0; i < steps.length; i++) resolved[i + 1] = steps[i] instanceof String s ? s.replace("$RID", rid) : steps[i];
+            fake.stream(ex, resolved);
+        });
+    }
+
+    static String answer(String text, int tokens) { return FakeQwen.delta("$RID", text, "answer", "typing", tokens); }
+
+    static final String FINISHED = FakeQwen.finished("$RID", "answer");
+
+    // ---- happy paths
+
+    @Test
+    void nonStreaming_assemblesContentUsageAndFinishReason() throws Exception {
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));
+        assertEquals(200, r.statusCode(), r.body());
+        Map<String, Object> c = json(r.body());
+        assertTrue(((String) c.get("id")).startsWith("chatcmpl-"));
+        assertEquals("chat.completion", c.get("object"));
+        assertEquals("qwen3.7-plus", c.get("model"));
+        assertEquals("Hello from Qwen.", at(c, "choices", 0, "message", "content"));
+        assertEquals("assistant", at(c, "choices", 0, "message", "role"));
+        assertEquals("stop", at(c, "choices", 0, "finish_reason"));
+        assertEquals("1011", at(c, "usage", "prompt_tokens").toString());
+        assertEquals("13", at(c, "usage", "completion_tokens").toString());
+        assertEquals("1024", at(c, "usage", "total_tokens").toString());
+        assertEquals("512", at(c, "usage", "prompt_tokens_details", "cached_tokens").toString());
+        assertEquals("4", at(c, "usage", "completion_tokens_details", "reasoning_tokens").toString());
+    }
+
+    @Test
+    void streaming_followsTheOpenAiFramingExactly() throws Exception {
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus-fast", true, ""));
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+        assertEquals("no-cache", r.headers().firstValue("Cache-Control").orElse(""));
+        assertEquals("no", r.headers().firstValue("X-Accel-Buffering").orElse(""));
+        List<String> ev = events(r.body());
+        assertEquals("[DONE]", ev.get(ev.size() - 1));
+        List<Map<String, Object>> chunks = new ArrayList<>();
+        for (String e : ev.subList(0, ev.size() - 1)) chunks.add(json(e));
+        Map<String, Object> first = chunks.get(0);
+        assertEquals(Map.of("role", "assistant", "content", ""), at(first, "choices", 0, "delta"));
+        StringBuilder text = new StringBuilder();
+        for (Map<String, Object> c : chunks) {
+            assertEquals(first.get("id"), c.get("id"));
+            assertEquals(first.get("created"), c.get("created"));
+            assertEquals("qwen3.7-plus-fast", c.get("model"));
+            assertEquals("chat.completion.chunk", c.get("object"));
+            assertFalse(c.containsKey("usage"), "no usage unless include_usage");
+            Object content = at(c, "choices", 0, "delta", "content");
+            if (content != null) text.append(content);
+        }
+        assertEquals("Hello from Qwen.", text.toString());
+        Map<String, Object> last = chunks.get(chunks.size() - 1);
+        assertEquals(Map.of(), at(last, "choices", 0, "delta"));
+        assertEquals("stop", at(last, "choices", 0, "finish_reason"));
+        for (Map<String, Object> c : chunks.subList(0, chunks.size() - 1))
+            assertEquals(QwenProxy.Json.NULL, at(c, "choices", 0, "finish_reason"));
+    }
+
+    @Test
+    void streaming_includeUsage_addsOneUsageChunkAfterTheFinishChunk() throws Exception {
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, "\"stream_options\":{\"include_usage\":true}"));
+        List<String> ev = events(r.body());
+        assertEquals("[DONE]", ev.get(ev.size() - 1));
+        Map<String, Object> usage = json(ev.get(ev.size() - 2)), finish = json(ev.get(ev.size() - 3));
+        assertEquals(List.of(), usage.get("choices"));
+        assertEquals("1024", at(usage, "usage", "total_tokens").toString());
+        assertEquals("stop", at(finish, "choices", 0, "finish_reason"));
+        assertFalse(finish.containsKey("usage"), "usage is never merged into the finish chunk");
+    }
+
+    @Test
+    void thinking_suffixTurnsThinkingOnAndStreamsOnlyNewSummaryText() throws Exception {
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus-thinking", true, ""));
+        Map<String, Object> fc = obj(lastUpstreamMessage().get("feature_config"));
+        assertEquals(true, fc.get("thinking_enabled"));
+        assertEquals("Thinking", fc.get("thinking_mode"));
+        assertEquals("qwen3.7-plus", fake.completionBodies.get(0).get("model"));
+        StringBuilder reasoning = new StringBuilder(), content = new StringBuilder();
+        for (String e : events(r.body())) {
+            if (e.equals("[DONE]")) continue;
+            Object rc = at(json(e), "choices", 0, "delta", "reasoning_content"), c = at(json(e), "choices", 0, "delta", "content");
+            if (rc != null) reasoning.append(rc);
+            if (c != null) content.append(c);
+        }
+        assertEquals("The user greets me. I should greet back.\n\nKeep it short.", reasoning.toString());
+        assertEquals("Hello from Qwen.", content.toString());
+    }
+
+    @Test
+    void thinking_nonStreamingPutsReasoningInItsOwnField() throws Exception {
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-max", false, "\"reasoning_effort\":\"high\""));
+        Map<String, Object> m = obj(at(json(r.body()), "choices", 0, "message"));
+        assertEquals("The user greets me. I should greet back.\n\nKeep it short.", m.get("reasoning_content"));
+        assertEquals("Hello from Qwen.", m.get("content"));
+    }
+
+    @Test
+    void thinking_thinkModeWrapsReasoningInContent() throws Exception {
+        QwenProxy.Server p = start("--reasoning", "think");
+        try {
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, "\"enable_thinking\":true"));
+            assertEquals("<think>\nThe user greets me. I should greet back.\n\nKeep it short.\n</think>\n\nHello from Qwen.",
+                    at(json(r.body()), "choices", 0, "message", "content"));
+            assertNull(at(json(r.body()), "choices", 0, "message", "reasoning_content"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void thinking_requestFieldsAndSuffixesSetFeatureConfig() throws Exception {
+        post(proxy, chat("qwen3.7-plus", false, "\"reasoning_effort\":\"low\""));
+        assertEquals("Fast", obj(lastUpstreamMessage().get("feature_config")).get("thinking_mode"));
+        post(proxy, chat("qwen3.7-plus", false, "\"reasoning\":{\"effort\":\"medium\"},\"thinking_budget\":2048"));
+        Map<String, Object> fc = obj(lastUpstreamMessage().get("feature_config"));
+        assertEquals("Thinking", fc.get("thinking_mode"));
+        assertEquals("2048", fc.get("thinking_budget").toString());
+        post(proxy, chat("qwen3.7-plus", false, ""));
+        fc = obj(lastUpstreamMessage().get("feature_config"));
+        assertEquals("Auto", fc.get("thinking_mode"));
+        assertEquals(true, fc.get("auto_thinking"));
+        post(proxy, chat("qwen3.7-plus-fast", false, "\"enable_thinking\":true"));
+        assertEquals("Fast", obj(lastUpstreamMessage().get("feature_config")).get("thinking_mode"), "the suffix wins");
+        post(proxy, chat("qwen3-coder-plus", false, "\"enable_thinking\":true"));
+        assertEquals(false, obj(lastUpstreamMessage().get("feature_config")).get("thinking_enabled"), "model cannot think");
+    }
+
+    @Test
+    void upstreamRequests_carryTheSpecBodyAndBrowserHeaders() throws Exception {
+        post(proxy, "{\"model\":\"qwen3.7-plus\",\"messages\":[{\"role\":\"developer\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Part one\",\"cache_control\":{\"type\":\"ephemeral\"}},"
+                + "{\"type\":\"text\",\"text\":\"part two\"}]}],\"temperature\":0.2,\"top_p\":1,\"user\":{\"id\":\"u\"},\"metadata\":{}}");
+        Map<String, Object> body = fake.completionBodies.get(0), msg = lastUpstreamMessage();
+        assertEquals(true, body.get("stream"));
+        assertEquals("2.1", body.get("version"));
+        assertEquals(true, body.get("incremental_output"));
+        assertEquals(body.get("chat_id"), body.get("chatId"));
+        assertEquals(1, ((List<?>) body.get("messages")).size());
+        assertEquals("System: Be brief.\n\nUser: Part one\npart two", msg.get("content"));
+        assertEquals("phase", at(msg, "feature_config", "output_schema"));
+        assertEquals("t2t", msg.get("chat_type"));
+        assertTrue(((Number) Long.valueOf(body.get("timestamp").toString())).longValue() < 10_000_000_000L, "seconds");
+        Map<String, Object> newChat = fake.newChatBodies.get(fake.newChatBodies.size() - 1);
+        assertTrue(Long.parseLong(newChat.get("timestamp").toString()) > 10_000_000_000L, "chats/new takes milliseconds");
+        assertEquals(List.of("qwen3.7-plus"), newChat.get("models"));
+        Map<String, List<String>> h = fake.completionHeaders.get(0);
+        assertEquals(List.of("Bearer " + FakeQwen.TOKEN), h.get("Authorization"));
+        assertEquals(List.of("web"), h.get("Source"));
+        assertEquals(List.of("0.3.12"), h.get("Version"));
+        assertTrue(h.get("X-request-id").get(0).matches("[0-9a-f-]{36}"));
+        assertTrue(h.get("Timezone").get(0).matches("\\w{3} \\w{3} \\d{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT[+-]\\d{4}"));
+        assertTrue(h.get("Referer").get(0).startsWith(fake.url() + "/c/"));
+        assertFalse(h.keySet().stream().anyMatch(k -> k.toLowerCase().startsWith("bx-")));
+    }
+
+    @Test
+    void upstreamHeaderFlag_overridesTheTable() throws Exception {
+        QwenProxy.Server p = start("--upstream-header", "Version: 9.9.9", "--upstream-header", "X-Extra: yes", "--upstream-header", "sec-ch-ua:");
+        try {
+            post(p, chat("qwen3.7-plus", false, ""));
+            Map<String, List<String>> h = fake.completionHeaders.get(0);
+            assertEquals(List.of("9.9.9"), h.get("Version"));
+            assertEquals(List.of("yes"), h.get("X-extra"));
+            assertNull(h.get("Sec-ch-ua"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void gzipUpstream_isDecompressed() throws Exception {
+        fake.gzip = true;
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
+        assertTrue(r.body().contains("\"content\":\"lo from\""), r.body());
+    }
+
+    @Test
+    void withoutPhaseField_deltasAreTheAnswer() throws Exception {
+        script(FakeQwen.plain("$RID", "plain "), FakeQwen.plain("$RID", "text"));
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));
+        assertEquals("plain text", at(json(r.body()), "choices", 0, "message", "content"));
+    }
+
+    // ---- models
+
+    @Test
+    void models_listUpstreamIdsWithVariantsForThinkingModels() throws Exception {
+        HttpResponse<String> r = get(proxy, "/v1/models");
+        assertEquals(200, r.statusCode());
+        Map<String, Object> list = json(r.body());
+        assertEquals("list", list.get("object"));
+        List<String> ids = new ArrayList<>();
+        for (Object m : (List<?>) list.get("data")) {
+            ids.add((String) obj(m).get("id"));
+            assertEquals("model", obj(m).get("object"));
+            assertEquals("qwen", obj(m).get("owned_by"));
+            assertEquals("1780000000", obj(m).get("created").toString());
+        }
+        assertEquals(List.of("qwen3.7-plus", "qwen3.7-plus-thinking", "qwen3.7-plus-fast", "qwen3.7-max",
+                "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus"), ids);
+        assertEquals(json(r.body()), json(get(proxy, "/models").body()), "also without /v1");
+        assertEquals("qwen3.7-max-fast", json(get(proxy, "/v1/models/qwen3.7-max-fast").body()).get("id"));
+        HttpResponse<String> missing = get(proxy, "/v1/models/nope-9");
+        assertEquals(404, missing.statusCode());
+        assertEquals("model_not_found", errorOf(missing).get("code"));
+    }
+
+    @Test
+    void models_aliasesAndDisplayNamesResolveCaseInsensitively() throws Exception {
+        post(proxy, chat("gpt-4o", false, ""));
+        assertEquals("qwen3.7-max", fake.completionBodies.get(0).get("model"));
+        post(proxy, chat("QWEN3.7-Plus", false, ""));
+        assertEquals("qwen3.7-plus", fake.completionBodies.get(1).get("model"));
+        post(proxy, chat("qwen3-coder", false, ""));
+        assertEquals("qwen3-coder-plus", fake.completionBodies.get(2).get("model"));
+        HttpResponse<String> r = post(proxy, chat("gpt-4o", false, ""));
+        assertEquals("gpt-4o", json(r.body()).get("model"), "the name the client asked for");
+        post(proxy, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertEquals("qwen3.7-plus", fake.completionBodies.get(4).get("model"), "first upstream model by default");
+    }
+
+    @Test
+    void models_modelMapAddsAliases() throws Exception {
+        QwenProxy.Server p = start("--model-map", "fast-one=qwen3.7-max,other=qwen3-coder-plus", "--default-model", "other");
+        try {
+            post(p, chat("Fast-One", false, ""));
+            assertEquals("qwen3.7-max", fake.completionBodies.get(0).get("model"));
+            post(p, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+            assertEquals("qwen3-coder-plus", fake.completionBodies.get(1).get("model"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void models_staleListIsServedFastWhenTheUpstreamFails() throws Exception {
+        QwenProxy.Server p = start("--models-ttl-ms", "1");
+        try {
+            fake.modelsStatus = 500;
+            fake.modelsDelayMs = 2000;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 5; i++) assertEquals(200, get(p, "/v1/models").statusCode());
+            assertTrue((System.nanoTime() - t0) / 1_000_000 < 1500, "never waits for the upstream");
+            assertTrue(get(p, "/v1/models").body().contains("qwen3-coder-plus"), "the last good list");
+        } finally {
+            fake.modelsStatus = 200;
+            fake.modelsDelayMs = 0;
+            p.stop();
+        }
+    }
+
+    @Test
+    void models_withoutTokenServeTheBuiltInList() throws Exception {
+        QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", fake.url()}, Map.of()));
+        try {
+            assertTrue(get(p, "/v1/models").body().contains("\"qwen3.7-plus\""));
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
+            assertEquals(401, r.statusCode());
+            Map<String, Object> e = errorOf(r);
+            assertEquals("upstream_token_missing", e.get("code"));
+            assertTrue(((String) e.get("message")).contains("QWEN_AUTH_TOKEN"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    // ---- the error table
+
+    @Test
+    void errors_clientKeyIsEnforcedAsBearerOrXApiKey() throws Exception {
+        QwenProxy.Server p = start("--api-key", "k-one,k-two");
+        try {
+            HttpResponse<String> none = post(p, chat("qwen3.7-plus", false, ""));
+            assertEquals(401, none.statusCode());
+            assertEquals("invalid_api_key", errorOf(none).get("code"));
+            assertEquals(401, post(p, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer nope").statusCode());
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer k-two").statusCode());
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, ""), "x-api-key", "k-one").statusCode());
+            assertEquals(401, get(p, "/v1/models").statusCode());
+            assertEquals(200, get(p, "/healthz").statusCode());
+            assertEquals("{\"status\":\"ok\"}", get(p, "/healthz").body());
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void errors_badRequestsGet400WithParam() throws Exception {
+        HttpResponse<String> r = post(proxy, "{\"model\": \"qwen3.7-plus\", \"messages\": [");
+        assertEquals(400, r.statusCode());
+        assertEquals("invalid_request_error", errorOf(r).get("type"));
+        r = post(proxy, "{\"model\":\"qwen3.7-plus\"}");
+        assertEquals(400, r.statusCode());
+        assertEquals("messages", errorOf(r).get("param"));
+        r = post(proxy, "{\"messages\":\"hi\"}");
+        assertEquals("messages", errorOf(r).get("param"));
+        r = post(proxy, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":\"yes\"}");
+        assertEquals("stream", errorOf(r).get("param"));
+        r = post(proxy, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}");
+        assertEquals("n", errorOf(r).get("param"));
+        r = post(proxy, "{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}");
+        assertEquals("messages[0].role", errorOf(r).get("param"));
+        r = post(proxy, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AA\"}}]}]}");
+        assertEquals(400, r.statusCode());
+        assertEquals("unsupported_content", errorOf(r).get("code"));
+        assertEquals("messages[0].content[0]", errorOf(r).get("param"));
+        r = post(proxy, "[1,2]");
+        assertEquals(400, r.statusCode());
+        r = post(proxy, "{\"messages\":" + "[".repeat(5000) + "]".repeat(5000) + "}");
+        assertEquals(400, r.statusCode());
+        assertTrue(((String) errorOf(r).get("message")).contains("Nesting"));
+        assertTrue(fake.completionBodies.isEmpty(), "nothing reached the upstream");
+    }
+
+    @Test
+    void errors_bodyOverTheLimitIs413() throws Exception {
+        QwenProxy.Server p = start("--max-body-bytes", "1000");
+        try {
+            HttpResponse<String> r = post(p, "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(5000) + "\"}]}");
+            assertEquals(413, r.statusCode());
+            assertEquals("request_too_large", errorOf(r).get("code"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void errors_unknownModelIs404NamingValidIds() throws Exception {
+        HttpResponse<String> r = post(proxy, chat("llama-99", true, ""));
+        assertEquals(404, r.statusCode());
+        Map<String, Object> e = errorOf(r);
+        assertEquals("model_not_found", e.get("code"));
+        assertTrue(((String) e.get("message")).contains("qwen3.7-plus"));
+    }
+
+    @Test
+    void errors_upstreamUnauthorizedIs401() throws Exception {
+        fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.unauthorized()));
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
+        assertEquals(401, r.statusCode());
+        Map<String, Object> e = errorOf(r);
+        assertEquals("upstream_token_expired", e.get("code"));
+        assertTrue(((String) e.get("message")).contains("expired"));
+    }
+
+    @Test
+    void errors_rateLimitedEnvelopeIs429WithRetryAfterFromNum() throws Exception {
+        fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.rateLimited(6)));
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));
+        assertEquals(429, r.statusCode());
+        assertEquals("rate_limit_exceeded", errorOf(r).get("code"));
+        assertEquals("21600", r.headers().firstValue("Retry-After").orElse(""));
+    }
+
+    @Test
+    void errors_rateLimitedInsideTheStreamIs429Too() throws Exception {
+        fake.next((ex, chat, rid) -> fake.stream(ex, FakeQwen.rateLimited(2)));
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
+        assertEquals(429, r.statusCode());
+        assertEquals("7200", r.headers().firstValue("Retry-After").orElse(""));
+        script(FakeQwen.streamError("internal_error", "Allocated quota exceeded, please increase your quota limit."));
+        r = post(proxy, chat("qwen3.7-plus", true, ""));
+        assertEquals(429, r.statusCode());
+        assertTrue(r.headers().firstValue("Retry-After").isPresent());
+    }
+
+    @Test
+    void errors_wafPagesAre503UpstreamBlocked() throws Exception {
+        fake.next((ex, chat, rid) -> FakeQwen.respond(ex, 200, "text/html", FakeQwen.WAF_HTML));
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
+        assertEquals(503, r.statusCode());
+        assertEquals("upstream_blocked", errorOf(r).get("code"));
+        assertEquals("false", r.headers().firstValue("x-should-retry").orElse(""));
+        fake.next((ex, chat, rid) -> FakeQwen.respond(ex, 403, "text/html", FakeQwen.WAF_HTML));
+        assertEquals(503, post(proxy, chat("qwen3.7-plus", false, "")).statusCode());
+        fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.BAXIA));
+        assertEquals("upstream_blocked", errorOf(post(proxy, chat("qwen3.7-plus", false, ""))).get("code"));
+        fake.next((ex, chat, rid) -> fake.stream(ex, FakeQwen.BAXIA));
+        assertEquals(503, post(proxy, chat("qwen3.7-plus", true, "")).statusCode());
+    }
+
+    @Test
+    void errors_upstreamFailuresAre502WithDetails() throws Exception {
+        fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.badRequest("Internal error")));
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));
+        assertEquals(502, r.statusCode());
+        Map<String, Object> e = errorOf(r);
+        assertEquals("upstream_error", e.get("code"));
+        assertTrue(((String) e.get("message")).contains("Bad_Request"));
+        fake.next((ex, chat, rid) -> FakeQwen.json(ex, 500, "{\"detail\": \"oops\"}"));
+        assertEquals(502, post(proxy, chat("qwen3.7-plus", true, "")).statusCode());
+        fake.next((ex, chat, rid) -> FakeQwen.respond(ex, 504, "text/html", "<html>Gateway Timeout</html>"));
+        assertEquals(504, post(proxy, chat("qwen3.7-plus", true, "")).statusCode());
+    }
+
+    @Test
+    void errors_unreachableUpstreamIs502() throws Exception {
+        QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", "http://127.0.0.1:1",
+                "--token", FakeQwen.TOKEN}, Map.of()));
+        try {
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
+            assertEquals(502, r.statusCode());
+            assertEquals("upstream_unreachable", errorOf(r).get("code"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void errors_moderationBeforeOutputIs400ContentFilter() throws Exception {
+        script(FakeQwen.streamError("data_inspection_failed", "内容安全警告：输入数据可能包含不适当的内容！"));
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
+        assertEquals(400, r.statusCode());
+        assertEquals("content_filter", errorOf(r).get("code"));
+        script(FakeQwen.streamError("data_inspection_failed", "内容安全警告：输入数据可能包含不适当的内容！"));
+        assertEquals(400, post(proxy, chat("qwen3.7-plus", false, "")).statusCode());
+    }
+
+    @Test
+    void errors_moderationMidAnswerEndsWithFinishReasonContentFilter() throws Exception {
+        script(answer("Once upon", 3), FakeQwen.streamError("data_inspection_failed", "内容安全警告：输出内容可能包含不适当的内容！"));
+        List<String> ev = events(post(proxy, chat("qwen3.7-plus", true, "")).body());
+        assertEquals("[DONE]", ev.get(ev.size() - 1));
+        assertEquals("content_filter", at(json(ev.get(ev.size() - 2)), "choices", 0, "finish_reason"));
+        script(answer("Once upon", 3), FakeQwen.streamError("data_inspection_failed", "x"));
+        assertEquals("content_filter", at(json(post(proxy, chat("qwen3.7-plus", false, "")).body()), "choices", 0, "finish_reason"));
+    }
+
+    @Test
+    void errors_emptyAnswerIs502NeverAnEmpty200() throws Exception {
+        script(answer("", 0), answer("", 0), FINISHED);
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));
+        assertEquals(502, r.statusCode());
+        assertEquals("empty_response", errorOf(r).get("code"));
+        script(FINISHED);
+        assertEquals(502, post(proxy, chat("qwen3.7-plus", true, "")).statusCode());
+    }
+
+    @Test
+    void errors_failureAfterTheStreamStartedIsOneErrorEventThenClose() throws Exception {
+        script(answer("Partial", 2), FakeQwen.streamError("Internal_Server_Error", "backend crashed"));
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
+        assertEquals(200, r.statusCode());
+        List<String> ev = events(r.body());
+        Map<String, Object> last = json(ev.get(ev.size() - 1));
+        assertEquals("upstream_error", at(last, "error", "code"));
+        assertTrue(((String) at(last, "error", "message")).contains("backend crashed"));
+        assertFalse(r.body().contains("[DONE]"));
+        for (String e : ev) assertFalse(String.valueOf(at(json(e), "choices", 0, "delta", "content")).contains("crashed"),
+                "never error text in content");
+    }
+
+    @Test
+    void errors_silentUpstreamTimesOutWith504() throws Exception {
+        QwenProxy.Server p = start("--request-timeout-ms", "400");
+        try {
+            script(3000L, FINISHED);
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, ""));
+            assertEquals(504, r.statusCode());
+            assertEquals("upstream_timeout", errorOf(r).get("code"));
+            script(answer("Start", 1), 3000L, FINISHED);
+            HttpResponse<String> s = post(p, chat("qwen3.7-plus", true, ""));
+            List<String> ev = events(s.body());
+            assertEquals("upstream_timeout", at(json(ev.get(ev.size() - 1)), "error", "code"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    // ---- streaming behaviour
+
+    @Test
+    void streaming_roleChunkAndKeepAlivesFlowWhileTheUpstreamThinks() throws Exception {
+        QwenProxy.Server p = start("--keepalive-ms", "100");
+        try {
+            script(FakeQwen.keepAlive("c", "$RID"), 1200L, answer("Late", 1), FINISHED);
+            HttpRequest req = HttpRequest.newBuilder(URI.create(p.url() + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(chat("qwen3.7-plus", true, ""))).build();
+            long t0 = System.nanoTime();
+            HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            byte[] first = r.body().readNBytes(20);
+            long firstMs = (System.nanoTime() - t0) / 1_000_000;
+            String rest = new String(first, StandardCharsets.UTF_8) + new String(r.body().readAllBytes(), StandardCharsets.UTF_8);
+            long totalMs = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(firstMs < totalMs - 500, "the role chunk arrives long before the answer (" + firstMs + " vs " + totalMs + " ms)");
+            assertTrue(rest.startsWith("data: {\"id\":\"chatcmpl-"), rest);
+            assertTrue(rest.contains("\n\n: keep-alive\n\n"), rest);
+            assertTrue(rest.contains("\"content\":\"Late\""));
+            assertTrue(rest.endsWith("data: [DONE]\n\n"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void streaming_clientDisconnectClosesTheUpstreamStream() throws Exception {
+        Object[] steps = new Object[401];
+        for (int i = 0; i < 400; i += 2) { steps[i] = answer("tick ", i); steps[i + 1] = 25L; }
+        steps[400] = FINISHED;
+        script(steps);
+        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(chat("qwen3.7-plus", true, ""))).build();
+        int before = fake.brokenWrites.size();
+        HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        r.body().readNBytes(400);
+        r.body().close();       // the client hangs up after a few chunks
+        long deadline = System.currentTimeMillis() + 4000;   // the upstream would otherwise run for 5 s
+        while (fake.brokenWrites.size() == before && System.currentTimeMillis() < deadline) Thread.sleep(20);
+        assertEquals(before + 1, fake.brokenWrites.size(), "the proxy closed the upstream stream");
+    }
+
+    @Test
+    void streaming_hundredParallelStreamsAllComplete() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(100);
+        try {
+            List<Future<String>> results = new ArrayList<>();
+            for (int i = 0; i < 100; i++)
+                results.add(pool.submit((Callable<String>) () -> post(proxy, chat("qwen3.7-plus", true, "")).body()));
+            for (Future<String> f : results) {
+                String body = f.get();
+                assertTrue(body.endsWith("data: [DONE]\n\n"), body);
+                assertTrue(body.contains("\"finish_reason\":\"stop\""));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void chats_areDeletedAfterTheReplyUnlessKept() throws Exception {
+        int before = fake.deleted.size();
+        post(proxy, chat("qwen3.7-plus", false, ""));
+        String chatId = (String) fake.completionBodies.get(0).get("chat_id");
+        long deadline = System.currentTimeMillis() + 3000;
+        while (!fake.deleted.contains(chatId) && System.currentTimeMillis() < deadline) Thread.sleep(10);
+        assertTrue(fake.deleted.contains(chatId));
+        QwenProxy.Server p = start("--keep-chats");
+        try {
+            post(p, chat("qwen3.7-plus", false, ""));
+            Thread.sleep(300);
+            assertFalse(fake.deleted.contains(fake.completionBodies.get(1).get("chat_id")));
+        } finally {
+            p.stop();
+        }
+        assertTrue(fake.deleted.size() >= before + 1);
+    }
+
+    // ---- plumbing
+
+    @Test
+    void plumbing_corsPreflightRootAndUnknownPaths() throws Exception {
+        HttpResponse<String> pre = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/chat/completions"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "http://example.test")
+                .header("Access-Control-Request-Headers", "authorization,content-type").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(204, pre.statusCode());
+        assertEquals("*", pre.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+        assertEquals("authorization,content-type", pre.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
+        HttpResponse<String> root = get(proxy, "/");
+        assertEquals("QwenProxy", json(root.body()).get("name"));
+        HttpResponse<String> missing = get(proxy, "/v1/embeddings");
+        assertEquals(404, missing.statusCode());
+        errorOf(missing);
+        HttpResponse<String> wrong = get(proxy, "/v1/chat/completions");
+        assertEquals(405, wrong.statusCode());
+        errorOf(wrong);
+    }
+
+    @Test
+    void secrets_theTokenNeverAppearsInLogsOrResponses() throws Exception {
+        QwenProxy.Server p = start("--log-level", "debug");
+        try {
+            post(p, chat("qwen3.7-plus", true, ""));
+            fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.badRequest("bad token " + FakeQwen.TOKEN)));
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, ""));
+            assertFalse(r.body().contains(FakeQwen.TOKEN));
+            assertTrue(logs.size() > 0);
+            assertFalse(logs.toString(StandardCharsets.UTF_8).contains(FakeQwen.TOKEN));
+        } finally {
+            QwenProxy.Log.level = QwenProxy.Log.INFO;
+            p.stop();
+        }
+    }
+}

@@ -1,0 +1,272 @@
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * An in-process chat.qwen.ai that follows ../shared/protocol/qwen-web.md §13 to the byte:
+ * Python-style JSON separators, the trailing space after response.created, two empty typing
+ * deltas before the finished event, no [DONE]. Tests queue scripted replies with next(); without
+ * one, a completion answers "Hello from Qwen." (with a thinking_summary phase first when the
+ * request enables thinking).
+ */
+final class FakeQwen implements AutoCloseable {
+    static final String TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6ImZha2UtdXNlciJ9.c2lnbmF0dXJlLWZha2U";
+
+    /** A scripted completion reply. */
+    interface Script { void run(HttpExchange ex, String chatId, String responseId) throws Exception; }
+
+    final HttpServer server;
+    final LinkedBlockingQueue<Script> scripts = new LinkedBlockingQueue<>();
+    final List<Map<String, Object>> completionBodies = new CopyOnWriteArrayList<>();
+    final List<Map<String, Object>> newChatBodies = new CopyOnWriteArrayList<>();
+    final List<Map<String, List<String>>> completionHeaders = new CopyOnWriteArrayList<>();
+    final List<String> deleted = new CopyOnWriteArrayList<>();
+    final Map<String, Boolean> chats = new ConcurrentHashMap<>();
+    final AtomicInteger modelCalls = new AtomicInteger();
+    final List<String> brokenWrites = new CopyOnWriteArrayList<>();   // responses whose client went away
+    volatile String modelsJson = defaultModels();
+    volatile int modelsStatus = 200;
+    volatile long modelsDelayMs;
+    volatile boolean gzip;
+
+    FakeQwen() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 512);
+        server.createContext("/", this::handle);
+        server.setExecutor(Executors.newCachedThreadPool(r -> { Thread t = new Thread(r, "fake-qwen"); t.setDaemon(true); return t; }));
+        server.start();
+    }
+
+    String url() { return "http://127.0.0.1:" + server.getAddress().getPort(); }
+
+    void next(Script s) { scripts.add(s); }
+
+    @Override public void close() { server.stop(0); }
+
+    static String defaultModels() {
+        return "{\"data\": [" + model("qwen3.7-plus", "Qwen3.7-Plus", 3) + ", " + model("qwen3.7-max", "Qwen3.7-Max", 3)
+                + ", " + model("qwen3-coder-plus", "Qwen3-Coder", 0) + "]}";
+    }
+
+    static String model(String id, String name, int thinking) {
+        return "{\"id\": \"" + id + "\", \"name\": \"" + name + "\", \"object\": \"model\", \"owned_by\": \"qwen\", \"info\": {\"id\": \""
+                + id + "\", \"name\": \"" + name + "\", \"meta\": {\"capabilities\": {\"thinking\": " + (thinking > 0)
+                + "}, \"abilities\": {\"thinking\": " + thinking + "}, \"thinking_format\": \"summary\"}, \"is_active\": true, "
+                + "\"created_at\": 1780000000}, \"preset\": true}";
+    }
+
+    // ---- routes (§13)
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath(), method = ex.getRequestMethod();
+            byte[] in = ex.getRequestBody().readAllBytes();
+            if (path.equals("/api/models") && method.equals("GET")) {
+                modelCalls.incrementAndGet();
+                if (modelsDelayMs > 0) Thread.sleep(modelsDelayMs);
+                if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
+                json(ex, modelsStatus, modelsStatus == 200 ? modelsJson : "{\"detail\": \"boom\"}");
+            } else if (path.equals("/api/v2/chats/new") && method.equals("POST")) {
+                newChatBodies.add(parse(in));
+                if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
+                String id = UUID.randomUUID().toString();
+                chats.put(id, true);
+                String rid = ex.getRequestHeaders().getFirst("X-Request-Id");
+                json(ex, 200, "{\"success\": true, \"request_id\": \"" + rid + "\", \"data\": {\"id\": \"" + id + "\"}}");
+            } else if (path.equals("/api/v2/chat/completions") && method.equals("POST")) {
+                completion(ex, in);
+            } else if (path.startsWith("/api/v2/chats/") && method.equals("DELETE")) {
+                deleted.add(path.substring("/api/v2/chats/".length()));
+                json(ex, 200, "{\"success\": true, \"data\": {\"status\": true}}");
+            } else {
+                json(ex, 404, "{\"detail\": \"Not Found\"}");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void completion(HttpExchange ex, byte[] in) throws IOException {
+        Map<String, Object> body = parse(in);
+        completionBodies.add(body);
+        completionHeaders.add(new LinkedHashMap<>(ex.getRequestHeaders()));
+        String chatId = ex.getRequestURI().getQuery() == null ? "" : ex.getRequestURI().getQuery().replaceFirst("^chat_id=", "");
+        if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
+        if (!chats.containsKey(chatId)) { json(ex, 200, badRequest("Invalid chat_id")); return; }
+        List<?> messages = (List<?>) body.get("messages");
+        if (messages == null || messages.size() != 1) { json(ex, 200, badRequest("Invalid input too many messages.")); return; }
+        if (!Boolean.TRUE.equals(body.get("stream"))) { json(ex, 200, badRequest("Internal error")); return; }
+        Script s = scripts.poll();
+        String responseId = UUID.randomUUID().toString();
+        try {
+            if (s != null) s.run(ex, chatId, responseId);
+            else defaultReply(ex, chatId, responseId, body);
+        } catch (IOException e) {
+            brokenWrites.add(responseId);
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void defaultReply(HttpExchange ex, String chatId, String rid, Map<String, Object> body) throws IOException, InterruptedException {
+        Map<String, Object> msg = (Map<String, Object>) ((List<?>) body.get("messages")).get(0);
+        Map<String, Object> fc = (Map<String, Object>) msg.get("feature_config");
+        boolean thinking = Boolean.TRUE.equals(fc.get("thinking_enabled"));
+        boolean phases = "phase".equals(fc.get("output_schema"));
+        List<String> events = new ArrayList<>();
+        events.add(created(chatId, rid));
+        if (thinking && "summary".equals(fc.get("thinking_format"))) {
+            events.add(summary(rid, List.of("Understanding"), List.of("The user greets me.")));
+            events.add(summary(rid, List.of("Understanding"), List.of("The user greets me. I should greet back.")));
+            events.add(summary(rid, List.of("Understanding", "Answering"), List.of("The user greets me. I should greet back.", "Keep it short.")));
+            events.add(summaryFinished(rid));
+        } else if (thinking) {
+            events.add(delta(rid, "Thinking ", "think", "typing", 5));
+            events.add(delta(rid, "hard.", "think", "typing", 7));
+            events.add(finished(rid, "think"));
+        }
+        int tokens = 10;
+        for (String piece : List.of("Hel", "lo from", " Qwen.")) events.add(phases ? delta(rid, piece, "answer", "typing", tokens++) : plain(rid, piece));
+        events.add(delta(rid, "", "answer", "typing", tokens));
+        events.add(delta(rid, "", "answer", "typing", tokens));
+        events.add(finished(rid, "answer"));
+        stream(ex, events.toArray());
+    }
+
+    private static boolean authorized(HttpExchange ex) {
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        String cookie = ex.getRequestHeaders().getFirst("Cookie");
+        return ("Bearer " + TOKEN).equals(auth) || (cookie != null && cookie.contains("token=" + TOKEN));
+    }
+
+    // ---- wire helpers: exact shapes of §6 (Python json.dumps separators)
+
+    /** Writes an SSE response: String steps are event payloads, Long steps are pauses in ms. */
+    void stream(HttpExchange ex, Object... steps) throws IOException, InterruptedException {
+        ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        if (gzip) ex.getResponseHeaders().set("Content-Encoding", "gzip");
+        ex.sendResponseHeaders(200, 0);
+        OutputStream out = gzip ? new GZIPOutputStream(ex.getResponseBody(), true) : ex.getResponseBody();
+        for (Object step : steps) {
+            if (step instanceof Long ms) { Thread.sleep(ms); continue; }
+            String payload = (String) step;
+            // the response.created line carries a trailing space (§6.1)
+            String line = payload.startsWith("{\"response.created\"") ? "data: " + payload + " \n\n" : "data: " + payload + "\n\n";
+            out.write(line.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+        out.write("\n".getBytes(StandardCharsets.UTF_8));   // the captures end with an extra newline
+        out.close();
+    }
+
+    static String created(String chatId, String rid) {
+        return "{\"response.created\":{\"chat_id\": \"" + chatId + "\", \"parent_id\": \"" + UUID.randomUUID()
+                + "\", \"response_id\":\"" + rid + "\", \"response_index\": \"0\"}}";
+    }
+
+    static String usage(int out) {
+        return "{\"input_tokens\": 1011, \"output_tokens\": " + out + ", \"characters\": 0, \"total_tokens\": " + (1011 + out)
+                + ", \"input_tokens_details\": {\"text_tokens\": 1011}, \"output_tokens_details\": {\"text_tokens\": " + out
+                + ", \"reasoning_tokens\": 4}, \"prompt_tokens_details\": {\"cached_tokens\": 512}}";
+    }
+
+    static String delta(String rid, String content, String phase, String status, int outTokens) {
+        return "{\"choices\": [{\"delta\": {\"role\": \"assistant\", \"content\": " + py(content) + ", \"phase\": \"" + phase
+                + "\", \"status\": \"" + status + "\"}}], \"response_id\": \"" + rid + "\", \"usage\": " + usage(outTokens)
+                + ", \"timestamp\": 1790356323}";
+    }
+
+    /** Without output_schema:"phase", deltas carry only role and content (§13). */
+    static String plain(String rid, String content) {
+        return "{\"choices\": [{\"delta\": {\"role\": \"assistant\", \"content\": " + py(content) + "}}], \"response_id\": \"" + rid + "\"}";
+    }
+
+    static String finished(String rid, String phase) {
+        return "{\"choices\": [{\"delta\": {\"content\": \"\", \"role\": \"assistant\", \"status\": \"finished\", \"phase\": \""
+                + phase + "\"}}], \"response_id\": \"" + rid + "\"}";
+    }
+
+    static String summary(String rid, List<String> titles, List<String> thoughts) {
+        return "{\"choices\": [{\"delta\": {\"role\": \"assistant\", \"content\": \"\", \"phase\": \"thinking_summary\", \"extra\": "
+                + "{\"summary_title\": {\"content\": " + pyList(titles) + "}, \"summary_thought\": {\"content\": " + pyList(thoughts)
+                + "}}, \"status\": \"typing\"}}], \"response_id\": \"" + rid + "\", \"usage\": " + usage(3) + ", \"timestamp\": 1780468837}";
+    }
+
+    static String summaryFinished(String rid) {
+        return "{\"choices\": [{\"delta\": {\"role\": \"assistant\", \"content\": \"\", \"phase\": \"thinking_summary\", \"status\": "
+                + "\"finished\"}}], \"response_id\": \"" + rid + "\", \"timestamp\": 1780468849}";
+    }
+
+    static String keepAlive(String chatId, String rid) {
+        return "{\"response.info\": {\"action\": \"keep_alive\", \"chat_id\": \"" + chatId + "\", \"response_id\": \"" + rid
+                + "\", \"timestamp\": 1772616291}}";
+    }
+
+    static String streamError(String code, String details) {
+        return "{\"error\": {\"code\": \"" + code + "\", \"details\": " + py(details) + "}, \"request_id\": \"" + UUID.randomUUID() + "\"}";
+    }
+
+    static String unauthorized() {
+        return "{\"success\": false, \"request_id\": \"" + UUID.randomUUID()
+                + "\", \"data\": {\"code\": \"unauthorized\", \"details\": \"Token has expired, please log in again.\"}}";
+    }
+
+    static String rateLimited(int hours) {
+        return "{\"success\": false, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": {\"code\": \"RateLimited\", \"details\": "
+                + "\"You've reached the upper limit for today's usage.\", \"template\": \"...{{num}} hours...\", \"num\": " + hours + "}}";
+    }
+
+    static String badRequest(String details) {
+        return "{\"success\": false, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": {\"code\": \"Bad_Request\", \"details\": " + py(details) + "}}";
+    }
+
+    static final String WAF_HTML = "<!doctypehtml><html><head><meta name=\"aliyun_waf_aa\" content=\"x\"><meta name=\"aliyun_waf_bb\" "
+            + "content=\"y\"></head><body>Verifying...</body></html>";
+    static final String BAXIA = "{\"ret\":[\"FAIL_SYS_USER_VALIDATE\",\"RGV587_ERROR::SM::哎哟喂,被挤爆啦,请稍后重试\"],"
+            + "\"data\":{\"url\":\"https://chat.qwen.ai/_____tmd_____/punish?action=captcha\"}}";
+
+    static void json(HttpExchange ex, int status, String body) throws IOException {
+        respond(ex, status, "application/json", body);
+    }
+
+    static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, b.length);
+        ex.getResponseBody().write(b);
+    }
+
+    /** A JSON string as Python's json.dumps writes it (ensure_ascii=False). */
+    static String py(String s) {
+        return QwenProxy.Json.write(s);
+    }
+
+    static String pyList(List<String> items) {
+        List<String> q = new ArrayList<>();
+        for (String i : items) q.add(py(i));
+        return "[" + String.join(", ", q) + "]";
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> parse(byte[] b) {
+        if (b.length == 0) return Collections.emptyMap();
+        return (Map<String, Object>) QwenProxy.Json.parse(new String(b, StandardCharsets.UTF_8));
+    }
+}
