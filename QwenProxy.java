@@ -1313,7 +1313,8 @@ public final class QwenProxy {
                 return streamError(Json.str(err, "code"), details != null ? details : Json.str(err, "message"), null);
             }
             if (Boolean.FALSE.equals(ev.get("success")) || ev.containsKey("ret")) throw Upstream.envelopeError(ev);
-            if (ev.get("usage") instanceof Map<?, ?>) usage = Json.asObject(ev.get("usage"));
+            // cumulative, but later events may drop detail objects (§6 thinking capture): merge, newest wins
+            if (ev.get("usage") instanceof Map<?, ?>) usage = merge(usage, Json.asObject(ev.get("usage")));
             Map<String, Object> delta = null;
             if (ev.get("choices") instanceof List<?> choices && !choices.isEmpty())
                 delta = Json.obj(Json.asObject(choices.get(0)), "delta");
@@ -1340,6 +1341,13 @@ public final class QwenProxy {
                 return true;
             }
             return answer && "finished".equals(status);         // a finished thinking phase is not the end (§6.4)
+        }
+
+        static Map<String, Object> merge(Map<String, Object> old, Map<String, Object> fresh) {
+            Map<String, Object> m = new LinkedHashMap<>(old);
+            fresh.forEach((k, v) -> m.put(k, v instanceof Map && old.get(k) instanceof Map
+                    ? merge(Json.asObject(old.get(k)), Json.asObject(v)) : v));
+            return m;
         }
 
         /** §7.3: moderation and context errors after some answer end the reply; otherwise they are errors. */
