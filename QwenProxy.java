@@ -229,6 +229,12 @@ public final class QwenProxy {
 
     /** Starts a proxy; tests use port 0 and read port(). */
     static Server start(Config cfg) throws IOException {
+        // SSE is many small writes; without TCP_NODELAY, Nagle holds each one back until the last
+        // is acknowledged. Read once by the JDK server's static config, so set it before any server.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+        // A pooled upstream connection the server closed while idle fails a POST with "received no
+        // bytes"; the JDK retries that once only for GET unless told. Such a request was not processed.
+        if (System.getProperty("jdk.httpclient.enableAllMethodRetry") == null) System.setProperty("jdk.httpclient.enableAllMethodRetry", "true");
         Log.level = cfg.logLevel();
         Log.secrets(cfg.token(), cfg.cookie());
         Server s = new Server(cfg);
@@ -266,9 +272,10 @@ public final class QwenProxy {
             http.setExecutor(workers);  // without it one stream would block every other request
         }
 
+        /** Listen first (health checks answer at once), then one bounded model fetch for the banner. */
         void start() {
-            models.init();
             http.start();
+            models.init();
         }
 
         int port() { return http.getAddress().getPort(); }
@@ -524,8 +531,10 @@ public final class QwenProxy {
         static String redact(String s) {
             if (s == null) return null;
             for (String secret : SECRETS) if (s.contains(secret)) s = s.replace(secret, mask(secret));
-            return s.replaceAll("eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+", "eyJ…(jwt)");
+            return s.contains("eyJ") ? JWT.matcher(s).replaceAll("eyJ…(jwt)") : s;
         }
+
+        private static final java.util.regex.Pattern JWT = java.util.regex.Pattern.compile("eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
 
         static void debug(String rid, String msg) { log(DEBUG, rid, msg); }
         static void info(String rid, String msg) { log(INFO, rid, msg); }
@@ -1441,7 +1450,7 @@ public final class QwenProxy {
      */
     static final class Upstream {
         private final Config cfg;
-        private final HttpClient http;
+        private volatile HttpClient http;   // built on first use: its TLS setup costs ~300 ms of startup
         private final Map<String, String> headers = new LinkedHashMap<>(UPSTREAM_HEADERS);
         private static final DateTimeFormatter JS_DATE = DateTimeFormatter.ofPattern("EEE MMM dd yyyy HH:mm:ss 'GMT'Z", Locale.US);
 
@@ -1451,12 +1460,23 @@ public final class QwenProxy {
                 headers.keySet().removeIf(k -> k.equalsIgnoreCase(name));
                 if (!value.isEmpty()) headers.put(name, value);
             });
-            http = HttpClient.newBuilder()
-                    // HTTP/2 over TLS as the browser does; plain HTTP/1.1 otherwise (no h2c upgrade dance with test fakes)
-                    .version(cfg.baseUrl().startsWith("https:") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 30_000)))
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .build();
+        }
+
+        private HttpClient client() {
+            HttpClient c = http;
+            if (c == null) {
+                synchronized (this) {
+                    if ((c = http) == null) {
+                        http = c = HttpClient.newBuilder()
+                                // HTTP/2 over TLS as the browser does; plain HTTP/1.1 otherwise (no h2c upgrade with fakes)
+                                .version(cfg.baseUrl().startsWith("https:") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+                                .connectTimeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 30_000)))
+                                .followRedirects(HttpClient.Redirect.NEVER)
+                                .build();
+                    }
+                }
+            }
+            return c;
         }
 
         /** A request with the header table filled in; a header whose placeholder is empty is left out. */
@@ -1488,7 +1508,7 @@ public final class QwenProxy {
 
         private HttpResponse<InputStream> send(HttpRequest r, String what) {
             try {
-                return http.send(r, HttpResponse.BodyHandlers.ofInputStream());
+                return client().send(r, HttpResponse.BodyHandlers.ofInputStream());
             } catch (HttpTimeoutException e) {
                 throw timeout(what, r.timeout().map(Duration::toMillis).orElse(0L));
             } catch (IOException e) {
@@ -1704,7 +1724,7 @@ public final class QwenProxy {
         volatile long lastActivity = System.currentTimeMillis();
         private volatile int aborted;
         private Thread reader;
-        private boolean closed, reading;
+        private boolean closed, reading, drained;
 
         Reply(InputStream body) { this.body = body; }
 
@@ -1733,6 +1753,21 @@ public final class QwenProxy {
             if (aborted == TIMED_OUT) throw Upstream.timeout("stream went silent", timeoutMs);
             if (aborted == CLIENT_GONE) throw new ClientGone(new IOException("client went away"));
             t.finish();
+            drained = drain(sse);
+        }
+
+        /**
+         * Qwen closes the stream right after the final event (§6.1). Reading that last bit lets the
+         * HTTP client keep the connection for the next request; closing early would cost every
+         * request a new connection (and a TLS handshake upstream). Bounded, so a chatty tail is cut.
+         */
+        private static boolean drain(SseReader sse) {
+            try {
+                for (int i = 0; i < 16; i++) if (sse.next() == null) return true;
+            } catch (IOException e) {
+                // the tail is not ours to read; the connection is simply not reused
+            }
+            return false;
         }
 
         /** From the watchdog: close the upstream (this is how a blocked read is cancelled). */
@@ -1828,6 +1863,7 @@ public final class QwenProxy {
             @Override public String toString() { return "null"; }
         };
         static final int MAX_DEPTH = 128;
+        static final java.util.regex.Pattern INTEGER = java.util.regex.Pattern.compile("-?\\d{1,18}");
 
         /** A JSON number as written. */
         record Num(String text) {
@@ -2085,7 +2121,7 @@ public final class QwenProxy {
             try {
                 if (v instanceof Num n) {
                     String t = n.text();
-                    return t.matches("-?\\d{1,18}") ? Long.parseLong(t) : (long) Double.parseDouble(t);
+                    return INTEGER.matcher(t).matches() ? Long.parseLong(t) : (long) Double.parseDouble(t);
                 }
                 if (v instanceof Number n) return n.longValue();
             } catch (NumberFormatException e) { /* not a number after all: use the default */ }
@@ -2114,7 +2150,7 @@ public final class QwenProxy {
     static long optLong(Map<String, Object> m, String key, long def) {
         Object v = m.get(key);
         if (v == null || v == Json.NULL) return def;
-        if (v instanceof Json.Num n && n.text().matches("-?\\d{1,18}")) return Long.parseLong(n.text());
+        if (v instanceof Json.Num n && Json.INTEGER.matcher(n.text()).matches()) return Long.parseLong(n.text());
         throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be an integer.");
     }
 

@@ -40,12 +40,16 @@ final class FakeQwen implements AutoCloseable {
     final Map<String, Boolean> chats = new ConcurrentHashMap<>();
     final AtomicInteger modelCalls = new AtomicInteger();
     final List<String> brokenWrites = new CopyOnWriteArrayList<>();   // responses whose client went away
+    final java.util.Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();   // one per upstream connection
     volatile String modelsJson = defaultModels();
     volatile int modelsStatus = 200;
     volatile long modelsDelayMs;
     volatile boolean gzip;
+    volatile int answerDeltas;          // > 0: the default reply is this many "tok " deltas (benchmarks)
 
     FakeQwen() throws IOException {
+        // a production upstream answers without Nagle delays; the JDK server reads this once per JVM
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 512);
         server.createContext("/", this::handle);
         server.setExecutor(Executors.newCachedThreadPool(r -> { Thread t = new Thread(r, "fake-qwen"); t.setDaemon(true); return t; }));
@@ -75,6 +79,7 @@ final class FakeQwen implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
             String path = ex.getRequestURI().getPath(), method = ex.getRequestMethod();
+            clientPorts.add(ex.getRemoteAddress().getPort());
             byte[] in = ex.getRequestBody().readAllBytes();
             if (path.equals("/api/models") && method.equals("GET")) {
                 modelCalls.incrementAndGet();
@@ -142,7 +147,11 @@ final class FakeQwen implements AutoCloseable {
             events.add(finished(rid, "think"));
         }
         int tokens = 10;
-        for (String piece : List.of("Hel", "lo from", " Qwen.")) events.add(phases ? delta(rid, piece, "answer", "typing", tokens++) : plain(rid, piece));
+        // "deltas=N" as the whole prompt asks for N answer deltas (the benchmark, across processes)
+        String prompt = String.valueOf(msg.get("content"));
+        int n = prompt.matches("deltas=\\d{1,6}") ? Integer.parseInt(prompt.substring(7)) : answerDeltas;
+        List<String> pieces = n > 0 ? Collections.nCopies(n, "tok ") : List.of("Hel", "lo from", " Qwen.");
+        for (String piece : pieces) events.add(phases ? delta(rid, piece, "answer", "typing", tokens++) : plain(rid, piece));
         events.add(delta(rid, "", "answer", "typing", tokens));
         events.add(delta(rid, "", "answer", "typing", tokens));
         events.add(finished(rid, "answer"));

@@ -1,0 +1,236 @@
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * make bench: the proxy (a separate JVM, precompiled, default JDK) against an in-process fake
+ * upstream, side by side with a client doing the same upstream calls directly. Prints a table
+ * and checks the targets of issue 2. Loopback only; every loop is bounded in count and time.
+ */
+public class Bench {
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .executor(Executors.newFixedThreadPool(16)).build();
+    static String fakeUrl, proxyUrl;
+    static int deltas = 20;
+    static final List<String> failures = new ArrayList<>();
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("fake")) {      // the upstream, in a JVM of its own
+            FakeQwen f = new FakeQwen();
+            System.out.println(f.url());
+            Thread.sleep(Long.MAX_VALUE);
+        }
+        Process fake = new ProcessBuilder("java", "-cp", "build/main:build/test", "Bench", "fake")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        fakeUrl = new java.io.BufferedReader(new java.io.InputStreamReader(fake.getInputStream())).readLine();
+        startupFigures();
+        Process proxy = startProxy();
+        try {
+            long pid = proxy.pid();
+            System.out.println();
+            System.out.printf("%-46s %14s %14s%n", "measure", "direct", "via proxy");
+            nonStreaming(32, 5_000);
+            ttfb(300);
+            long rssBefore = rssKb(pid, "VmRSS");
+            concurrentStreams(500, 100);
+            longStream(5_000);
+            System.out.printf("%-46s %14s %14s%n", "proxy RSS idle / peak (MB)", "", rssBefore / 1024 + " / " + rssKb(pid, "VmHWM") / 1024);
+        } finally {
+            proxy.destroy();
+            fake.destroy();
+        }
+        System.out.println();
+        if (failures.isEmpty()) System.out.println("all targets met");
+        else failures.forEach(f -> System.out.println("TARGET MISSED: " + f));
+        System.exit(0);
+    }
+
+    // ---- startup: source-file mode (what users run) and precompiled (make run)
+
+    static void startupFigures() throws Exception {
+        System.out.printf("%-46s %14s %14s%n", "startup", "to /healthz", "RSS after");
+        for (String mode : List.of("java QwenProxy.java", "java -cp build/main QwenProxy")) {
+            List<String> cmd = new ArrayList<>(List.of("java"));
+            cmd.addAll(mode.endsWith(".java") ? List.of("QwenProxy.java") : List.of("-cp", "build/main", "QwenProxy"));
+            cmd.addAll(List.of("--port", "18901", "--base-url", fakeUrl, "--token", FakeQwen.TOKEN, "--log-level", "warn"));
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                waitHealthy("http://127.0.0.1:18901", 60_000);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                Thread.sleep(1500);    // let the post-start System.gc() settle
+                System.out.printf("%-46s %11d ms %11d MB%n", mode, ms, rssKb(p.pid(), "VmRSS") / 1024);
+            } finally {
+                p.destroy();
+                p.waitFor();
+            }
+        }
+    }
+
+    static Process startProxy() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(System.getenv().getOrDefault("BENCH_PROXY_JAVA", "java")));
+        String opts = System.getenv("BENCH_PROXY_JAVA_OPTS");     // e.g. -XX:StartFlightRecording=... to profile
+        if (opts != null && !opts.isBlank()) cmd.addAll(List.of(opts.trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", "build/main", "QwenProxy", "--port", "18902", "--base-url", fakeUrl,
+                "--token", FakeQwen.TOKEN, "--log-level", "warn", "--keep-chats"));
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        proxyUrl = "http://127.0.0.1:18902";
+        waitHealthy(proxyUrl, 30_000);
+        return p;
+    }
+
+    static void waitHealthy(String url, long limitMs) throws Exception {
+        long end = System.currentTimeMillis() + limitMs;
+        while (System.currentTimeMillis() < end) {
+            try {
+                if (http.send(HttpRequest.newBuilder(URI.create(url + "/healthz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) return;
+            } catch (java.io.IOException notYet) {
+                Thread.sleep(5);
+            }
+        }
+        throw new IllegalStateException("proxy did not start");
+    }
+
+    static long rssKb(long pid, String field) throws Exception {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status")))
+            if (l.startsWith(field + ":")) return Long.parseLong(l.replaceAll("\\D", ""));
+        return -1;
+    }
+
+    // ---- one request, direct or through the proxy
+
+    static final String CHAT = "{\"model\":\"qwen3.7-plus\",\"stream\":%s,\"messages\":[{\"role\":\"user\",\"content\":\"deltas=%d\"}]}";
+
+    /** Returns the time to the first body byte in ns; reads the body to the end and checks it. */
+    static long once(boolean viaProxy, boolean stream) throws Exception {
+        long t0 = System.nanoTime(), first;
+        HttpResponse<InputStream> r;
+        if (viaProxy) {
+            r = http.send(HttpRequest.newBuilder(URI.create(proxyUrl + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(String.format(CHAT, stream, deltas))).build(), HttpResponse.BodyHandlers.ofInputStream());
+        } else {
+            HttpResponse<String> chat = http.send(HttpRequest.newBuilder(URI.create(fakeUrl + "/api/v2/chats/new"))
+                    .header("Authorization", "Bearer " + FakeQwen.TOKEN).POST(HttpRequest.BodyPublishers.ofString(
+                            QwenProxy.Json.write(QwenProxy.newChatBody("qwen3.7-plus")))).build(), HttpResponse.BodyHandlers.ofString());
+            String id = (String) ((java.util.Map<?, ?>) ((java.util.Map<?, ?>) QwenProxy.Json.parse(chat.body())).get("data")).get("id");
+            String body = "{\"stream\":true,\"model\":\"qwen3.7-plus\",\"messages\":[{\"role\":\"user\",\"content\":\"deltas=" + deltas + "\",\"feature_config\":"
+                    + "{\"thinking_enabled\":false,\"output_schema\":\"phase\"}}]}";
+            r = http.send(HttpRequest.newBuilder(URI.create(fakeUrl + "/api/v2/chat/completions?chat_id=" + id))
+                    .header("Authorization", "Bearer " + FakeQwen.TOKEN).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+        }
+        try (InputStream in = r.body()) {
+            int b = in.read();
+            first = System.nanoTime() - t0;
+            byte[] rest = in.readAllBytes();
+            String tail = new String(rest, Math.max(0, rest.length - 200), Math.min(200, rest.length), java.nio.charset.StandardCharsets.UTF_8);
+            boolean ok = r.statusCode() == 200 && b >= 0 && (!viaProxy || (stream ? tail.endsWith("[DONE]\n\n") : tail.contains("\"finish_reason\":\"stop\"")));
+            if (!ok) throw new IllegalStateException("bad reply " + r.statusCode() + ": " + tail);
+        }
+        return first;
+    }
+
+    static void nonStreaming(int clients, long durationMs) throws Exception {
+        deltas = 20;
+        double[] rps = new double[2];
+        long[][] pct = new long[2][];
+        // rounds 0 and 1 warm the JIT of both paths and are not reported
+        for (int round = 0; round < 4; round++) {
+            int k = round % 2;
+            boolean viaProxy = k == 1;
+            long duration = round < 2 ? 3_000 : durationMs;
+            List<Long> lat = Collections.synchronizedList(new ArrayList<>());
+            ExecutorService pool = Executors.newFixedThreadPool(clients);
+            long end = System.currentTimeMillis() + duration, t0 = System.nanoTime();
+            List<Future<?>> fs = new ArrayList<>();
+            for (int i = 0; i < clients; i++) fs.add(pool.submit(() -> {
+                while (System.currentTimeMillis() < end) {
+                    long s = System.nanoTime();
+                    once(viaProxy, false);
+                    lat.add(System.nanoTime() - s);
+                }
+                return null;
+            }));
+            for (Future<?> f : fs) f.get();
+            pool.shutdown();
+            rps[k] = lat.size() / ((System.nanoTime() - t0) / 1e9);
+            pct[k] = percentiles(lat);
+        }
+        row("non-stream req/s, 32 clients", String.format(Locale.ROOT, "%.0f", rps[0]), String.format(Locale.ROOT, "%.0f", rps[1]));
+        row("non-stream latency p50 / p99 (ms)", ms(pct[0][0]) + " / " + ms(pct[0][1]), ms(pct[1][0]) + " / " + ms(pct[1][1]));
+        if (rps[1] < rps[0] * 0.5) failures.add(String.format("non-stream throughput %.0f < 50%% of direct %.0f", rps[1], rps[0]));
+    }
+
+    static void ttfb(int n) throws Exception {
+        deltas = 5;
+        List<Long> direct = new ArrayList<>(), proxied = new ArrayList<>();
+        for (int i = 0; i < 300; i++) { once(false, true); once(true, true); }
+        for (int i = 0; i < n; i++) { direct.add(once(false, true)); proxied.add(once(true, true)); }
+        long d = percentiles(direct)[0], p = percentiles(proxied)[0];
+        row("stream time to first byte p50 (ms)", ms(d), ms(p) + " (+" + ms(p - d) + ")");
+        if (p - d > 2_000_000) failures.add("the proxy adds " + ms(p - d) + " ms to time-to-first-byte (target < 2 ms)");
+    }
+
+    static void concurrentStreams(int streams, int deltas) throws Exception {
+        Bench.deltas = deltas;
+        for (int k = 0; k < 2; k++) {
+            boolean viaProxy = k == 1;
+            ExecutorService pool = Executors.newFixedThreadPool(streams);
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger ok = new AtomicInteger(), bad = new AtomicInteger();
+            List<Future<?>> fs = new ArrayList<>();
+            for (int i = 0; i < streams; i++) fs.add(pool.submit(() -> {
+                go.await();
+                try { once(viaProxy, true); ok.incrementAndGet(); } catch (Exception e) {
+                    if (bad.incrementAndGet() <= 3) System.out.println("  stream failed: " + e);
+                }
+                return null;
+            }));
+            long t0 = System.nanoTime();
+            go.countDown();
+            for (Future<?> f : fs) f.get();
+            pool.shutdown();
+            long took = System.nanoTime() - t0;
+            String cell = ok.get() + " ok, " + bad.get() + " failed, " + ms(took) + " ms";
+            if (k == 0) System.out.printf("%-46s %s%n", streams + " streams x " + deltas + " deltas, direct", cell);
+            else System.out.printf("%-46s %s%n", streams + " streams x " + deltas + " deltas, via proxy", cell);
+            if (viaProxy && bad.get() > 0) failures.add(bad.get() + " of " + streams + " concurrent streams failed");
+        }
+    }
+
+    static void longStream(int deltas) throws Exception {
+        Bench.deltas = deltas;
+        once(true, true);
+        long[] t = new long[2];
+        for (int k = 0; k < 2; k++) {
+            long s = System.nanoTime();
+            once(k == 1, true);
+            t[k] = System.nanoTime() - s;
+        }
+        row(deltas + "-delta stream total (ms)", ms(t[0]), ms(t[1]));
+    }
+
+    static long[] percentiles(List<Long> xs) {
+        List<Long> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        return new long[]{s.get(s.size() / 2), s.get(Math.min(s.size() - 1, (int) (s.size() * 0.99)))};
+    }
+
+    static String ms(long ns) { return String.format(Locale.ROOT, "%.2f", ns / 1e6); }
+
+    static void row(String what, String direct, String proxy) { System.out.printf("%-46s %14s %14s%n", what, direct, proxy); }
+}
