@@ -1607,7 +1607,7 @@ public final class QwenProxy {
             if (status == 403) return blocked();
             if (status == 429) return rateLimited("HTTP 429 " + detail, r.headers().firstValue("Retry-After")
                     .map(v -> Json.longValue(new Json.Num(v.trim()), 60)).orElse(60L));
-            if (status == 504) return timeout("gateway", 0);
+            if (status == 504) return new ApiException(504, "server_error", "upstream_timeout", null, "Qwen's gateway timed out (HTTP 504).");
             if (status == 404) return new ApiException(502, "server_error", "upstream_error", null, "Qwen answered 404 for "
                     + r.request().uri().getPath() + "; the upstream path may have changed (--upstream-path).");
             String what = status == 200 ? "an unexpected " + r.headers().firstValue("Content-Type").orElse("untyped") + " reply"
