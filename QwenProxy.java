@@ -1724,7 +1724,7 @@ public final class QwenProxy {
         volatile long lastActivity = System.currentTimeMillis();
         private volatile int aborted;
         private Thread reader;
-        private boolean closed, reading, drained;
+        private boolean closed, reading;
 
         Reply(InputStream body) { this.body = body; }
 
@@ -1753,7 +1753,7 @@ public final class QwenProxy {
             if (aborted == TIMED_OUT) throw Upstream.timeout("stream went silent", timeoutMs);
             if (aborted == CLIENT_GONE) throw new ClientGone(new IOException("client went away"));
             t.finish();
-            drained = drain(sse);
+            drain(sse);
         }
 
         /**
@@ -1761,13 +1761,12 @@ public final class QwenProxy {
          * HTTP client keep the connection for the next request; closing early would cost every
          * request a new connection (and a TLS handshake upstream). Bounded, so a chatty tail is cut.
          */
-        private static boolean drain(SseReader sse) {
+        private static void drain(SseReader sse) {
             try {
-                for (int i = 0; i < 16; i++) if (sse.next() == null) return true;
+                for (int i = 0; i < 16 && sse.next() != null; i++) { /* a tail after the final event: skip it */ }
             } catch (IOException e) {
                 // the tail is not ours to read; the connection is simply not reused
             }
-            return false;
         }
 
         /** From the watchdog: close the upstream (this is how a blocked read is cancelled). */

@@ -407,6 +407,28 @@ class EndToEndTest {
     }
 
     @Test
+    void errors_anExposedBindWithoutKeysGetsAGeneratedKey() throws Exception {
+        QwenProxy.Server p = start("--host", "0.0.0.0");
+        try {
+            assertNotNull(p.generatedKey);
+            assertTrue(p.generatedKey.length() >= 32);
+            assertTrue(p.banner().contains(p.generatedKey), "printed once at startup");
+            assertEquals(401, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer " + p.generatedKey).statusCode());
+            assertFalse(logs.toString(StandardCharsets.UTF_8).contains(p.generatedKey), "never logged");
+        } finally {
+            p.stop();
+        }
+        QwenProxy.Server loop = start();
+        try {
+            assertNull(loop.generatedKey);
+            assertEquals(200, post(loop, chat("qwen3.7-plus", false, "")).statusCode());
+        } finally {
+            loop.stop();
+        }
+    }
+
+    @Test
     void errors_badRequestsGet400WithParam() throws Exception {
         HttpResponse<String> r = post(proxy, "{\"model\": \"qwen3.7-plus\", \"messages\": [");
         assertEquals(400, r.statusCode());
