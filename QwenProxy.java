@@ -22,7 +22,7 @@
  *    9. OpenAI -> upstream   request validation, conversation flattening, upstream bodies
  *   10. Upstream -> OpenAI   StreamTranslator (phases -> deltas), chunks, completion, usage
  *   11. Upstream client      one HttpClient, header table, error classification, chat deletion
- *   12. SSE reader           "data:" lines -> payloads
+ *   12. SSE and gzip         "data:" lines -> payloads; streaming gunzip
  *   13. JSON                 parse (depth cap, offsets, numbers kept as text) and write
  *   14. Utilities
  *
@@ -82,7 +82,6 @@ import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -96,6 +95,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -111,16 +111,19 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.GZIPInputStream;
 
 public final class QwenProxy {
     private QwenProxy() { throw new AssertionError(); }
@@ -773,7 +776,7 @@ public final class QwenProxy {
         private final HttpExchange ex;
         private final String prefix;     // {"id":…,"object":"chat.completion.chunk","created":…,"model":…,
         private OutputStream out;
-        private boolean committed, abandoned;
+        private boolean committed, abandoned, ended;   // ended: [DONE] or an error event went out
         volatile long lastWrite = System.currentTimeMillis();
 
         SseWriter(HttpExchange ex, String id, long created, String model) {
@@ -822,14 +825,15 @@ public final class QwenProxy {
             write("data: " + prefix + "\"choices\":[],\"usage\":" + Json.write(usage) + "}\n\n");
         }
 
-        synchronized void done() { write("data: [DONE]\n\n"); }
+        synchronized void done() { write("data: [DONE]\n\n"); ended = true; }
 
-        synchronized void error(ApiException e) { write("data: " + Json.write(e.body()) + "\n\n"); }
+        synchronized void error(ApiException e) { write("data: " + Json.write(e.body()) + "\n\n"); ended = true; }
 
         /** An SSE comment keeps idle connections (proxies, CDNs, client timeouts) alive while Qwen thinks. */
         synchronized void comment() { if (committed) write(": keep-alive\n\n"); }
 
         private void write(String s) {
+            if (ended) return;     // nothing may follow the last event (a late upstream piece, a keep-alive)
             try {
                 out.write(s.getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -1506,9 +1510,9 @@ public final class QwenProxy {
             return b;
         }
 
-        private HttpResponse<InputStream> send(HttpRequest r, String what) {
+        private <T> HttpResponse<T> send(HttpRequest r, HttpResponse.BodyHandler<T> handler, String what) {
             try {
-                return client().send(r, HttpResponse.BodyHandlers.ofInputStream());
+                return client().send(r, handler);
             } catch (HttpTimeoutException e) {
                 throw timeout(what, r.timeout().map(Duration::toMillis).orElse(0L));
             } catch (IOException e) {
@@ -1528,8 +1532,8 @@ public final class QwenProxy {
 
         /** GET /api/models (§3.1), or the §3.2 wrapper: {"data":[...]} or {"success":true,"data":{"data":[...]}}. */
         List<Model> fetchModels(long timeoutMs) {
-            HttpResponse<InputStream> r = send(request("models", "", null, null, timeoutMs).GET().build(), "model list");
-            byte[] b = readAll(r);
+            HttpResponse<byte[]> r = send(request("models", "", null, null, timeoutMs).GET().build(), BYTES, "model list");
+            byte[] b = body(r);
             Map<String, Object> root = Json.asObject(parseOrNull(b));
             if (r.statusCode() != 200 || root == null || Boolean.FALSE.equals(root.get("success"))) throw failure(r, b);
             Object data = root.get("data");
@@ -1554,8 +1558,8 @@ public final class QwenProxy {
         String createChat(String model, String rid) {
             HttpRequest req = request("new_chat", "", null, rid, cfg.requestTimeoutMs())
                     .POST(HttpRequest.BodyPublishers.ofString(Json.write(newChatBody(model)))).build();
-            HttpResponse<InputStream> r = send(req, "new chat");
-            byte[] b = readAll(r);
+            HttpResponse<byte[]> r = send(req, BYTES, "new chat");
+            byte[] b = body(r);
             Map<String, Object> env = Json.asObject(parseOrNull(b));
             String id = Json.str(Json.obj(env, "data"), "id");
             if (r.statusCode() == 200 && env != null && Boolean.TRUE.equals(env.get("success")) && id != null) return id;
@@ -1566,23 +1570,28 @@ public final class QwenProxy {
         Reply complete(String chatId, Map<String, Object> body, String rid) {
             HttpRequest req = request("completions", "?chat_id=" + java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
                     chatId, rid, cfg.requestTimeoutMs()).POST(HttpRequest.BodyPublishers.ofString(Json.write(body))).build();
-            HttpResponse<InputStream> r = send(req, "completion");
-            String type = r.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
-            if (r.statusCode() == 200 && type.contains("event-stream") && !r.headers().firstValue("bxpunish").isPresent())
-                return new Reply(decoded(r));
-            byte[] b = readAll(r);
+            // a 200 event stream is pushed through a Reply as it arrives; anything else is read whole
+            HttpResponse<Object> r = send(req, info -> {
+                String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+                String enc = encoding(info.headers());
+                if (info.statusCode() == 200 && type.contains("event-stream") && info.headers().firstValue("bxpunish").isEmpty()
+                        && (enc.equals("identity") || enc.equals("gzip"))) return new Reply(enc.equals("gzip"));
+                return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArray(), b -> (Object) b);
+            }, "completion");
+            if (r.body() instanceof Reply reply) return reply;
+            byte[] b = decode(r.headers(), (byte[]) r.body());
             // some gateways drop the content type; a body of data: lines is still a stream
             if (r.statusCode() == 200 && new String(b, 0, Math.min(b.length, 64), StandardCharsets.UTF_8).stripLeading().startsWith("data:"))
-                return new Reply(new ByteArrayInputStream(b));
+                return Reply.of(b);
             throw failure(r, b);
         }
 
         /** DELETE /api/v2/chats/<id> (§8); runs in the background, failures are only logged. */
         void deleteChat(String chatId, String rid) {
             try {
-                HttpResponse<InputStream> r = send(request("chat", java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
-                        chatId, rid, Math.min(cfg.requestTimeoutMs(), 30_000)).DELETE().build(), "delete chat");
-                byte[] b = readAll(r);
+                HttpResponse<byte[]> r = send(request("chat", java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
+                        chatId, rid, Math.min(cfg.requestTimeoutMs(), 30_000)).DELETE().build(), BYTES, "delete chat");
+                byte[] b = body(r);
                 if (r.statusCode() / 100 == 2 || r.statusCode() == 404) Log.debug(rid, "deleted upstream chat " + chatId);
                 else Log.warn(rid, "could not delete upstream chat " + chatId + ": HTTP " + r.statusCode() + " " + abbreviate(new String(b, StandardCharsets.UTF_8)));
             } catch (ApiException e) {
@@ -1676,28 +1685,26 @@ public final class QwenProxy {
             return false;
         }
 
-        private static InputStream decoded(HttpResponse<InputStream> r) {
-            String enc = r.headers().firstValue("Content-Encoding").orElse("identity").trim().toLowerCase(Locale.ROOT);
+        static final HttpResponse.BodyHandler<byte[]> BYTES = HttpResponse.BodyHandlers.ofByteArray();
+
+        static String encoding(java.net.http.HttpHeaders h) {
+            return h.firstValue("Content-Encoding").orElse("identity").trim().toLowerCase(Locale.ROOT).replace("x-gzip", "gzip");
+        }
+
+        /** A whole body, inflated if Qwen gzipped it (we ask for gzip only; br cannot be decoded by the JDK). */
+        static byte[] decode(java.net.http.HttpHeaders h, byte[] b) {
+            String enc = encoding(h);
+            if (enc.equals("identity") || enc.isEmpty() || b.length == 0) return b;
+            if (!enc.equals("gzip")) throw new ApiException(502, "server_error", "upstream_error", null, "Qwen sent Content-Encoding '"
+                    + enc + "', which the JDK cannot decode; do not override Accept-Encoding.");
             try {
-                return switch (enc) {
-                    case "gzip", "x-gzip" -> new GZIPInputStream(r.body(), 8192);
-                    case "deflate" -> new java.util.zip.InflaterInputStream(r.body());
-                    case "identity", "" -> r.body();
-                    default -> throw new ApiException(502, "server_error", "upstream_error", null, "Qwen sent Content-Encoding '"
-                            + enc + "', which the JDK cannot decode; do not override Accept-Encoding.");
-                };
+                return new Gunzip().feed(b, 0, b.length);
             } catch (IOException e) {
                 throw new ApiException(502, "server_error", "upstream_error", null, "Broken compressed reply from Qwen: " + e.getMessage());
             }
         }
 
-        private static byte[] readAll(HttpResponse<InputStream> r) {
-            try (InputStream in = decoded(r)) {
-                return in.readNBytes(MAX_UPSTREAM_ERROR_BODY);
-            } catch (IOException e) {
-                throw new ApiException(502, "server_error", "upstream_error", null, "Reading Qwen's reply failed: " + e.getMessage());
-            }
-        }
+        private static byte[] body(HttpResponse<byte[]> r) { return decode(r.headers(), r.body()); }
 
         private static Object parseOrNull(byte[] b) {
             try {
@@ -1715,137 +1722,248 @@ public final class QwenProxy {
     }
 
     /**
-     * One open upstream SSE stream. pump() reads it on the request thread; abort() is called by
-     * the watchdog (timeout, client gone) and unblocks that read by closing the stream.
+     * One upstream SSE stream, pushed to us by the HTTP client as it arrives: bytes are inflated
+     * (gzip), split into events and translated on the client's own thread, so no thread wakes up
+     * per chunk. The request thread waits in pump() for the end; the watchdog's abort() cancels
+     * the subscription, which closes the upstream stream at once.
      */
-    static final class Reply {
+    static final class Reply implements HttpResponse.BodySubscriber<Object> {
         static final int TIMED_OUT = 1, CLIENT_GONE = 2;
-        private final InputStream body;
-        volatile long lastActivity = System.currentTimeMillis();
+        private final Gunzip gunzip;                 // null: the stream is not compressed
+        private final SseDecoder sse = new SseDecoder();
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+        private volatile Flow.Subscription subscription;
         private volatile int aborted;
-        private Thread reader;
-        private boolean closed, reading;
+        private byte[] preloaded;                    // a stream that arrived without its content type
+        private StreamTranslator translator;
+        private boolean finished;                    // the final event was seen; what follows is tail
+        private int tail;
+        volatile long lastActivity = System.currentTimeMillis();
 
-        Reply(InputStream body) { this.body = body; }
+        Reply(boolean gzip) { gunzip = gzip ? new Gunzip() : null; }
 
-        void pump(StreamTranslator t, long timeoutMs) {
-            synchronized (this) { reader = Thread.currentThread(); }
-            SseReader sse = new SseReader(body);
+        static Reply of(byte[] body) {
+            Reply r = new Reply(false);
+            r.preloaded = body;
+            return r;
+        }
+
+        @Override public CompletionStage<Object> getBody() { return CompletableFuture.completedFuture(this); }
+
+        // nothing is requested before pump() has a translator (the upstream waits: flow control);
+        // the client may subscribe before or after pump() starts, hence the lock
+        @Override public void onSubscribe(Flow.Subscription s) {
+            synchronized (this) {
+                subscription = s;
+                if (done.isDone()) s.cancel();
+                else if (translator != null) s.request(1);
+            }
+        }
+
+        @Override public void onNext(List<ByteBuffer> items) {
+            lastActivity = System.currentTimeMillis();
             try {
-                while (true) {
-                    String data;
-                    synchronized (this) { reading = true; }
-                    try {
-                        data = sse.next();
-                    } finally {
-                        synchronized (this) { reading = false; }
-                    }
-                    if (data == null) break;
-                    lastActivity = System.currentTimeMillis();
-                    if (Log.level == Log.DEBUG) Log.debug(null, "upstream event: " + abbreviate(data));
-                    if (t.accept(data)) break;
+                for (ByteBuffer b : items) feed(b);
+            } catch (IOException | RuntimeException e) {
+                subscription.cancel();
+                done.completeExceptionally(e);
+                return;
+            }
+            if (done.isDone() && !finished) subscription.cancel();          // aborted or failed
+            else if (finished && ++tail > 16) subscription.cancel();       // a tail that will not end
+            else subscription.request(1);    // reading Qwen's last bytes lets the connection be reused
+        }
+
+        @Override public void onError(Throwable e) { done.completeExceptionally(e); }
+
+        @Override public void onComplete() {
+            try {
+                if (!finished) {
+                    sse.end(this::event);
+                    if (!finished) finish();   // Qwen may just close the stream (§6.1)
                 }
-            } catch (IOException e) {
-                if (aborted == TIMED_OUT) throw Upstream.timeout("stream went silent", timeoutMs);
-                if (aborted == CLIENT_GONE) throw new ClientGone(e);
-                throw new ApiException(502, "server_error", "upstream_error", null, "The Qwen stream broke off: " + e);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
             }
-            if (aborted == TIMED_OUT) throw Upstream.timeout("stream went silent", timeoutMs);
-            if (aborted == CLIENT_GONE) throw new ClientGone(new IOException("client went away"));
-            t.finish();
-            drain(sse);
         }
 
-        /**
-         * Qwen closes the stream right after the final event (§6.1). Reading that last bit lets the
-         * HTTP client keep the connection for the next request; closing early would cost every
-         * request a new connection (and a TLS handshake upstream). Bounded, so a chatty tail is cut.
-         */
-        private static void drain(SseReader sse) {
+        private void feed(ByteBuffer b) throws IOException {
+            byte[] a = new byte[b.remaining()];
+            b.get(a);
+            if (gunzip != null) a = gunzip.feed(a, 0, a.length);
+            if (!finished) sse.feed(a, 0, a.length, this::event);
+        }
+
+        private void event(String data) {
+            if (finished || done.isDone()) return;
+            if (Log.level == Log.DEBUG) Log.debug(null, "upstream event: " + abbreviate(data));
+            if (translator.accept(data)) finish();
+        }
+
+        private void finish() {
+            finished = true;
+            translator.finish();
+            done.complete(null);
+        }
+
+        /** On the request thread: let the stream flow through t, and wait for its end. */
+        void pump(StreamTranslator t, long timeoutMs) {
+            synchronized (this) {
+                translator = t;
+                if (preloaded == null && subscription != null) subscription.request(1);
+            }
+            if (preloaded != null) {
+                try {
+                    feed(ByteBuffer.wrap(preloaded));
+                    onComplete();
+                } catch (IOException | RuntimeException e) {
+                    done.completeExceptionally(e);
+                }
+            }
             try {
-                for (int i = 0; i < 16 && sse.next() != null; i++) { /* a tail after the final event: skip it */ }
-            } catch (IOException e) {
-                // the tail is not ours to read; the connection is simply not reused
+                done.get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (aborted == TIMED_OUT) throw Upstream.timeout("stream went silent", timeoutMs);
+                if (cause instanceof ClientGone g) throw g;
+                if (aborted == CLIENT_GONE) throw new ClientGone(cause);
+                if (cause instanceof ApiException a) throw a;
+                throw new ApiException(502, "server_error", "upstream_error", null, "The Qwen stream broke off: " + cause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                abort(CLIENT_GONE);
+                throw new ApiException(503, "server_error", "shutting_down", null, "The proxy is shutting down.");
             }
         }
 
-        /** From the watchdog: close the upstream (this is how a blocked read is cancelled). */
-        synchronized void abort(int why) {
-            if (closed || aborted != 0) return;
+        /** From the watchdog: stop reading and close the upstream stream. */
+        void abort(int why) {
+            if (done.isDone()) return;
             aborted = why;
-            closeQuietly(body);
-            // a read blocked in the HTTP client's queue may need a nudge; never interrupt a write to the client
-            if (reading && reader != null) reader.interrupt();
+            Flow.Subscription s = subscription;
+            if (s != null) s.cancel();
+            done.completeExceptionally(new IOException(why == TIMED_OUT ? "upstream silent" : "client went away"));
         }
 
-        /** On the request thread, when done: release the upstream connection and clear any nudge. */
-        synchronized void close() {
-            if (!closed) { closed = true; closeQuietly(body); }
-            if (Thread.currentThread() == reader) Thread.interrupted();
+        /** When the request ends: an unfinished stream is cancelled (a finished one drains its tail). */
+        void close() {
+            Flow.Subscription s = subscription;
+            if (!done.isDone() || !finished) {
+                done.completeExceptionally(new IOException("closed"));
+                if (s != null) s.cancel();
+            }
         }
     }
 
-    // ==== 12. SSE reader ====
+    // ==== 12. SSE and gzip decoding ====
 
     /**
-     * Reads "data:" payloads from an event stream (WHATWG rules: CR, LF or CRLF line ends; one
-     * optional space after the colon; multi-line data joined with LF; ":" comments ignored; a
-     * blank line dispatches). A bare JSON line is taken as data too: some gateways drop "data:".
+     * Splits an event stream into "data:" payloads, fed bytes as they arrive (WHATWG rules: CR,
+     * LF or CRLF line ends; one optional space after the colon; multi-line data joined with LF;
+     * ":" comments ignored; a blank line dispatches). A bare JSON line is taken as data too: some
+     * gateways drop the "data:" prefix.
      */
-    static final class SseReader {
+    static final class SseDecoder {
         private static final int MAX_LINE = 16 << 20;
-        private final InputStream in;
-        private final byte[] buf = new byte[16384];
-        private int pos, len;
-        private boolean skipLf;     // last line ended with CR: a following LF belongs to it
         private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+        private boolean skipLf;     // the last line ended with CR: a following LF belongs to it
+        private StringBuilder data;
 
-        SseReader(InputStream in) { this.in = in; }
-
-        /** The next event's data, or null at the end of the stream. */
-        String next() throws IOException {
-            StringBuilder data = null;
-            for (String l; (l = readLine()) != null; ) {
-                if (l.isEmpty()) {
-                    if (data != null) return data.toString();
-                    continue;
-                }
-                if (l.charAt(0) == ':') continue;
-                String value;
-                if (l.startsWith("data:")) value = l.startsWith("data: ") ? l.substring(6) : l.substring(5);
-                else if (l.charAt(0) == '{' && data == null) return l;
-                else continue;    // event:, id:, retry: carry nothing this upstream uses (§6.1)
-                if (data == null) data = new StringBuilder(value);
-                else data.append('\n').append(value);
-            }
-            return data == null ? null : data.toString();   // end of stream dispatches what is pending
-        }
-
-        private String readLine() throws IOException {
-            line.reset();
-            while (true) {
-                if (pos == len) {
-                    len = in.read(buf);
-                    pos = 0;
-                    if (len <= 0) {
-                        len = 0;
-                        return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
-                    }
-                }
+        void feed(byte[] b, int off, int len, java.util.function.Consumer<String> out) throws IOException {
+            int i = off, end = off + len;
+            while (i < end) {
                 if (skipLf) {
                     skipLf = false;
-                    if (buf[pos] == '\n') { pos++; continue; }
+                    if (b[i] == '\n') { i++; continue; }
                 }
-                int start = pos;
-                while (pos < len && buf[pos] != '\n' && buf[pos] != '\r') pos++;
-                line.write(buf, start, pos - start);
+                int start = i;
+                while (i < end && b[i] != '\n' && b[i] != '\r') i++;
+                line.write(b, start, i - start);
                 if (line.size() > MAX_LINE) throw new IOException("SSE line longer than " + MAX_LINE + " bytes");
-                if (pos < len) {
-                    skipLf = buf[pos] == '\r';
-                    pos++;
-                    return line.toString(StandardCharsets.UTF_8);
+                if (i < end) {
+                    skipLf = b[i] == '\r';
+                    i++;
+                    String l = line.toString(StandardCharsets.UTF_8);
+                    line.reset();
+                    line(l, out);
                 }
             }
+        }
+
+        /** End of stream: an unterminated last line, then the pending event, are dispatched. */
+        void end(java.util.function.Consumer<String> out) {
+            if (line.size() > 0) {
+                String l = line.toString(StandardCharsets.UTF_8);
+                line.reset();
+                line(l, out);
+            }
+            if (data != null) {
+                String d = data.toString();
+                data = null;
+                out.accept(d);
+            }
+        }
+
+        private void line(String l, java.util.function.Consumer<String> out) {
+            if (l.isEmpty()) {
+                if (data != null) {
+                    String d = data.toString();
+                    data = null;
+                    out.accept(d);
+                }
+            } else if (l.startsWith("data:")) {
+                String v = l.startsWith("data: ") ? l.substring(6) : l.substring(5);
+                if (data == null) data = new StringBuilder(v);
+                else data.append('\n').append(v);
+            } else if (l.charAt(0) == '{' && data == null) {
+                out.accept(l);
+            }   // ":" comments, event:, id:, retry: carry nothing this upstream uses (§6.1)
+        }
+    }
+
+    /** A streaming gzip inflater (RFC 1952): header skipped, members inflated, trailer ignored. */
+    static final class Gunzip {
+        private final java.util.zip.Inflater inflater = new java.util.zip.Inflater(true);
+        private final ByteArrayOutputStream header = new ByteArrayOutputStream();
+        private final byte[] buf = new byte[16384];
+        private boolean inBody, done;
+
+        byte[] feed(byte[] b, int off, int len) throws IOException {
+            if (done) return new byte[0];
+            if (!inBody) {
+                header.write(b, off, len);
+                byte[] h = header.toByteArray();
+                int start = headerLength(h);
+                if (start < 0) return new byte[0];      // the header is not complete yet
+                inBody = true;
+                b = h;
+                off = start;
+                len = h.length - start;
+            }
+            inflater.setInput(b, off, len);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(len * 4);
+            try {
+                for (int n; (n = inflater.inflate(buf)) > 0; ) out.write(buf, 0, n);
+            } catch (java.util.zip.DataFormatException e) {
+                throw new IOException("bad gzip data: " + e.getMessage());
+            }
+            if (inflater.finished()) { done = true; inflater.end(); }   // CRC and size trailer: not needed
+            return out.toByteArray();
+        }
+
+        /** Length of a complete gzip header, or -1 while it is incomplete. */
+        static int headerLength(byte[] h) throws IOException {
+            if (h.length < 10) return -1;
+            if ((h[0] & 0xff) != 0x1f || (h[1] & 0xff) != 0x8b || h[2] != 8) throw new IOException("not gzip data");
+            int flags = h[3], p = 10;
+            if ((flags & 4) != 0) {                                     // FEXTRA
+                if (h.length < p + 2) return -1;
+                p += 2 + ((h[p] & 0xff) | (h[p + 1] & 0xff) << 8);
+            }
+            if ((flags & 8) != 0) { while (p < h.length && h[p] != 0) p++; p++; }   // FNAME
+            if ((flags & 16) != 0) { while (p < h.length && h[p] != 0) p++; p++; }  // FCOMMENT
+            if ((flags & 2) != 0) p += 2;                                            // FHCRC
+            return p <= h.length ? p : -1;
         }
     }
 
@@ -2220,13 +2338,5 @@ public final class QwenProxy {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException | RuntimeException e) {
-            // closing is how we cancel; a failure here changes nothing for the client
-        }
     }
 }

@@ -1,7 +1,6 @@
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,10 +24,12 @@ class StreamTranslatorTest {
     /** Feeds a capture through the SSE reader and the translator, as the proxy does. */
     QwenProxy.StreamTranslator run(String capture, QwenProxy.Reasoning mode) throws IOException {
         QwenProxy.StreamTranslator t = translator(mode, 0);
-        try (InputStream in = Files.newInputStream(Path.of("test/captures", capture))) {
-            QwenProxy.SseReader r = new QwenProxy.SseReader(in);
-            for (String d; (d = r.next()) != null; ) if (t.accept(d)) break;
-        }
+        byte[] bytes = Files.readAllBytes(Path.of("test/captures", capture));
+        QwenProxy.SseDecoder d = new QwenProxy.SseDecoder();
+        List<String> events = new ArrayList<>();
+        d.feed(bytes, 0, bytes.length, events::add);
+        d.end(events::add);
+        for (String e : events) if (t.accept(e)) break;
         t.finish();
         return t;
     }
