@@ -19,12 +19,13 @@
  *    6. SSE writer           commit point, one flush per event, keep-alive comments
  *    7. Handlers             chat completions (stream / collect), models, health, root
  *    8. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
- *    9. OpenAI -> upstream   request validation, conversation flattening, upstream bodies
- *   10. Upstream -> OpenAI   StreamTranslator (phases -> deltas), chunks, completion, usage
- *   11. Upstream client      one HttpClient, header table, error classification, chat deletion
- *   12. SSE and gzip         "data:" lines -> payloads; streaming gunzip
- *   13. JSON                 parse (depth cap, offsets, numbers kept as text) and write
- *   14. Utilities
+ *    9. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
+ *   10. OpenAI -> upstream   request validation, conversation flattening, upstream bodies
+ *   11. Upstream -> OpenAI   StreamTranslator (phases -> deltas), chunks, completion, usage
+ *   12. Upstream client      one HttpClient, header table, error classification, chat deletion
+ *   13. SSE and gzip         "data:" lines -> payloads; streaming gunzip
+ *   14. JSON                 parse (depth cap, offsets, numbers kept as text) and write
+ *   15. Utilities
  *
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
@@ -136,6 +137,10 @@ public final class QwenProxy {
     static final String DEFAULT_HOST = "127.0.0.1";
     static final int DEFAULT_PORT = 8787;
     static final String DEFAULT_BASE_URL = "https://chat.qwen.ai";
+    static final String DEFAULT_AUTH_BASE_URL = "https://auth.qwen.ai";   // §1: refresh lives here since 2026-09
+    static final long DEFAULT_REFRESH_AHEAD_MS = 120_000;
+    static final long DEFAULT_BLOCKED_COOLDOWN_MS = 300_000;
+    static final long MAX_COOLDOWN_MS = 3_600_000;
     static final long DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
     static final long DEFAULT_MAX_BODY_BYTES = 32L << 20;
     static final long DEFAULT_MODELS_TTL_MS = 600_000;
@@ -176,7 +181,8 @@ public final class QwenProxy {
             "models", "/api/models",
             "new_chat", "/api/v2/chats/new",
             "completions", "/api/v2/chat/completions",
-            "chat", "/api/v2/chats/");
+            "chat", "/api/v2/chats/",
+            "refresh", "/api/v2/auths/refresh");   // on --auth-base-url (§2.2)
 
     /** Served before the first successful fetch, and always when no token is set (§3.3, 2026-09). */
     static final List<Model> BUILTIN_MODELS = List.of(
@@ -240,6 +246,8 @@ public final class QwenProxy {
         if (System.getProperty("jdk.httpclient.enableAllMethodRetry") == null) System.setProperty("jdk.httpclient.enableAllMethodRetry", "true");
         Log.level = cfg.logLevel();
         Log.secrets(cfg.token(), cfg.cookie());
+        if (cfg.token() != null) Log.secrets(cfg.token().split(","));
+        Log.secrets(cfg.refreshTokens().toArray(new String[0]));
         Server s = new Server(cfg);
         s.start();
         return s;
@@ -253,6 +261,7 @@ public final class QwenProxy {
         final ScheduledExecutorService timer;
         final boolean virtualThreads;
         final Upstream upstream;
+        final Accounts accounts;
         final Models models;
         final List<String> apiKeys;
         final String generatedKey;   // printed once in the banner, never logged
@@ -265,7 +274,9 @@ public final class QwenProxy {
             background = Executors.newCachedThreadPool(daemonThreads("qwenproxy-background"));
             timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("qwenproxy-timer"));
             upstream = new Upstream(cfg);
-            models = new Models(cfg, upstream, background);
+            accounts = new Accounts(cfg);
+            accounts.connect(upstream);
+            models = new Models(cfg, upstream, accounts, background);
             boolean open = cfg.apiKeys().isEmpty() && !isLoopback(cfg.host());
             generatedKey = open ? "sk-qwenproxy-" + randomToken(24) : null;
             apiKeys = open ? List.of(generatedKey) : cfg.apiKeys();
@@ -278,6 +289,9 @@ public final class QwenProxy {
         /** Listen first (health checks answer at once), then one bounded model fetch for the banner. */
         void start() {
             http.start();
+            accounts.renewMissing();
+            long tick = Math.max(50, Math.min(10_000, cfg.refreshAheadMs() / 4));
+            timer.scheduleWithFixedDelay(() -> accounts.renewDue(background), tick, tick, TimeUnit.MILLISECONDS);
             models.init();
         }
 
@@ -300,8 +314,9 @@ public final class QwenProxy {
             StringBuilder b = new StringBuilder();
             String url = url();
             b.append(NAME).append(' ').append(VERSION).append(" listening on ").append(url).append('\n');
-            b.append("  upstream  ").append(cfg.baseUrl()).append(cfg.token() == null
+            b.append("  upstream  ").append(cfg.baseUrl()).append(accounts.isEmpty()
                     ? "  (no QWEN_AUTH_TOKEN: chat requests will get 401 until you set one)" : "").append('\n');
+            if (!accounts.isEmpty()) b.append("  accounts  ").append(accounts.summary()).append('\n');
             b.append("  auth      ").append(generatedKey != null
                     ? "required; generated key (shown once): " + generatedKey
                     : apiKeys.isEmpty() ? "none (loopback only)" : apiKeys.size() + " client key(s)").append('\n');
@@ -340,10 +355,12 @@ public final class QwenProxy {
                   boolean deleteChats, Thinking thinking, Reasoning reasoning, Map<String, String> modelMap,
                   String defaultModel, Map<String, String> upstreamHeaders, Map<String, String> upstreamPaths,
                   long requestTimeoutMs, int logLevel, long maxBodyBytes, long modelsTtlMs, long keepaliveMs,
-                  boolean help) {
+                  List<String> refreshTokens, String authBaseUrl, long refreshAheadMs, boolean fillFirst,
+                  int accountConcurrency, int maxAttempts, long blockedCooldownMs, boolean help) {
 
         @Override public String toString() {
-            return "Config[host=" + host + ", port=" + port + ", token=" + mask(token) + ", baseUrl=" + baseUrl
+            return "Config[host=" + host + ", port=" + port + ", token=" + mask(token) + ", refreshTokens="
+                    + refreshTokens.size() + ", baseUrl=" + baseUrl
                     + ", apiKeys=" + apiKeys.size() + ", deleteChats=" + deleteChats + ", thinking=" + thinking
                     + ", reasoning=" + reasoning + "]";
         }
@@ -354,9 +371,16 @@ public final class QwenProxy {
         static final List<Option> OPTIONS = List.of(
                 new Option("--host", "HOST", DEFAULT_HOST, "bind address"),
                 new Option("--port", "PORT", "" + DEFAULT_PORT, "listen port (0 = any free port)"),
-                new Option("--token", "QWEN_AUTH_TOKEN", "", "chat.qwen.ai token (JWT from localStorage 'token')"),
-                new Option("--cookie", "QWEN_COOKIE", "", "optional full browser cookie string sent upstream"),
+                new Option("--token", "QWEN_AUTH_TOKEN", "", "chat.qwen.ai access token(s) (JWT from localStorage 'token'), comma-separated"),
+                new Option("--refresh-token", "QWEN_REFRESH_TOKEN", "", "refresh_token cookie value(s), comma-separated: tokens renew themselves"),
+                new Option("--cookie", "QWEN_COOKIE", "", "optional full browser cookie string; its token and refresh_token are used"),
                 new Option("--base-url", "QWEN_BASE_URL", DEFAULT_BASE_URL, "upstream origin"),
+                new Option("--auth-base-url", "QWEN_AUTH_BASE_URL", DEFAULT_AUTH_BASE_URL, "origin of the token refresh endpoint"),
+                new Option("--refresh-ahead-ms", "QWEN_REFRESH_AHEAD_MS", "" + DEFAULT_REFRESH_AHEAD_MS, "renew an access token this long before it expires"),
+                new Option("--strategy", "QWEN_STRATEGY", "round-robin", "account choice: round-robin, fill-first"),
+                new Option("--account-concurrency", "QWEN_ACCOUNT_CONCURRENCY", "0", "requests at once per account (0 = unlimited)"),
+                new Option("--max-attempts", "QWEN_MAX_ATTEMPTS", "3", "accounts tried for one request when one fails for an account reason"),
+                new Option("--blocked-cooldown-ms", "QWEN_BLOCKED_COOLDOWN_MS", "" + DEFAULT_BLOCKED_COOLDOWN_MS, "first pause after a WAF block (doubles, up to 1 h)"),
                 new Option("--api-key", "QWEN_PROXY_API_KEY", "", "client key(s), comma-separated"),
                 new Option("--delete-chats", "QWEN_DELETE_CHATS", "true", "delete each upstream chat after its reply (IS_DELETE=0/1 too)"),
                 new Option("--keep-chats", "", "", "keep the upstream chats (same as QWEN_DELETE_CHATS=false)"),
@@ -365,7 +389,7 @@ public final class QwenProxy {
                 new Option("--model-map", "QWEN_MODEL_MAP", "", "extra aliases alias=upstream,alias2=upstream2"),
                 new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
                 new Option("--upstream-header", "QWEN_UPSTREAM_HEADERS", "", "add/override an upstream header 'Name: value' (repeatable; env ';'-separated)"),
-                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (models, new_chat, completions, chat)"),
+                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (models, new_chat, completions, chat, refresh)"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -420,16 +444,15 @@ public final class QwenProxy {
             }
             String host = v.getOrDefault("--host", DEFAULT_HOST);
             int port = (int) number(v, "--port", DEFAULT_PORT, 0, 65535);
-            String base = v.getOrDefault("--base-url", DEFAULT_BASE_URL).replaceAll("/+$", "");
-            try {
-                URI u = URI.create(base);
-                if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null)
-                    throw new IllegalArgumentException();
-            } catch (IllegalArgumentException e) {
-                throw new UsageException("--base-url must be an http(s) URL, got '" + base + "'");
-            }
-            List<String> keys = new ArrayList<>();
+            String base = url(v.getOrDefault("--base-url", DEFAULT_BASE_URL), "--base-url");
+            String authBase = url(v.getOrDefault("--auth-base-url", DEFAULT_AUTH_BASE_URL), "--auth-base-url");
+            List<String> keys = new ArrayList<>(), tokens = new ArrayList<>(), refreshTokens = new ArrayList<>();
             splitInto(v.get("--api-key"), ",", keys);
+            splitInto(v.get("--token"), ",", tokens);
+            splitInto(v.get("--refresh-token"), ",", refreshTokens);
+            String strategy = v.getOrDefault("--strategy", "round-robin").trim().toLowerCase(Locale.ROOT);
+            if (!strategy.equals("round-robin") && !strategy.equals("fill-first"))
+                throw new UsageException("--strategy must be round-robin or fill-first, got '" + strategy + "'");
             Map<String, String> upstreamHeaders = new LinkedHashMap<>();
             for (String h : headers) {
                 int c = h.indexOf(':');
@@ -451,7 +474,7 @@ public final class QwenProxy {
             splitInto(v.get("--model-map"), ",", maps);
             Map<String, String> modelMap = new LinkedHashMap<>();
             pairs(maps, "--model-map").forEach((k, t) -> modelMap.put(k.toLowerCase(Locale.ROOT), t));
-            return new Config(host, port, blankToNull(v.get("--token")), blankToNull(v.get("--cookie")), base,
+            return new Config(host, port, tokens.isEmpty() ? null : String.join(",", tokens), blankToNull(v.get("--cookie")), base,
                     List.copyOf(keys), bool(v.getOrDefault("--delete-chats", "true"), "--delete-chats"),
                     choice(Thinking.class, v.getOrDefault("--thinking", "auto"), "--thinking"),
                     choice(Reasoning.class, v.getOrDefault("--reasoning", "field"), "--reasoning"),
@@ -460,7 +483,22 @@ public final class QwenProxy {
                     Log.parseLevel(v.getOrDefault("--log-level", "info")),
                     number(v, "--max-body-bytes", DEFAULT_MAX_BODY_BYTES, 1, Integer.MAX_VALUE - 8),
                     number(v, "--models-ttl-ms", DEFAULT_MODELS_TTL_MS, 1, Long.MAX_VALUE),
-                    number(v, "--keepalive-ms", DEFAULT_KEEPALIVE_MS, 1, Long.MAX_VALUE), help);
+                    number(v, "--keepalive-ms", DEFAULT_KEEPALIVE_MS, 1, Long.MAX_VALUE),
+                    List.copyOf(refreshTokens), authBase, number(v, "--refresh-ahead-ms", DEFAULT_REFRESH_AHEAD_MS, 0, Long.MAX_VALUE),
+                    strategy.equals("fill-first"), (int) number(v, "--account-concurrency", 0, 0, 1_000_000),
+                    (int) number(v, "--max-attempts", 3, 1, 100),
+                    number(v, "--blocked-cooldown-ms", DEFAULT_BLOCKED_COOLDOWN_MS, 1, Long.MAX_VALUE), help);
+        }
+
+        private static String url(String raw, String flag) {
+            String u = raw.trim().replaceAll("/+$", "");
+            try {
+                URI parsed = URI.create(u);
+                if (("http".equals(parsed.getScheme()) || "https".equals(parsed.getScheme())) && parsed.getHost() != null) return u;
+            } catch (IllegalArgumentException e) {
+                // reported below
+            }
+            throw new UsageException(flag + " must be an http(s) URL, got '" + raw + "'");
         }
 
         private static void splitInto(String s, String sep, List<String> out) {
@@ -846,23 +884,68 @@ public final class QwenProxy {
 
     // ==== 7. Handlers ====
 
-    /** POST /v1/chat/completions: validate, open a new upstream chat, relay its stream, delete the chat. */
+    /**
+     * POST /v1/chat/completions: validate, then try accounts until one answers. A failure that is
+     * about the account (expired token, rate limit, WAF) moves on to the next account, as long as
+     * nothing has reached the client yet; an expired token is first renewed and retried once.
+     */
     static void handleChat(Server s, Call c) {
         Map<String, Object> body = readJsonObject(c, s.cfg.maxBodyBytes());
         ChatRequest req = ChatRequest.parse(body, s.models, s.cfg);
         c.note = " model=" + req.model() + " upstream=" + req.upstreamModel() + (req.stream() ? " stream" : "");
-        if (s.cfg.token() == null && s.cfg.cookie() == null) {
+        if (s.accounts.isEmpty()) {
             throw new ApiException(401, "authentication_error", "upstream_token_missing", null,
                     "No Qwen token is configured. Sign in at https://chat.qwen.ai, copy localStorage 'token' "
                             + "(DevTools > Application > Local Storage), and restart with QWEN_AUTH_TOKEN=<token> or --token <token>.");
         }
-        String chatId = s.upstream.createChat(req.upstreamModel(), c.rid);
-        try {
-            Reply reply = s.upstream.complete(chatId, req.upstreamBody(chatId), c.rid);
-            relay(s, c, req, reply);
-        } finally {
-            if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(chatId, c.rid));
+        Set<Account> tried = new java.util.HashSet<>();
+        ApiException last = null;
+        for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
+            Account a = s.accounts.acquire(tried);
+            if (a == null) break;
+            tried.add(a);
+            try {
+                converse(s, c, req, a);
+                s.accounts.succeeded(a);
+                c.note += " account=" + a.id;
+                return;
+            } catch (ApiException e) {
+                if (!uncommit(c) || !Accounts.accountSpecific(e)) throw e;
+                s.accounts.penalize(a, e);
+                last = e;
+                Log.info(c.rid, "account " + a.id + " failed (" + e.code + "); trying another");
+            } finally {
+                s.accounts.release(a);
+            }
         }
+        throw last != null ? last : s.accounts.unavailable();
+    }
+
+    /** One account's go at the request; a 401 renews its token and tries once more (§7.1, §12.2 step 6). */
+    static void converse(Server s, Call c, ChatRequest req, Account a) {
+        for (boolean renewed = false; ; renewed = true) {
+            String token = a.accessToken;
+            try {
+                String chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid);
+                try {
+                    relay(s, c, req, s.upstream.complete(a, chatId, req.upstreamBody(chatId), c.rid));
+                } finally {
+                    if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chatId, c.rid));
+                }
+                return;
+            } catch (ApiException e) {
+                if (renewed || !e.code.equals("upstream_token_expired") || !uncommit(c) || !s.accounts.renew(a, token, c.rid)) throw e;
+                Log.info(c.rid, "account " + a.id + ": token renewed after a 401; retrying");
+            }
+        }
+    }
+
+    /** Before the commit point a request can start over; true if it still can. */
+    static boolean uncommit(Call c) {
+        if (c.sse == null) return true;
+        if (!c.sse.abandon()) return false;
+        c.sse = null;
+        return true;
     }
 
     /**
@@ -934,15 +1017,17 @@ public final class QwenProxy {
     static final class Models {
         private final Config cfg;
         private final Upstream upstream;
+        private final Accounts accounts;
         private final ExecutorService background;
         private final AtomicBoolean refreshing = new AtomicBoolean();
         private volatile List<Model> list = BUILTIN_MODELS;
         private volatile boolean fromUpstream;
         private volatile long fetchedAt;
 
-        Models(Config cfg, Upstream upstream, ExecutorService background) {
+        Models(Config cfg, Upstream upstream, Accounts accounts, ExecutorService background) {
             this.cfg = cfg;
             this.upstream = upstream;
+            this.accounts = accounts;
             this.background = background;
         }
 
@@ -953,7 +1038,7 @@ public final class QwenProxy {
 
         boolean fromUpstream() { return fromUpstream; }
 
-        private boolean canFetch() { return cfg.token() != null || cfg.cookie() != null; }
+        private boolean canFetch() { return accounts.any() != null; }
 
         List<Model> current() {
             if (canFetch() && System.currentTimeMillis() - fetchedAt > cfg.modelsTtlMs() && refreshing.compareAndSet(false, true)) {
@@ -968,7 +1053,9 @@ public final class QwenProxy {
 
         private void refresh(long timeoutMs) {
             try {
-                List<Model> fresh = upstream.fetchModels(timeoutMs);
+                Account a = accounts.any();
+                if (a == null) return;
+                List<Model> fresh = upstream.fetchModels(timeoutMs, a);
                 if (fresh.isEmpty()) throw new ApiException(502, "server_error", "upstream_error", null, "Qwen listed no models");
                 list = fresh;
                 fromUpstream = true;
@@ -1076,7 +1163,270 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 9. OpenAI -> upstream ====
+    // ==== 9. Accounts ====
+
+    enum State { OK, COOLING, BLOCKED, INVALID }
+
+    /**
+     * One Qwen identity. Its access token is a JWT that lives 15 minutes in 2026 (§2.1); with a
+     * refresh_token cookie (~300 days) it renews itself (§2.2). State changes happen under the
+     * account's lock; tokens are volatile so requests read them without it.
+     */
+    static final class Account {
+        final String id, kind;              // kind: token | refresh | cookie
+        private final String jar;           // the browser's other cookies (cna, acw_tc, ...), if given
+        volatile String accessToken, refreshToken;
+        volatile long expiresAt;            // ms since the epoch, from the JWT's exp; 0 = unknown
+        State state = State.OK;
+        String reason = "";
+        long until, lastUsed, requests, failures;
+        int strikes, inFlight;
+        final Object renewal = new Object();          // one renewal at a time
+        final AtomicBoolean renewing = new AtomicBoolean();
+
+        Account(String kind, String accessToken, String refreshToken, String jar) {
+            this.kind = kind;
+            this.accessToken = accessToken;
+            this.refreshToken = refreshToken;
+            this.jar = jar;
+            this.expiresAt = accessToken == null ? 0 : jwtExpiry(accessToken);
+            this.id = kind.substring(0, 3) + "-" + sha256(refreshToken != null ? refreshToken : String.valueOf(accessToken)).substring(0, 8);
+        }
+
+        boolean renewable() { return refreshToken != null; }
+
+        /** The Cookie header: the browser's jar with this account's current token. */
+        String cookie() {
+            String t = accessToken == null ? "" : "token=" + accessToken;
+            return jar == null || jar.isEmpty() ? t : t.isEmpty() ? jar : jar + "; " + t;
+        }
+
+        /** Cooling and blocked accounts come back on their own once their time is up. */
+        synchronized boolean usable(long now, int cap) {
+            if ((state == State.COOLING || state == State.BLOCKED) && now >= until) { state = State.OK; reason = ""; }
+            return state == State.OK && accessToken != null && (cap == 0 || inFlight < cap);
+        }
+
+        synchronized void set(State s, String why, long untilMs) {
+            state = s;
+            reason = why;
+            until = untilMs;
+        }
+
+        synchronized String describe() {
+            return id + " " + state + (reason.isEmpty() ? "" : " (" + reason + ")");
+        }
+    }
+
+    /** What the refresh endpoint gave back. */
+    record Tokens(String access, String refresh, long expiresAt) {}
+
+    /**
+     * The account pool: picks an account per attempt (round-robin or fill-first over usable ones),
+     * applies what an attempt's failure says about the account, and renews tokens ahead of expiry
+     * in the background so requests never wait for it.
+     */
+    static final class Accounts {
+        final List<Account> all = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final Config cfg;
+        private final AtomicLong next = new AtomicLong();
+        private Upstream upstream;
+
+        Accounts(Config cfg) {
+            this.cfg = cfg;
+            if (cfg.token() != null) for (String t : cfg.token().split(",")) add(new Account("token", t.trim(), null, null));
+            for (String r : cfg.refreshTokens()) add(new Account("refresh", null, r, null));
+            if (cfg.cookie() != null) {
+                // a browser cookie string: its token and refresh_token make an account; the rest rides along
+                Map<String, String> c = cookies(cfg.cookie());
+                String t = c.remove("token"), r = c.remove("refresh_token");
+                StringBuilder jar = new StringBuilder();
+                c.forEach((k, v) -> jar.append(jar.length() > 0 ? "; " : "").append(k).append('=').append(v));
+                Log.secrets(t, r);
+                if (t != null || r != null) add(new Account("cookie", t, r, jar.toString()));
+                else if (!all.isEmpty()) {      // only anti-bot cookies: lend them to the token account
+                    Account first = all.remove(0);
+                    all.add(0, new Account(first.kind, first.accessToken, first.refreshToken, jar.toString()));
+                }
+            }
+        }
+
+        private void add(Account a) {
+            for (Account b : all) if (b.id.equals(a.id)) return;    // the same identity given twice
+            all.add(a);
+        }
+
+        void connect(Upstream u) { upstream = u; }
+
+        boolean isEmpty() { return all.isEmpty(); }
+
+        /** The next usable account not yet tried for this request, or null. */
+        Account acquire(Set<Account> tried) {
+            long now = System.currentTimeMillis();
+            List<Account> l = all;
+            int n = l.size();
+            long start = cfg.fillFirst() ? 0 : next.getAndIncrement();
+            for (int i = 0; i < n; i++) {
+                Account a = l.get((int) ((start + i) % n));
+                if (tried.contains(a) || !a.usable(now, cfg.accountConcurrency())) continue;
+                synchronized (a) {
+                    a.inFlight++;
+                    a.lastUsed = now;
+                    a.requests++;
+                }
+                return a;
+            }
+            return null;
+        }
+
+        void release(Account a) {
+            synchronized (a) { a.inFlight--; }
+        }
+
+        /** An account any background job (the model list) may use. */
+        Account any() {
+            for (Account a : all) if (a.usable(System.currentTimeMillis(), 0)) return a;
+            return null;
+        }
+
+        /** No account can take a request: 429 until the soonest recovery, or 503 if none will recover. */
+        ApiException unavailable() {
+            long now = System.currentTimeMillis(), soonest = Long.MAX_VALUE;
+            boolean busy = false;
+            List<String> why = new ArrayList<>();
+            for (Account a : all) {
+                synchronized (a) {
+                    if ((a.state == State.COOLING || a.state == State.BLOCKED) && a.until > now) soonest = Math.min(soonest, a.until);
+                    if (a.state == State.OK && a.accessToken != null) busy = true;
+                }
+                why.add(a.describe());
+            }
+            if (busy) return Upstream.rateLimited("Every account is at its --account-concurrency limit", 1);
+            if (soonest != Long.MAX_VALUE)
+                return Upstream.rateLimited("No Qwen account is usable right now: " + String.join("; ", why),
+                        Math.max(1, (soonest - now + 999) / 1000));
+            return new ApiException(503, "server_error", "no_available_accounts", null,
+                    "No usable Qwen account: " + String.join("; ", why) + ". Renew the tokens (see README, 'Getting the token').");
+        }
+
+        /** Is this failure about the account (so another account may do better)? */
+        static boolean accountSpecific(ApiException e) {
+            return Set.of("upstream_token_expired", "rate_limit_exceeded", "upstream_blocked").contains(e.code);
+        }
+
+        /** What a failure says about the account: cooling, blocked (backing off) or invalid. */
+        void penalize(Account a, ApiException e) {
+            long now = System.currentTimeMillis();
+            synchronized (a) {
+                a.failures++;
+                switch (e.code) {
+                    case "rate_limit_exceeded" -> {
+                        long s = Json.longValue(new Json.Num(e.headers.getOrDefault("Retry-After", "3600")), 3600);
+                        a.set(State.COOLING, e.getMessage(), now + s * 1000);
+                    }
+                    case "upstream_blocked" -> {
+                        a.strikes++;
+                        long pause = Math.min(MAX_COOLDOWN_MS, cfg.blockedCooldownMs() << Math.min(a.strikes - 1, 20));
+                        a.set(State.BLOCKED, "anti-bot firewall, retry in " + pause / 1000 + " s", now + pause);
+                    }
+                    case "upstream_token_expired" -> a.set(State.INVALID, a.renewable()
+                            ? "token rejected even after renewal" : "token expired or revoked; give it a new one", 0);
+                    default -> { return; }
+                }
+            }
+            Log.warn(null, "account " + a.describe());
+        }
+
+        void succeeded(Account a) {
+            synchronized (a) { a.strikes = 0; }
+        }
+
+        /**
+         * Renews a's access token, unless another thread already did since `seen` was read (so a
+         * burst of 401s costs one renewal). False when the account cannot be renewed or renewal failed.
+         */
+        boolean renew(Account a, String seen, String rid) {
+            if (!a.renewable()) return false;
+            synchronized (a.renewal) {
+                if (a.accessToken != null && !a.accessToken.equals(seen) && !dueForRenewal(a, System.currentTimeMillis())) return true;
+                try {
+                    Tokens t = upstream.refresh(a.refreshToken, rid);
+                    Log.secrets(t.access(), t.refresh());
+                    a.accessToken = t.access();
+                    if (t.refresh() != null) a.refreshToken = t.refresh();   // rotated: the old one is dead now
+                    a.expiresAt = t.expiresAt();
+                    synchronized (a) { if (a.state == State.INVALID) a.set(State.OK, "", 0); }
+                    Log.info(rid, "renewed the token of account " + a.id + (a.expiresAt > 0
+                            ? ", valid until " + Instant.ofEpochMilli(a.expiresAt) : ""));
+                    return true;
+                } catch (ApiException e) {
+                    if (e.status == 401) a.set(State.INVALID, "refresh token rejected: " + e.getMessage(), 0);
+                    else if (e.code.equals("upstream_blocked")) penalize(a, e);
+                    Log.warn(rid, "could not renew the token of account " + a.id + ": " + e.getMessage());
+                    return false;
+                }
+            }
+        }
+
+        private boolean dueForRenewal(Account a, long now) {
+            return a.accessToken == null || (a.expiresAt > 0 && a.expiresAt - now <= cfg.refreshAheadMs());
+        }
+
+        /** The timer's job: renew, in the background, every token that expires within --refresh-ahead-ms. */
+        void renewDue(ExecutorService background) {
+            long now = System.currentTimeMillis();
+            for (Account a : all) {
+                boolean invalid;
+                synchronized (a) { invalid = a.state == State.INVALID; }
+                if (!a.renewable() || invalid || !dueForRenewal(a, now) || !a.renewing.compareAndSet(false, true)) continue;
+                try {
+                    background.execute(() -> {
+                        try { renew(a, a.accessToken, null); } finally { a.renewing.set(false); }
+                    });
+                } catch (RuntimeException e) {
+                    a.renewing.set(false);    // shutting down
+                }
+            }
+        }
+
+        /** At startup: accounts that have only a refresh token get their first access token now. */
+        void renewMissing() {
+            for (Account a : all) if (a.accessToken == null && a.renewable()) renew(a, null, null);
+        }
+
+        String summary() {
+            Map<String, Integer> kinds = new LinkedHashMap<>();
+            for (Account a : all) kinds.merge(a.kind, 1, Integer::sum);
+            StringBuilder b = new StringBuilder(all.size() + (all.size() == 1 ? " account" : " accounts"));
+            if (!kinds.isEmpty()) b.append(" ").append(kinds.toString().replace("=", ": ").replace("{", "(").replace("}", ")"));
+            for (Account a : all) if (!a.usable(System.currentTimeMillis(), 0)) b.append("; ").append(a.describe());
+            return b.toString();
+        }
+    }
+
+    /** The exp claim of a JWT in ms (no signature check: we only schedule renewals by it), or 0. */
+    static long jwtExpiry(String jwt) {
+        String[] parts = jwt.split("\\.");
+        if (parts.length < 2) return 0;
+        try {
+            Map<String, Object> claims = Json.asObject(Json.parse(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)));
+            return claims == null ? 0 : Json.longValue(claims.get("exp"), 0) * 1000;
+        } catch (RuntimeException e) {
+            return 0;    // not a JWT we can read: renew only when Qwen says it expired
+        }
+    }
+
+    /** "a=1; b=2" -> {a=1, b=2}, in order. */
+    static Map<String, String> cookies(String header) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String part : header.split(";")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) m.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+        }
+        return m;
+    }
+
+    // ==== 10. OpenAI -> upstream ====
 
     /** A validated chat request: what the client asked for, and everything the upstream body needs. */
     record ChatRequest(String model, String upstreamModel, boolean stream, boolean includeUsage, String prompt,
@@ -1275,7 +1625,7 @@ public final class QwenProxy {
         return b.toString();
     }
 
-    // ==== 10. Upstream -> OpenAI ====
+    // ==== 11. Upstream -> OpenAI ====
 
     /**
      * Turns upstream SSE payloads (§6) into reasoning and content pieces, tracking usage and the
@@ -1445,7 +1795,7 @@ public final class QwenProxy {
                 "choices", List.of(choice), "usage", usage);
     }
 
-    // ==== 11. Upstream client ====
+    // ==== 12. Upstream client ====
 
     /**
      * chat.qwen.ai over one shared HttpClient. Every call carries the UPSTREAM_HEADERS table
@@ -1484,13 +1834,17 @@ public final class QwenProxy {
         }
 
         /** A request with the header table filled in; a header whose placeholder is empty is left out. */
-        HttpRequest.Builder request(String pathKey, String suffix, String chat, String rid, long timeoutMs) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(cfg.baseUrl() + cfg.upstreamPaths().get(pathKey) + suffix))
+        HttpRequest.Builder request(String pathKey, String suffix, String chat, String rid, long timeoutMs, Account a) {
+            return request(cfg.baseUrl(), pathKey, suffix, chat, rid, timeoutMs,
+                    a == null || a.accessToken == null ? "" : a.accessToken, a == null ? "" : a.cookie());
+        }
+
+        HttpRequest.Builder request(String base, String pathKey, String suffix, String chat, String rid, long timeoutMs,
+                                    String token, String cookie) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + cfg.upstreamPaths().get(pathKey) + suffix))
                     .timeout(Duration.ofMillis(timeoutMs));
-            String token = cfg.token() == null ? "" : cfg.token();
             String upstreamId = UUID.randomUUID().toString();
-            Map<String, String> values = Map.of("{request_id}", upstreamId, "{token}", token,
-                    "{cookie}", cfg.cookie() != null ? cfg.cookie() : token.isEmpty() ? "" : "token=" + token,
+            Map<String, String> values = Map.of("{request_id}", upstreamId, "{token}", token, "{cookie}", cookie,
                     "{timezone}", ZonedDateTime.now().format(JS_DATE),   // JS Date.toString() without the zone name (§2.4)
                     "{base}", cfg.baseUrl(), "{chat}", chat == null ? "new-chat" : chat);
             headers:
@@ -1531,8 +1885,8 @@ public final class QwenProxy {
         }
 
         /** GET /api/models (§3.1), or the §3.2 wrapper: {"data":[...]} or {"success":true,"data":{"data":[...]}}. */
-        List<Model> fetchModels(long timeoutMs) {
-            HttpResponse<byte[]> r = send(request("models", "", null, null, timeoutMs).GET().build(), BYTES, "model list");
+        List<Model> fetchModels(long timeoutMs, Account a) {
+            HttpResponse<byte[]> r = send(request("models", "", null, null, timeoutMs, a).GET().build(), BYTES, "model list");
             byte[] b = body(r);
             Map<String, Object> root = Json.asObject(parseOrNull(b));
             if (r.statusCode() != 200 || root == null || Boolean.FALSE.equals(root.get("success"))) throw failure(r, b);
@@ -1555,8 +1909,8 @@ public final class QwenProxy {
         }
 
         /** POST /api/v2/chats/new (§4) -> the chat id. */
-        String createChat(String model, String rid) {
-            HttpRequest req = request("new_chat", "", null, rid, cfg.requestTimeoutMs())
+        String createChat(Account a, String model, String rid) {
+            HttpRequest req = request("new_chat", "", null, rid, cfg.requestTimeoutMs(), a)
                     .POST(HttpRequest.BodyPublishers.ofString(Json.write(newChatBody(model)))).build();
             HttpResponse<byte[]> r = send(req, BYTES, "new chat");
             byte[] b = body(r);
@@ -1567,9 +1921,9 @@ public final class QwenProxy {
         }
 
         /** POST /api/v2/chat/completions?chat_id= (§5) -> the open SSE stream; anything else is an error (§7.1). */
-        Reply complete(String chatId, Map<String, Object> body, String rid) {
+        Reply complete(Account a, String chatId, Map<String, Object> body, String rid) {
             HttpRequest req = request("completions", "?chat_id=" + java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
-                    chatId, rid, cfg.requestTimeoutMs()).POST(HttpRequest.BodyPublishers.ofString(Json.write(body))).build();
+                    chatId, rid, cfg.requestTimeoutMs(), a).POST(HttpRequest.BodyPublishers.ofString(Json.write(body))).build();
             // a 200 event stream is pushed through a Reply as it arrives; anything else is read whole
             HttpResponse<Object> r = send(req, info -> {
                 String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
@@ -1587,10 +1941,10 @@ public final class QwenProxy {
         }
 
         /** DELETE /api/v2/chats/<id> (§8); runs in the background, failures are only logged. */
-        void deleteChat(String chatId, String rid) {
+        void deleteChat(Account a, String chatId, String rid) {
             try {
                 HttpResponse<byte[]> r = send(request("chat", java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
-                        chatId, rid, Math.min(cfg.requestTimeoutMs(), 30_000)).DELETE().build(), BYTES, "delete chat");
+                        chatId, rid, Math.min(cfg.requestTimeoutMs(), 30_000), a).DELETE().build(), BYTES, "delete chat");
                 byte[] b = body(r);
                 if (r.statusCode() / 100 == 2 || r.statusCode() == 404) Log.debug(rid, "deleted upstream chat " + chatId);
                 else Log.warn(rid, "could not delete upstream chat " + chatId + ": HTTP " + r.statusCode() + " " + abbreviate(new String(b, StandardCharsets.UTF_8)));
@@ -1598,6 +1952,39 @@ public final class QwenProxy {
                 Log.warn(rid, "could not delete upstream chat " + chatId + ": " + e.getMessage());
             }
         }
+
+        /**
+         * GET <auth base>/api/v2/auths/refresh with the refresh_token cookie (§2.2, verified against the
+         * 2026-09 web bundle): a new access token, and maybe a rotated refresh token (body or Set-Cookie).
+         */
+        Tokens refresh(String refreshToken, String rid) {
+            HttpRequest req = request(cfg.authBaseUrl(), "refresh", "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000),
+                    "", "refresh_token=" + refreshToken)
+                    .setHeader("x-request-origin", cfg.baseUrl())    // without it: "Missing origin" (§2.2)
+                    .GET().build();
+            HttpResponse<byte[]> r = send(req, BYTES, "token refresh");
+            byte[] b = body(r);
+            Map<String, Object> env = Json.asObject(parseOrNull(b)), data = Json.obj(env, "data");
+            String access = firstString(Json.str(data, "access_token"), Json.str(data, "token"), Json.str(env, "access_token"));
+            if (r.statusCode() == 200 && access != null && !Boolean.FALSE.equals(env.get("success"))) {
+                String rotated = Json.str(data, "refresh_token");
+                for (String c : r.headers().allValues("set-cookie")) {
+                    if (rotated == null && c.startsWith("refresh_token=")) rotated = c.substring(14, c.indexOf(';') < 0 ? c.length() : c.indexOf(';'));
+                }
+                long exp = jwtExpiry(access);
+                if (exp == 0) exp = Json.longValue(data == null ? null : data.get("expires_at"), 0) * 1000;
+                return new Tokens(access, rotated == null || rotated.isEmpty() ? null : rotated, exp);
+            }
+            if (looksBlocked(new String(b, StandardCharsets.UTF_8))) return blockedTokens();
+            String code = firstString(Json.str(data, "code"), Json.str(env, "code"), "HTTP " + r.statusCode());
+            String details = firstString(Json.str(data, "details"), Json.str(data, "message"), Json.str(env, "detail"), Json.str(env, "message"), "");
+            if (r.statusCode() == 401 || r.statusCode() == 403 || Boolean.FALSE.equals(env == null ? null : env.get("success")))
+                throw new ApiException(401, "authentication_error", "refresh_token_invalid", null,
+                        "Qwen refused the refresh token (" + code + (details.isEmpty() ? "" : ": " + details) + "); sign in again and pass a new one.");
+            throw failure(r, b);
+        }
+
+        private static Tokens blockedTokens() { throw blocked(); }
 
         /** A non-stream answer that is not a success: WAF page, envelope, or HTTP status (§7). */
         static ApiException failure(HttpResponse<?> r, byte[] body) {
@@ -1855,7 +2242,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 12. SSE and gzip decoding ====
+    // ==== 13. SSE and gzip decoding ====
 
     /**
      * Splits an event stream into "data:" payloads, fed bytes as they arrive (WHATWG rules: CR,
@@ -1967,7 +2354,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 13. JSON ====
+    // ==== 14. JSON ====
 
     /**
      * A small JSON reader and writer. Values: LinkedHashMap, ArrayList, String, Boolean, Json.Num
@@ -2246,7 +2633,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 14. Utilities ====
+    // ==== 15. Utilities ====
 
     // ---- strict access, for client requests (a wrong type is a 400 naming the field)
 
@@ -2319,6 +2706,17 @@ public final class QwenProxy {
         byte[] b = new byte[bytes];
         RANDOM.nextBytes(b);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    static String sha256(String s) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            StringBuilder b = new StringBuilder();
+            for (byte x : d) b.append(String.format("%02x", x));
+            return b.toString();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);   // every JDK has SHA-256
+        }
     }
 
     static String blankToNull(String s) { return s == null || s.isBlank() ? null : s.trim(); }

@@ -50,6 +50,18 @@ class EndToEndTest {
         fake.gzip = false;
     }
 
+    interface ProxyTest { void run(QwenProxy.Server p) throws Exception; }
+
+    /** A proxy of its own, for tests that change the state of its account (cooling, blocked, invalid). */
+    static void fresh(ProxyTest t, String... args) throws Exception {
+        QwenProxy.Server p = start(args);
+        try {
+            t.run(p);
+        } finally {
+            p.stop();
+        }
+    }
+
     static QwenProxy.Server start(String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--token", FakeQwen.TOKEN));
         args.addAll(List.of(extra));
@@ -479,48 +491,59 @@ class EndToEndTest {
 
     @Test
     void errors_upstreamUnauthorizedIs401() throws Exception {
-        fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.unauthorized()));
-        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
-        assertEquals(401, r.statusCode());
-        Map<String, Object> e = errorOf(r);
-        assertEquals("upstream_token_expired", e.get("code"));
-        assertTrue(((String) e.get("message")).contains("expired"));
+        fresh(p -> {
+            fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.unauthorized()));
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
+            assertEquals(401, r.statusCode());
+            Map<String, Object> e = errorOf(r);
+            assertEquals("upstream_token_expired", e.get("code"));
+            assertTrue(((String) e.get("message")).contains("expired"));
+        });
     }
 
     @Test
     void errors_rateLimitedEnvelopeIs429WithRetryAfterFromNum() throws Exception {
-        fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.rateLimited(6)));
-        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));
-        assertEquals(429, r.statusCode());
-        assertEquals("rate_limit_exceeded", errorOf(r).get("code"));
-        assertEquals("21600", r.headers().firstValue("Retry-After").orElse(""));
+        fresh(p -> {
+            fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.rateLimited(6)));
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, ""));
+            assertEquals(429, r.statusCode());
+            assertEquals("rate_limit_exceeded", errorOf(r).get("code"));
+            assertEquals("21600", r.headers().firstValue("Retry-After").orElse(""));
+        });
     }
 
     @Test
     void errors_rateLimitedInsideTheStreamIs429Too() throws Exception {
-        fake.next((ex, chat, rid) -> fake.stream(ex, FakeQwen.rateLimited(2)));
-        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
-        assertEquals(429, r.statusCode());
-        assertEquals("7200", r.headers().firstValue("Retry-After").orElse(""));
-        script(FakeQwen.streamError("internal_error", "Allocated quota exceeded, please increase your quota limit."));
-        r = post(proxy, chat("qwen3.7-plus", true, ""));
-        assertEquals(429, r.statusCode());
-        assertTrue(r.headers().firstValue("Retry-After").isPresent());
+        fresh(p -> {
+            fake.next((ex, chat, rid) -> fake.stream(ex, FakeQwen.rateLimited(2)));
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
+            assertEquals(429, r.statusCode());
+            assertEquals("7200", r.headers().firstValue("Retry-After").orElse(""));
+        });
+        fresh(p -> {
+            script(FakeQwen.streamError("internal_error", "Allocated quota exceeded, please increase your quota limit."));
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
+            assertEquals(429, r.statusCode());
+            assertEquals("3600", r.headers().firstValue("Retry-After").orElse(""));
+        });
     }
 
     @Test
     void errors_wafPagesAre503UpstreamBlocked() throws Exception {
-        fake.next((ex, chat, rid) -> FakeQwen.respond(ex, 200, "text/html", FakeQwen.WAF_HTML));
-        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", true, ""));
-        assertEquals(503, r.statusCode());
-        assertEquals("upstream_blocked", errorOf(r).get("code"));
-        assertEquals("false", r.headers().firstValue("x-should-retry").orElse(""));
-        fake.next((ex, chat, rid) -> FakeQwen.respond(ex, 403, "text/html", FakeQwen.WAF_HTML));
-        assertEquals(503, post(proxy, chat("qwen3.7-plus", false, "")).statusCode());
-        fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.BAXIA));
-        assertEquals("upstream_blocked", errorOf(post(proxy, chat("qwen3.7-plus", false, ""))).get("code"));
-        fake.next((ex, chat, rid) -> fake.stream(ex, FakeQwen.BAXIA));
-        assertEquals(503, post(proxy, chat("qwen3.7-plus", true, "")).statusCode());
+        List<FakeQwen.Script> blocks = List.of(
+                (ex, chat, rid) -> FakeQwen.respond(ex, 200, "text/html", FakeQwen.WAF_HTML),
+                (ex, chat, rid) -> FakeQwen.respond(ex, 403, "text/html", FakeQwen.WAF_HTML),
+                (ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.BAXIA),
+                (ex, chat, rid) -> fake.stream(ex, FakeQwen.BAXIA));
+        for (FakeQwen.Script block : blocks) {
+            fresh(p -> {
+                fake.next(block);
+                HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
+                assertEquals(503, r.statusCode());
+                assertEquals("upstream_blocked", errorOf(r).get("code"));
+                assertEquals("false", r.headers().firstValue("x-should-retry").orElse(""));
+            });
+        }
     }
 
     @Test
