@@ -1055,7 +1055,14 @@ public final class QwenProxy {
             try {
                 Account a = accounts.any();
                 if (a == null) return;
-                List<Model> fresh = upstream.fetchModels(timeoutMs, a);
+                List<Model> fresh;
+                String token = a.accessToken;
+                try {
+                    fresh = upstream.fetchModels(timeoutMs, a);
+                } catch (ApiException e) {    // an expired token: renew it once, as chat requests do
+                    if (!e.code.equals("upstream_token_expired") || !accounts.renew(a, token, null)) throw e;
+                    fresh = upstream.fetchModels(timeoutMs, a);
+                }
                 if (fresh.isEmpty()) throw new ApiException(502, "server_error", "upstream_error", null, "Qwen listed no models");
                 list = fresh;
                 fromUpstream = true;

@@ -27,6 +27,7 @@ import java.util.zip.GZIPOutputStream;
  */
 final class FakeQwen implements AutoCloseable {
     static final String TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6ImZha2UtdXNlciJ9.c2lnbmF0dXJlLWZha2U";
+    static final String TOKEN2 = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6InNlY29uZC11c2VyIn0.c2Vjb25kLXNpZ25hdHVyZQ";
 
     /** A scripted completion reply. */
     interface Script { void run(HttpExchange ex, String chatId, String responseId) throws Exception; }
@@ -46,6 +47,13 @@ final class FakeQwen implements AutoCloseable {
     volatile long modelsDelayMs;
     volatile boolean gzip;
     volatile int answerDeltas;          // > 0: the default reply is this many "tok " deltas (benchmarks)
+    // §2.2 refresh flow: one live refresh token, rotated on every use; access tokens expire
+    volatile String refreshToken = "rt-0";
+    volatile int tokenTtlSeconds = 900;
+    final Map<String, Long> issued = new ConcurrentHashMap<>();       // access token -> exp (ms)
+    final AtomicInteger refreshes = new AtomicInteger(), rejected = new AtomicInteger();
+    final java.util.Set<String> rateLimitedTokens = ConcurrentHashMap.newKeySet();
+    final java.util.Set<String> blockedTokens = ConcurrentHashMap.newKeySet();
 
     FakeQwen() throws IOException {
         // a production upstream answers without Nagle delays; the JDK server reads this once per JVM
@@ -95,6 +103,8 @@ final class FakeQwen implements AutoCloseable {
                 json(ex, 200, "{\"success\": true, \"request_id\": \"" + rid + "\", \"data\": {\"id\": \"" + id + "\"}}");
             } else if (path.equals("/api/v2/chat/completions") && method.equals("POST")) {
                 completion(ex, in);
+            } else if (path.equals("/api/v2/auths/refresh") && method.equals("GET")) {
+                refresh(ex);
             } else if (path.startsWith("/api/v2/chats/") && method.equals("DELETE")) {
                 deleted.add(path.substring("/api/v2/chats/".length()));
                 json(ex, 200, "{\"success\": true, \"data\": {\"status\": true}}");
@@ -116,6 +126,9 @@ final class FakeQwen implements AutoCloseable {
         List<?> messages = (List<?>) body.get("messages");
         if (messages == null || messages.size() != 1) { json(ex, 200, badRequest("Invalid input too many messages.")); return; }
         if (!Boolean.TRUE.equals(body.get("stream"))) { json(ex, 200, badRequest("Internal error")); return; }
+        String token = tokenOf(ex);
+        if (blockedTokens.contains(token)) { respond(ex, 200, "text/html", WAF_HTML); return; }
+        if (rateLimitedTokens.contains(token)) { json(ex, 200, rateLimited(1)); return; }
         Script s = scripts.poll();
         String responseId = UUID.randomUUID().toString();
         try {
@@ -158,10 +171,50 @@ final class FakeQwen implements AutoCloseable {
         stream(ex, events.toArray());
     }
 
-    private static boolean authorized(HttpExchange ex) {
+    /** The bearer token of a request, or the cookie token= (§2.1). */
+    static String tokenOf(HttpExchange ex) {
         String auth = ex.getRequestHeaders().getFirst("Authorization");
+        if (auth != null && auth.startsWith("Bearer ")) return auth.substring(7);
         String cookie = ex.getRequestHeaders().getFirst("Cookie");
-        return ("Bearer " + TOKEN).equals(auth) || (cookie != null && cookie.contains("token=" + TOKEN));
+        if (cookie != null) for (String c : cookie.split(";")) if (c.trim().startsWith("token=")) return c.trim().substring(6);
+        return null;
+    }
+
+    private boolean authorized(HttpExchange ex) {
+        String t = tokenOf(ex);
+        Long exp = t == null ? null : issued.get(t);
+        boolean ok = TOKEN.equals(t) || TOKEN2.equals(t) || (exp != null && exp > System.currentTimeMillis());
+        if (!ok) rejected.incrementAndGet();
+        return ok;
+    }
+
+    /** GET /api/v2/auths/refresh (§2.2): cookie refresh_token; rotates it; needs the browser's headers. */
+    private void refresh(HttpExchange ex) throws IOException {
+        var h = ex.getRequestHeaders();
+        if (h.getFirst("x-request-origin") == null || h.getFirst("X-Request-Id") == null || h.getFirst("Timezone") == null) {
+            json(ex, 400, "{\"success\": false, \"data\": {\"code\": \"Bad_Request\", \"details\": \"Missing origin\"}}");
+            return;
+        }
+        String cookie = String.valueOf(h.getFirst("Cookie"));
+        if (!cookie.contains("refresh_token=" + refreshToken)) {
+            json(ex, 403, "{\"success\": false, \"data\": {\"code\": \"Unauthorized\", \"details\": \"令牌已撤销，请重新登录\"}}");
+            return;
+        }
+        refreshes.incrementAndGet();
+        long now = System.currentTimeMillis(), exp = now + tokenTtlSeconds * 1000L;
+        String access = jwt(exp / 1000, now / 1000);
+        issued.put(access, exp);
+        refreshToken = "rt-" + UUID.randomUUID();
+        ex.getResponseHeaders().add("Set-Cookie", "refresh_token=" + refreshToken + "; Path=/; Domain=.qwen.ai; HttpOnly; Secure");
+        json(ex, 200, "{\"success\": true, \"data\": {\"access_token\": \"" + access + "\"}}");
+    }
+
+    /** A 2026-style access token: kid legacy, type access_token, exp/iat in seconds (§2.1). */
+    static String jwt(long exp, long iat) {
+        java.util.Base64.Encoder b = java.util.Base64.getUrlEncoder().withoutPadding();
+        return b.encodeToString("{\"alg\":\"HS256\",\"kid\":\"legacy\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                + b.encodeToString(("{\"id\":\"fake-user\",\"type\":\"access_token\",\"exp\":" + exp + ",\"iat\":" + iat + ",\"n\":\""
+                + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8)) + "." + b.encodeToString(UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
     }
 
     // ---- wire helpers: exact shapes of §6 (Python json.dumps separators)

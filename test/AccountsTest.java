@@ -1,0 +1,228 @@
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Accounts that stay alive (issue 3): renewal, rotation, failover, states. */
+class AccountsTest {
+    static FakeQwen fake;
+    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void up() throws Exception {
+        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
+        fake = new FakeQwen();
+    }
+
+    @AfterAll
+    static void down() {
+        fake.close();
+        QwenProxy.Log.out = System.err;
+    }
+
+    @BeforeEach
+    void reset() {
+        fake.refreshToken = "rt-0";
+        fake.tokenTtlSeconds = 900;
+        fake.rateLimitedTokens.clear();
+        fake.blockedTokens.clear();
+        fake.completionHeaders.clear();
+        fake.refreshes.set(0);
+        fake.rejected.set(0);
+    }
+
+    static QwenProxy.Server start(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--auth-base-url", fake.url()));
+        all.addAll(List.of(args));
+        return QwenProxy.start(QwenProxy.Config.load(all.toArray(new String[0]), Map.of()));
+    }
+
+    static HttpResponse<String> ask(QwenProxy.Server p) throws Exception {
+        return EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""));
+    }
+
+    /** The bearer tokens the fake saw on completions, in order. */
+    static List<String> tokensUsed() {
+        List<String> out = new ArrayList<>();
+        for (Map<String, List<String>> h : fake.completionHeaders) out.add(h.get("Authorization").get(0).substring(7));
+        return out;
+    }
+
+    @Test
+    void refreshTokenAlone_servesRequestsAcrossShortTokenLifetimes() throws Exception {
+        fake.tokenTtlSeconds = 2;
+        QwenProxy.Server p = start("--refresh-token", "rt-0", "--refresh-ahead-ms", "1000");
+        try {
+            assertTrue(p.banner().contains("1 account (refresh: 1)"), p.banner());
+            long end = System.currentTimeMillis() + 4500;
+            int n = 0;
+            while (System.currentTimeMillis() < end) {
+                HttpResponse<String> r = ask(p);
+                assertEquals(200, r.statusCode(), r.body());
+                n++;
+                Thread.sleep(150);
+            }
+            assertTrue(n > 10);
+            assertTrue(fake.refreshes.get() >= 3, "renewed at start and before each expiry: " + fake.refreshes.get());
+            assertEquals(0, fake.rejected.get(), "no request ever carried an expired token");
+            assertTrue(new HashSet<>(tokensUsed()).size() >= 3);
+            assertFalse(fake.refreshToken.equals("rt-0"), "the rotated refresh token was used for the next renewal");
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void aRejectedTokenIsRenewedAndTheRequestRetriedOnTheSameAccount() throws Exception {
+        QwenProxy.Server p = start("--cookie", "cna=abc; refresh_token=rt-0");
+        try {
+            assertEquals(1, fake.refreshes.get(), "the first access token is fetched at startup");
+            fake.issued.clear();          // Qwen revokes every token it issued
+            fake.rejected.set(0);
+            HttpResponse<String> r = ask(p);
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(2, fake.refreshes.get());
+            assertEquals(1, fake.rejected.get(), "the revoked token was refused once, then the request went through");
+            String cookie = fake.completionHeaders.get(0).get("Cookie").get(0);
+            assertTrue(cookie.startsWith("cna=abc; token=eyJ"), cookie);
+            assertFalse(cookie.contains("refresh_token"), "the refresh token only goes to the auth endpoint");
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void theModelListRenewsAnExpiredTokenToo() throws Exception {
+        String stale = FakeQwen.jwt(System.currentTimeMillis() / 1000 + 3600, System.currentTimeMillis() / 1000);
+        QwenProxy.Server p = start("--cookie", "token=" + stale + "; refresh_token=rt-0");
+        try {
+            assertEquals(1, fake.refreshes.get());
+            assertTrue(p.models.fromUpstream(), "the list came from Qwen after the renewal");
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void aRefusedRefreshTokenMakesTheAccountInvalidWithAClearMessage() throws Exception {
+        QwenProxy.Server p = start("--refresh-token", "rt-wrong");
+        try {
+            HttpResponse<String> r = ask(p);
+            assertEquals(503, r.statusCode());
+            Map<String, Object> e = EndToEndTest.errorOf(r);
+            assertEquals("no_available_accounts", e.get("code"));
+            assertTrue(((String) e.get("message")).contains("INVALID (refresh token rejected"), (String) e.get("message"));
+            assertFalse(logs.toString(StandardCharsets.UTF_8).contains("rt-wrong"), "refresh tokens are secrets too");
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void roundRobinSpreadsRequestsAndFillFirstDoesNot() throws Exception {
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2);
+        try {
+            for (int i = 0; i < 4; i++) assertEquals(200, ask(p).statusCode());
+            assertEquals(Set.of(FakeQwen.TOKEN, FakeQwen.TOKEN2), new HashSet<>(tokensUsed()));
+            assertEquals(2, tokensUsed().stream().filter(FakeQwen.TOKEN::equals).count());
+        } finally {
+            p.stop();
+        }
+        fake.completionHeaders.clear();
+        QwenProxy.Server f = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first");
+        try {
+            for (int i = 0; i < 3; i++) assertEquals(200, ask(f).statusCode());
+            assertEquals(List.of(FakeQwen.TOKEN, FakeQwen.TOKEN, FakeQwen.TOKEN), tokensUsed());
+        } finally {
+            f.stop();
+        }
+    }
+
+    @Test
+    void aRateLimitedAccountFailsOverWithoutAClientVisibleError() throws Exception {
+        fake.rateLimitedTokens.add(FakeQwen.TOKEN);
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first");
+        try {
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", true, ""));
+                assertEquals(200, r.statusCode());
+                assertTrue(r.body().endsWith("data: [DONE]\n\n"));
+            }
+            assertEquals(List.of(FakeQwen.TOKEN, FakeQwen.TOKEN2, FakeQwen.TOKEN2, FakeQwen.TOKEN2), tokensUsed(),
+                    "tried once, then cooling");
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void allAccountsCoolingGives429WithTheSoonestRecovery() throws Exception {
+        fake.rateLimitedTokens.addAll(List.of(FakeQwen.TOKEN, FakeQwen.TOKEN2));
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2);
+        try {
+            HttpResponse<String> first = ask(p);
+            assertEquals(429, first.statusCode());
+            assertEquals("3600", first.headers().firstValue("Retry-After").orElse(""));
+            int calls = fake.completionHeaders.size();
+            HttpResponse<String> second = ask(p);
+            assertEquals(429, second.statusCode());
+            long after = Long.parseLong(second.headers().firstValue("Retry-After").orElse("0"));
+            assertTrue(after > 3500 && after <= 3600, "soonest recovery: " + after);
+            assertEquals(calls, fake.completionHeaders.size(), "no upstream call while every account cools");
+            assertTrue(((String) EndToEndTest.errorOf(second).get("message")).contains("COOLING"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void aBlockedAccountBacksOffAndComesBack() throws Exception {
+        fake.blockedTokens.add(FakeQwen.TOKEN);
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--blocked-cooldown-ms", "400");
+        try {
+            assertEquals(503, ask(p).statusCode());
+            HttpResponse<String> waiting = ask(p);
+            assertEquals(429, waiting.statusCode());
+            assertEquals("1", waiting.headers().firstValue("Retry-After").orElse(""));
+            fake.blockedTokens.clear();
+            Thread.sleep(500);
+            assertEquals(200, ask(p).statusCode(), "recovered on its own");
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void aStaticTokenThatQwenRejectsIsInvalid() throws Exception {
+        QwenProxy.Server p = start("--token", FakeQwen.jwt(System.currentTimeMillis() / 1000 + 60, 0));
+        try {
+            HttpResponse<String> r = ask(p);
+            assertEquals(401, r.statusCode());
+            assertEquals("upstream_token_expired", EndToEndTest.errorOf(r).get("code"));
+            HttpResponse<String> again = ask(p);
+            assertEquals(503, again.statusCode());
+            assertTrue(((String) EndToEndTest.errorOf(again).get("message")).contains("INVALID"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void jwtExpiryIsReadFromTheClaims() {
+        assertEquals(1790357125000L, QwenProxy.jwtExpiry(FakeQwen.jwt(1790357125L, 1790356225L)));
+        assertEquals(0, QwenProxy.jwtExpiry("not-a-jwt"));
+        assertEquals(0, QwenProxy.jwtExpiry(FakeQwen.TOKEN), "no exp claim");
+    }
+}
