@@ -276,6 +276,7 @@ public final class QwenProxy {
             upstream = new Upstream(cfg);
             accounts = new Accounts(cfg);
             accounts.connect(upstream);
+            accounts.open(new Store(cfg.dataDir()));
             models = new Models(cfg, upstream, accounts, background);
             boolean open = cfg.apiKeys().isEmpty() && !isLoopback(cfg.host());
             generatedKey = open ? "sk-qwenproxy-" + randomToken(24) : null;
@@ -292,6 +293,7 @@ public final class QwenProxy {
             accounts.renewMissing();
             long tick = Math.max(50, Math.min(10_000, cfg.refreshAheadMs() / 4));
             timer.scheduleWithFixedDelay(() -> accounts.renewDue(background), tick, tick, TimeUnit.MILLISECONDS);
+            timer.scheduleWithFixedDelay(accounts::saveIfDirty, 30, 30, TimeUnit.SECONDS);
             models.init();
         }
 
@@ -305,6 +307,7 @@ public final class QwenProxy {
 
         void stop() {
             http.stop(0);
+            accounts.saveIfDirty();
             workers.shutdownNow();
             background.shutdownNow();
             timer.shutdownNow();
@@ -356,7 +359,7 @@ public final class QwenProxy {
                   String defaultModel, Map<String, String> upstreamHeaders, Map<String, String> upstreamPaths,
                   long requestTimeoutMs, int logLevel, long maxBodyBytes, long modelsTtlMs, long keepaliveMs,
                   List<String> refreshTokens, String authBaseUrl, long refreshAheadMs, boolean fillFirst,
-                  int accountConcurrency, int maxAttempts, long blockedCooldownMs, boolean help) {
+                  int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", token=" + mask(token) + ", refreshTokens="
@@ -380,6 +383,7 @@ public final class QwenProxy {
                 new Option("--strategy", "QWEN_STRATEGY", "round-robin", "account choice: round-robin, fill-first"),
                 new Option("--account-concurrency", "QWEN_ACCOUNT_CONCURRENCY", "0", "requests at once per account (0 = unlimited)"),
                 new Option("--max-attempts", "QWEN_MAX_ATTEMPTS", "3", "accounts tried for one request when one fails for an account reason"),
+                new Option("--data-dir", "QWEN_PROXY_DATA_DIR", "~/.qwenproxy", "where accounts.json keeps tokens, rotated refresh tokens and states"),
                 new Option("--blocked-cooldown-ms", "QWEN_BLOCKED_COOLDOWN_MS", "" + DEFAULT_BLOCKED_COOLDOWN_MS, "first pause after a WAF block (doubles, up to 1 h)"),
                 new Option("--api-key", "QWEN_PROXY_API_KEY", "", "client key(s), comma-separated"),
                 new Option("--delete-chats", "QWEN_DELETE_CHATS", "true", "delete each upstream chat after its reply (IS_DELETE=0/1 too)"),
@@ -487,7 +491,9 @@ public final class QwenProxy {
                     List.copyOf(refreshTokens), authBase, number(v, "--refresh-ahead-ms", DEFAULT_REFRESH_AHEAD_MS, 0, Long.MAX_VALUE),
                     strategy.equals("fill-first"), (int) number(v, "--account-concurrency", 0, 0, 1_000_000),
                     (int) number(v, "--max-attempts", 3, 1, 100),
-                    number(v, "--blocked-cooldown-ms", DEFAULT_BLOCKED_COOLDOWN_MS, 1, Long.MAX_VALUE), help);
+                    number(v, "--blocked-cooldown-ms", DEFAULT_BLOCKED_COOLDOWN_MS, 1, Long.MAX_VALUE),
+                    v.getOrDefault("--data-dir", "~/.qwenproxy").replaceFirst("^~(?=/|$)", java.util.regex.Matcher.quoteReplacement(
+                            System.getProperty("user.home"))), help);
         }
 
         private static String url(String raw, String flag) {
@@ -1181,23 +1187,75 @@ public final class QwenProxy {
      */
     static final class Account {
         final String id, kind;              // kind: token | refresh | cookie
+        String source = "config";           // config | added | login: only config accounts follow the flags
         private final String jar;           // the browser's other cookies (cna, acw_tc, ...), if given
         volatile String accessToken, refreshToken;
         volatile long expiresAt;            // ms since the epoch, from the JWT's exp; 0 = unknown
         State state = State.OK;
         String reason = "";
-        long until, lastUsed, requests, failures;
+        long until, lastUsed, requests, failures;   // requests: today's (UTC day below)
+        String day = "";
         int strikes, inFlight;
         final Object renewal = new Object();          // one renewal at a time
         final AtomicBoolean renewing = new AtomicBoolean();
 
         Account(String kind, String accessToken, String refreshToken, String jar) {
+            // the id comes from the secret first given, so it survives refresh-token rotation
+            this(kind.substring(0, 3) + "-" + sha256(refreshToken != null ? refreshToken : String.valueOf(accessToken)).substring(0, 8),
+                    kind, accessToken, refreshToken, jar);
+        }
+
+        Account(String id, String kind, String accessToken, String refreshToken, String jar) {
+            this.id = id;
             this.kind = kind;
             this.accessToken = accessToken;
             this.refreshToken = refreshToken;
             this.jar = jar;
             this.expiresAt = accessToken == null ? 0 : jwtExpiry(accessToken);
-            this.id = kind.substring(0, 3) + "-" + sha256(refreshToken != null ? refreshToken : String.valueOf(accessToken)).substring(0, 8);
+        }
+
+        /** Everything a restart needs, secrets included: accounts.json is private (0600). */
+        synchronized Map<String, Object> toJson() {
+            return orderedObject("id", id, "kind", kind, "source", source, "access_token", nullable(accessToken),
+                    "refresh_token", nullable(refreshToken), "cookie_jar", nullable(jar), "state", state.name(),
+                    "reason", reason, "until", until, "strikes", strikes, "day", day, "requests_today", requests,
+                    "failures", failures, "last_used", lastUsed);
+        }
+
+        static Account fromJson(Map<String, Object> m) {
+            String id = Json.str(m, "id"), kind = Json.str(m, "kind");
+            if (id == null || kind == null) throw new IllegalArgumentException("an account without id or kind");
+            Account a = new Account(id, kind, Json.str(m, "access_token"), Json.str(m, "refresh_token"), Json.str(m, "cookie_jar"));
+            a.restore(m);
+            if (Json.str(m, "source") != null) a.source = Json.str(m, "source");
+            return a;
+        }
+
+        /** Takes over the saved state of the same identity (a restart). */
+        synchronized void restore(Map<String, Object> m) {
+            String t = Json.str(m, "access_token"), r = Json.str(m, "refresh_token");
+            if (t != null && jwtExpiry(t) >= (accessToken == null ? 0 : jwtExpiry(accessToken))) { accessToken = t; expiresAt = jwtExpiry(t); }
+            if (r != null) refreshToken = r;          // the newest rotation: the flag's value may be dead by now
+            try {
+                state = State.valueOf(String.valueOf(m.get("state")));
+            } catch (IllegalArgumentException e) {
+                state = State.OK;
+            }
+            reason = String.valueOf(m.getOrDefault("reason", ""));
+            until = Json.longValue(m.get("until"), 0);
+            strikes = (int) Json.longValue(m.get("strikes"), 0);
+            day = String.valueOf(m.getOrDefault("day", ""));
+            requests = Json.longValue(m.get("requests_today"), 0);
+            failures = Json.longValue(m.get("failures"), 0);
+            lastUsed = Json.longValue(m.get("last_used"), 0);
+        }
+
+        /** Counts a request against today (UTC); the counter starts over each day. */
+        synchronized void used(long now) {
+            String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+            if (!today.equals(day)) { day = today; requests = 0; }
+            requests++;
+            lastUsed = now;
         }
 
         boolean renewable() { return refreshToken != null; }
@@ -1238,6 +1296,8 @@ public final class QwenProxy {
         private final Config cfg;
         private final AtomicLong next = new AtomicLong();
         private Upstream upstream;
+        private Store store;
+        private volatile boolean dirty;        // counters changed since the last save
 
         Accounts(Config cfg) {
             this.cfg = cfg;
@@ -1265,6 +1325,37 @@ public final class QwenProxy {
 
         void connect(Upstream u) { upstream = u; }
 
+        /** Loads accounts.json: saved state for the configured accounts, and the accounts added at run time. */
+        void open(Store s) {
+            store = s;
+            for (Map<String, Object> m : s.load()) {
+                String id = Json.str(m, "id");
+                Account known = null;
+                for (Account a : all) if (a.id.equals(id)) known = a;
+                if (known != null) known.restore(m);
+                else if (!"config".equals(Json.str(m, "source"))) {   // config accounts that left the flags are dropped
+                    try {
+                        all.add(Account.fromJson(m));
+                    } catch (IllegalArgumentException e) {
+                        Log.warn(null, "accounts.json: skipping an entry: " + e.getMessage());
+                    }
+                }
+            }
+            for (Account a : all) Log.secrets(a.accessToken, a.refreshToken);
+            save();
+        }
+
+        void save() {
+            if (store == null) return;
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (Account a : all) out.add(a.toJson());
+            dirty = false;
+            store.save(out);
+        }
+
+        /** The timer flushes request counters now and then rather than on every request. */
+        void saveIfDirty() { if (dirty) save(); }
+
         boolean isEmpty() { return all.isEmpty(); }
 
         /** The next usable account not yet tried for this request, or null. */
@@ -1276,11 +1367,9 @@ public final class QwenProxy {
             for (int i = 0; i < n; i++) {
                 Account a = l.get((int) ((start + i) % n));
                 if (tried.contains(a) || !a.usable(now, cfg.accountConcurrency())) continue;
-                synchronized (a) {
-                    a.inFlight++;
-                    a.lastUsed = now;
-                    a.requests++;
-                }
+                synchronized (a) { a.inFlight++; }
+                a.used(now);
+                dirty = true;
                 return a;
             }
             return null;
@@ -1342,6 +1431,7 @@ public final class QwenProxy {
                 }
             }
             Log.warn(null, "account " + a.describe());
+            save();
         }
 
         void succeeded(Account a) {
@@ -1363,11 +1453,12 @@ public final class QwenProxy {
                     if (t.refresh() != null) a.refreshToken = t.refresh();   // rotated: the old one is dead now
                     a.expiresAt = t.expiresAt();
                     synchronized (a) { if (a.state == State.INVALID) a.set(State.OK, "", 0); }
+                    save();       // a rotated refresh token must survive a crash
                     Log.info(rid, "renewed the token of account " + a.id + (a.expiresAt > 0
                             ? ", valid until " + Instant.ofEpochMilli(a.expiresAt) : ""));
                     return true;
                 } catch (ApiException e) {
-                    if (e.status == 401) a.set(State.INVALID, "refresh token rejected: " + e.getMessage(), 0);
+                    if (e.status == 401) { a.set(State.INVALID, "refresh token rejected: " + e.getMessage(), 0); save(); }
                     else if (e.code.equals("upstream_blocked")) penalize(a, e);
                     Log.warn(rid, "could not renew the token of account " + a.id + ": " + e.getMessage());
                     return false;
@@ -1408,6 +1499,74 @@ public final class QwenProxy {
             if (!kinds.isEmpty()) b.append(" ").append(kinds.toString().replace("=", ": ").replace("{", "(").replace("}", ")"));
             for (Account a : all) if (!a.usable(System.currentTimeMillis(), 0)) b.append("; ").append(a.describe());
             return b.toString();
+        }
+    }
+
+    /**
+     * accounts.json in the data directory: written whole, atomically (temp file, fsync, rename),
+     * owner-only (0600 in a 0700 directory). A file that cannot be read is moved aside with a loud
+     * error and never overwritten, so nothing a user had is lost.
+     */
+    static final class Store {
+        final java.nio.file.Path dir, file;
+
+        Store(String dir) {
+            this.dir = java.nio.file.Path.of(dir);
+            this.file = this.dir.resolve("accounts.json");
+        }
+
+        List<Map<String, Object>> load() {
+            if (!java.nio.file.Files.exists(file)) return List.of();
+            String text;
+            try {
+                text = java.nio.file.Files.readString(file);
+                Map<String, Object> root = Json.asObject(Json.parse(text));
+                if (root == null || !(root.get("accounts") instanceof List<?> items)) throw new Json.ParseError("no \"accounts\" list", 0);
+                List<Map<String, Object>> out = new ArrayList<>();
+                for (Object o : items) if (Json.asObject(o) != null) out.add(Json.asObject(o));
+                return out;
+            } catch (IOException | RuntimeException e) {
+                java.nio.file.Path aside = dir.resolve("accounts.json.corrupt-" + System.currentTimeMillis());
+                try {
+                    java.nio.file.Files.move(file, aside);
+                    Log.error(null, "accounts.json could not be read (" + e.getMessage() + "); kept it as " + aside
+                            + " and started without it. Fix or merge it by hand, then restart.");
+                } catch (IOException moveFailed) {
+                    throw new IllegalStateException("accounts.json is unreadable (" + e.getMessage() + ") and could not be moved aside: "
+                            + moveFailed.getMessage() + "; refusing to overwrite it");
+                }
+                return List.of();
+            }
+        }
+
+        synchronized void save(List<Map<String, Object>> accounts) {
+            java.nio.file.Path tmp = dir.resolve("accounts.json.tmp");
+            try {
+                if (!java.nio.file.Files.isDirectory(dir)) {
+                    java.nio.file.Files.createDirectories(dir);
+                    posix(dir, "rwx------");
+                }
+                byte[] b = (Json.write(orderedObject("version", 1, "saved_at", Instant.now().toString(), "accounts", accounts)) + "\n")
+                        .getBytes(StandardCharsets.UTF_8);
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
+                    posix(tmp, "rw-------");           // before a single secret is written
+                    ch.write(java.nio.ByteBuffer.wrap(b));
+                    ch.force(true);
+                }
+                java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException | RuntimeException e) {
+                Log.error(null, "could not save " + file + ": " + e.getMessage());
+            }
+        }
+
+        private static void posix(java.nio.file.Path p, String perms) throws IOException {
+            try {
+                java.nio.file.Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(perms));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system (Windows): the user's profile directory protects it
+            }
         }
     }
 
@@ -2692,6 +2851,8 @@ public final class QwenProxy {
             for (String name : targetsThenNames[i + 1]) m.put(name, targetsThenNames[i]);
         return java.util.Collections.unmodifiableMap(m);
     }
+
+    static Object nullable(Object v) { return v == null ? Json.NULL : v; }
 
     static String firstString(String... values) {
         for (String v : values) if (v != null && !v.isEmpty()) return v;

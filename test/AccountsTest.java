@@ -45,6 +45,7 @@ class AccountsTest {
 
     static QwenProxy.Server start(String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--auth-base-url", fake.url()));
+        if (!List.of(args).contains("--data-dir")) all.addAll(List.of("--data-dir", EndToEndTest.tempDir()));
         all.addAll(List.of(args));
         return QwenProxy.start(QwenProxy.Config.load(all.toArray(new String[0]), Map.of()));
     }
@@ -224,5 +225,65 @@ class AccountsTest {
         assertEquals(1790357125000L, QwenProxy.jwtExpiry(FakeQwen.jwt(1790357125L, 1790356225L)));
         assertEquals(0, QwenProxy.jwtExpiry("not-a-jwt"));
         assertEquals(0, QwenProxy.jwtExpiry(FakeQwen.TOKEN), "no exp claim");
+    }
+
+    // ---- persistence
+
+    @Test
+    void aRestartKeepsTheRotatedRefreshTokenAndTheFileIsPrivate() throws Exception {
+        String dir = EndToEndTest.tempDir();
+        QwenProxy.Server p = start("--refresh-token", "rt-0", "--data-dir", dir);
+        p.stop();
+        String rotated = fake.refreshToken;
+        assertNotEquals("rt-0", rotated, "rt-0 is dead now");
+        java.nio.file.Path file = java.nio.file.Path.of(dir, "accounts.json");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file.getParent())));
+        assertTrue(java.nio.file.Files.readString(file).contains(rotated));
+        fake.issued.clear();                       // even the saved access token is gone: only the rotation helps
+        QwenProxy.Server again = start("--refresh-token", "rt-0", "--data-dir", dir);
+        try {
+            assertEquals(200, ask(again).statusCode());
+            assertEquals(2, fake.refreshes.get());
+        } finally {
+            again.stop();
+        }
+    }
+
+    @Test
+    void coolingAndCountersSurviveARestart() throws Exception {
+        String dir = EndToEndTest.tempDir();
+        fake.rateLimitedTokens.add(FakeQwen.TOKEN);
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first", "--data-dir", dir);
+        for (int i = 0; i < 3; i++) assertEquals(200, ask(p).statusCode());
+        p.stop();
+        fake.completionHeaders.clear();
+        QwenProxy.Server again = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first", "--data-dir", dir);
+        try {
+            assertEquals(200, ask(again).statusCode());
+            assertEquals(List.of(FakeQwen.TOKEN2), tokensUsed(), "the cooling account stayed cooling");
+            QwenProxy.Account second = again.accounts.all.get(1);
+            assertEquals(4, second.requests, "today's requests, counted across the restart");
+        } finally {
+            again.stop();
+        }
+    }
+
+    @Test
+    void aCorruptDataFileIsKeptAsideAndReported() throws Exception {
+        String dir = EndToEndTest.tempDir();
+        java.nio.file.Files.createDirectories(java.nio.file.Path.of(dir));
+        java.nio.file.Files.writeString(java.nio.file.Path.of(dir, "accounts.json"), "{\"accounts\": [ broken");
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--data-dir", dir);
+        try {
+            assertEquals(200, ask(p).statusCode());
+            List<String> names = new ArrayList<>();
+            try (var files = java.nio.file.Files.list(java.nio.file.Path.of(dir))) { files.forEach(f -> names.add(f.getFileName().toString())); }
+            String aside = names.stream().filter(n -> n.startsWith("accounts.json.corrupt-")).findFirst().orElseThrow();
+            assertEquals("{\"accounts\": [ broken", java.nio.file.Files.readString(java.nio.file.Path.of(dir, aside)), "kept as it was");
+            assertTrue(logs.toString(StandardCharsets.UTF_8).contains("accounts.json could not be read"));
+        } finally {
+            p.stop();
+        }
     }
 }

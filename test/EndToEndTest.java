@@ -63,9 +63,17 @@ class EndToEndTest {
     }
 
     static QwenProxy.Server start(String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--token", FakeQwen.TOKEN));
+        List<String> args = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--token", FakeQwen.TOKEN,
+                "--data-dir", tempDir()));
         args.addAll(List.of(extra));
         return QwenProxy.start(QwenProxy.Config.load(args.toArray(new String[0]), Map.of()));
+    }
+
+    /** A fresh data directory: tests never touch ~/.qwenproxy. */
+    static String tempDir() throws java.io.IOException {
+        java.nio.file.Path d = java.nio.file.Files.createTempDirectory("qwenproxy-test");
+        d.toFile().deleteOnExit();
+        return d.resolve("data").toString();
     }
 
     // ---- client helpers
@@ -385,7 +393,7 @@ class EndToEndTest {
 
     @Test
     void models_withoutTokenServeTheBuiltInList() throws Exception {
-        QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", fake.url()}, Map.of()));
+        QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", fake.url(), "--data-dir", tempDir()}, Map.of()));
         try {
             assertTrue(get(p, "/v1/models").body().contains("\"qwen3.7-plus\""));
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
@@ -562,7 +570,7 @@ class EndToEndTest {
 
     @Test
     void errors_unreachableUpstreamIs502() throws Exception {
-        QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", "http://127.0.0.1:1",
+        QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", "http://127.0.0.1:1", "--data-dir", tempDir(),
                 "--token", FakeQwen.TOKEN}, Map.of()));
         try {
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
