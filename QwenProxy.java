@@ -141,6 +141,7 @@ public final class QwenProxy {
     static final long DEFAULT_REFRESH_AHEAD_MS = 120_000;
     static final long DEFAULT_BLOCKED_COOLDOWN_MS = 300_000;
     static final long MAX_COOLDOWN_MS = 3_600_000;
+    static final long WATCH_MS = 1_000;              // how often the accounts and keys files are checked
     static final long DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
     static final long DEFAULT_MAX_BODY_BYTES = 32L << 20;
     static final long DEFAULT_MODELS_TTL_MS = 600_000;
@@ -182,7 +183,9 @@ public final class QwenProxy {
             "new_chat", "/api/v2/chats/new",
             "completions", "/api/v2/chat/completions",
             "chat", "/api/v2/chats/",
-            "refresh", "/api/v2/auths/refresh");   // on --auth-base-url (§2.2)
+            "refresh", "/api/v2/auths/refresh",    // on --auth-base-url (§2.2)
+            "signin", "/api/v2/auths/signin",      // then v1 when v2 answers 404/405 (§2.2)
+            "signin_v1", "/api/v1/auths/signin");
 
     /** Served before the first successful fetch, and always when no token is set (§3.3, 2026-09). */
     static final List<Model> BUILTIN_MODELS = List.of(
@@ -248,6 +251,8 @@ public final class QwenProxy {
         Log.secrets(cfg.token(), cfg.cookie());
         if (cfg.token() != null) Log.secrets(cfg.token().split(","));
         Log.secrets(cfg.refreshTokens().toArray(new String[0]));
+        Log.secrets(cfg.adminKey());
+        for (String pw : cfg.passwords()) Log.secrets(pw, pw.substring(pw.indexOf(':') + 1));
         Server s = new Server(cfg);
         s.start();
         return s;
@@ -263,8 +268,11 @@ public final class QwenProxy {
         final Upstream upstream;
         final Accounts accounts;
         final Models models;
-        final List<String> apiKeys;
+        volatile List<String> apiKeys;   // --api-key, the keys file, or the generated key
         final String generatedKey;   // printed once in the banner, never logged
+        final Watched accountsFile, keysFile;
+        final long startedAt = System.currentTimeMillis();
+        volatile long lastReload;
 
         Server(Config cfg) throws IOException {
             this.cfg = cfg;
@@ -278,10 +286,13 @@ public final class QwenProxy {
             accounts.connect(upstream);
             accounts.open(new Store(cfg.dataDir()));
             models = new Models(cfg, upstream, accounts, background);
-            boolean open = cfg.apiKeys().isEmpty() && !isLoopback(cfg.host());
+            accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
+            keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
+            reload();
+            boolean open = apiKeys.isEmpty() && !isLoopback(cfg.host());
             generatedKey = open ? "sk-qwenproxy-" + randomToken(24) : null;
-            apiKeys = open ? List.of(generatedKey) : cfg.apiKeys();
-            for (String k : apiKeys) Log.secrets(k);
+            if (open) apiKeys = List.of(generatedKey);
+            Log.secrets(generatedKey);
             http = HttpServer.create(new InetSocketAddress(cfg.host(), cfg.port()), 256);
             http.createContext("/", ex -> handle(this, ex));
             http.setExecutor(workers);  // without it one stream would block every other request
@@ -294,10 +305,39 @@ public final class QwenProxy {
             long tick = Math.max(50, Math.min(10_000, cfg.refreshAheadMs() / 4));
             timer.scheduleWithFixedDelay(() -> accounts.renewDue(background), tick, tick, TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(accounts::saveIfDirty, 30, 30, TimeUnit.SECONDS);
+            if (accountsFile != null || keysFile != null) timer.scheduleWithFixedDelay(() -> {
+                try {
+                    boolean a = accountsFile != null && accountsFile.changed(), k = keysFile != null && keysFile.changed();
+                    if (a || k) reload();
+                } catch (RuntimeException e) {
+                    Log.warn(null, "file watch: " + e);
+                }
+            }, WATCH_MS, WATCH_MS, TimeUnit.MILLISECONDS);
             models.init();
         }
 
         int port() { return http.getAddress().getPort(); }
+
+        /** Reads the accounts and keys files again; requests in flight keep the account they hold. */
+        synchronized void reload() {
+            if (keysFile != null) {
+                List<String> lines = keysFile.lines();
+                if (lines != null) {
+                    List<String> keys = new ArrayList<>(cfg.apiKeys());
+                    for (String k : lines) if (!keys.contains(k)) keys.add(k);
+                    for (String k : keys) Log.secrets(k);
+                    if (generatedKey != null && keys.isEmpty()) keys.add(generatedKey);
+                    apiKeys = List.copyOf(keys);
+                }
+            } else if (apiKeys == null) {
+                apiKeys = cfg.apiKeys();
+            }
+            if (accountsFile != null) {
+                List<String> lines = accountsFile.lines();
+                if (lines != null) accounts.sync(lines, background);
+            }
+            lastReload = System.currentTimeMillis();
+        }
 
         String url() {
             String h = cfg.host().contains(":") ? "[" + cfg.host() + "]" : cfg.host();
@@ -359,7 +399,8 @@ public final class QwenProxy {
                   String defaultModel, Map<String, String> upstreamHeaders, Map<String, String> upstreamPaths,
                   long requestTimeoutMs, int logLevel, long maxBodyBytes, long modelsTtlMs, long keepaliveMs,
                   List<String> refreshTokens, String authBaseUrl, long refreshAheadMs, boolean fillFirst,
-                  int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, boolean help) {
+                  int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, List<String> passwords,
+                  String accountsFile, String apiKeysFile, String adminKey, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", token=" + mask(token) + ", refreshTokens="
@@ -377,6 +418,8 @@ public final class QwenProxy {
                 new Option("--token", "QWEN_AUTH_TOKEN", "", "chat.qwen.ai access token(s) (JWT from localStorage 'token'), comma-separated"),
                 new Option("--refresh-token", "QWEN_REFRESH_TOKEN", "", "refresh_token cookie value(s), comma-separated: tokens renew themselves"),
                 new Option("--cookie", "QWEN_COOKIE", "", "optional full browser cookie string; its token and refresh_token are used"),
+                new Option("--account", "QWEN_ACCOUNTS", "", "email:password to sign in with (repeatable; env ';'-separated)"),
+                new Option("--accounts-file", "QWEN_ACCOUNTS_FILE", "", "file of accounts, one per line (token, refresh=, cookie=, email:password); watched"),
                 new Option("--base-url", "QWEN_BASE_URL", DEFAULT_BASE_URL, "upstream origin"),
                 new Option("--auth-base-url", "QWEN_AUTH_BASE_URL", DEFAULT_AUTH_BASE_URL, "origin of the token refresh endpoint"),
                 new Option("--refresh-ahead-ms", "QWEN_REFRESH_AHEAD_MS", "" + DEFAULT_REFRESH_AHEAD_MS, "renew an access token this long before it expires"),
@@ -386,6 +429,8 @@ public final class QwenProxy {
                 new Option("--data-dir", "QWEN_PROXY_DATA_DIR", "~/.qwenproxy", "where accounts.json keeps tokens, rotated refresh tokens and states"),
                 new Option("--blocked-cooldown-ms", "QWEN_BLOCKED_COOLDOWN_MS", "" + DEFAULT_BLOCKED_COOLDOWN_MS, "first pause after a WAF block (doubles, up to 1 h)"),
                 new Option("--api-key", "QWEN_PROXY_API_KEY", "", "client key(s), comma-separated"),
+                new Option("--api-keys-file", "QWEN_PROXY_API_KEYS_FILE", "", "file of client keys, one per line; watched"),
+                new Option("--admin-key", "QWEN_PROXY_ADMIN_KEY", "", "key for /admin (default: the first client key; none: loopback only)"),
                 new Option("--delete-chats", "QWEN_DELETE_CHATS", "true", "delete each upstream chat after its reply (IS_DELETE=0/1 too)"),
                 new Option("--keep-chats", "", "", "keep the upstream chats (same as QWEN_DELETE_CHATS=false)"),
                 new Option("--thinking", "QWEN_THINKING", "auto", "default thinking mode: auto, on, off"),
@@ -393,7 +438,7 @@ public final class QwenProxy {
                 new Option("--model-map", "QWEN_MODEL_MAP", "", "extra aliases alias=upstream,alias2=upstream2"),
                 new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
                 new Option("--upstream-header", "QWEN_UPSTREAM_HEADERS", "", "add/override an upstream header 'Name: value' (repeatable; env ';'-separated)"),
-                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (models, new_chat, completions, chat, refresh)"),
+                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (models, new_chat, completions, chat, refresh, signin, signin_v1)"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -415,7 +460,7 @@ public final class QwenProxy {
         /** Pure: the same args and env always give the same Config or the same UsageException. */
         static Config load(String[] args, Map<String, String> env) {
             Map<String, String> v = new LinkedHashMap<>();
-            List<String> headers = new ArrayList<>(), paths = new ArrayList<>();
+            List<String> headers = new ArrayList<>(), paths = new ArrayList<>(), passwords = new ArrayList<>();
             for (Option o : OPTIONS) {
                 String e = o.env().isEmpty() ? null : env.get(o.env());
                 if (e != null && !e.isEmpty()) v.put(o.flag(), e);
@@ -423,6 +468,7 @@ public final class QwenProxy {
             if (!v.containsKey("--delete-chats") && env.get("IS_DELETE") != null) v.put("--delete-chats", env.get("IS_DELETE"));
             splitInto(v.remove("--upstream-header"), ";", headers);
             splitInto(v.remove("--upstream-path"), ";", paths);
+            splitInto(v.remove("--account"), "[;\\n]", passwords);
             boolean help = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i], value = null;
@@ -442,6 +488,7 @@ public final class QwenProxy {
                         }
                         if (a.equals("--upstream-header")) headers.add(value);
                         else if (a.equals("--upstream-path")) paths.add(value);
+                        else if (a.equals("--account")) passwords.add(value);
                         else v.put(a, value);
                     }
                 }
@@ -454,6 +501,8 @@ public final class QwenProxy {
             splitInto(v.get("--api-key"), ",", keys);
             splitInto(v.get("--token"), ",", tokens);
             splitInto(v.get("--refresh-token"), ",", refreshTokens);
+            for (String pw : passwords)
+                if (pw.indexOf(':') <= 0 || pw.indexOf(':') == pw.length() - 1) throw new UsageException("--account takes email:password");
             String strategy = v.getOrDefault("--strategy", "round-robin").trim().toLowerCase(Locale.ROOT);
             if (!strategy.equals("round-robin") && !strategy.equals("fill-first"))
                 throw new UsageException("--strategy must be round-robin or fill-first, got '" + strategy + "'");
@@ -492,8 +541,13 @@ public final class QwenProxy {
                     strategy.equals("fill-first"), (int) number(v, "--account-concurrency", 0, 0, 1_000_000),
                     (int) number(v, "--max-attempts", 3, 1, 100),
                     number(v, "--blocked-cooldown-ms", DEFAULT_BLOCKED_COOLDOWN_MS, 1, Long.MAX_VALUE),
-                    v.getOrDefault("--data-dir", "~/.qwenproxy").replaceFirst("^~(?=/|$)", java.util.regex.Matcher.quoteReplacement(
-                            System.getProperty("user.home"))), help);
+                    home(v.getOrDefault("--data-dir", "~/.qwenproxy")), List.copyOf(passwords),
+                    v.containsKey("--accounts-file") ? home(v.get("--accounts-file")) : null,
+                    v.containsKey("--api-keys-file") ? home(v.get("--api-keys-file")) : null, blankToNull(v.get("--admin-key")), help);
+        }
+
+        private static String home(String path) {
+            return path.trim().replaceFirst("^~(?=/|$)", java.util.regex.Matcher.quoteReplacement(System.getProperty("user.home")));
         }
 
         private static String url(String raw, String flag) {
@@ -700,8 +754,16 @@ public final class QwenProxy {
         if (path.equals("/v1") || path.startsWith("/v1/")) path = path.substring(3);   // clients drop /v1 or not
         if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
         if (path.isEmpty()) path = "/";
+        String admin = adminPath(method, path);
+        if (admin != null) {
+            authorizeAdmin(s, c);
+            handleAdmin(s, c, method, admin);
+            return;
+        }
         switch (path) {
             case "/healthz" -> { allow(method, "GET"); sendJson(c, 200, Map.of("status", "ok")); }
+            case "/readyz" -> { allow(method, "GET"); handleReady(s, c); }
+            case "/verify" -> { allow(method, "POST"); handleVerify(s, c); }
             case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
             case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); handleChat(s, c); }
             case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
@@ -721,7 +783,9 @@ public final class QwenProxy {
 
     static Map<String, Object> rootInfo() {
         return orderedObject("name", NAME, "version", VERSION, "endpoints", List.of(
-                "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "GET /healthz"));
+                "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "GET /healthz", "GET /readyz",
+                "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
+                "POST /admin/reload", "GET /admin/status"));
     }
 
     static void allow(String method, String allowed) {
@@ -741,20 +805,48 @@ public final class QwenProxy {
 
     /** Bearer or x-api-key, compared in constant time. No keys configured: open (loopback only, see Server). */
     static void authorize(Server s, Call c) {
-        if (s.apiKeys.isEmpty()) return;
+        List<String> keys = s.apiKeys;
+        if (keys.isEmpty()) return;
+        String key = presentedKey(c);
+        if (key != null && keyIn(key, keys)) return;
+        throw new ApiException(401, "invalid_request_error", "invalid_api_key", null, key == null
+                ? "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
+                : "Incorrect API key provided.");
+    }
+
+    static String presentedKey(Call c) {
         Headers h = c.ex.getRequestHeaders();
         String auth = h.getFirst("Authorization"), key = null;
         if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) key = auth.substring(7).trim();
         if (key == null || key.isEmpty()) key = h.getFirst("x-api-key");
         if (key == null || key.isEmpty()) key = h.getFirst("api-key");
-        if (key != null) {
-            byte[] k = key.trim().getBytes(StandardCharsets.UTF_8);
-            for (String good : s.apiKeys)
-                if (java.security.MessageDigest.isEqual(k, good.getBytes(StandardCharsets.UTF_8))) return;
+        return key == null || key.isBlank() ? null : key.trim();
+    }
+
+    /** Constant-time membership: a wrong key takes as long as a right one. */
+    static boolean keyIn(String key, List<String> keys) {
+        boolean found = false;
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        for (String good : keys) found |= java.security.MessageDigest.isEqual(k, good.getBytes(StandardCharsets.UTF_8));
+        return found;
+    }
+
+    /**
+     * The admin key is --admin-key, else the first client key. With no keys at all the admin API
+     * answers only requests from this machine.
+     */
+    static void authorizeAdmin(Server s, Call c) {
+        String admin = s.cfg.adminKey() != null ? s.cfg.adminKey() : s.apiKeys.isEmpty() ? null : s.apiKeys.get(0);
+        String key = presentedKey(c);
+        if (admin == null) {
+            if (c.ex.getRemoteAddress().getAddress().isLoopbackAddress()) return;
+            throw new ApiException(403, "invalid_request_error", "admin_forbidden", null,
+                    "The admin API answers only local requests while no --admin-key or --api-key is set.");
         }
-        throw new ApiException(401, "invalid_request_error", "invalid_api_key", null, key == null
-                ? "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
-                : "Incorrect API key provided.");
+        if (key != null && keyIn(key, List.of(admin))) return;
+        throw new ApiException(key != null && keyIn(key, s.apiKeys) ? 403 : 401, "invalid_request_error",
+                key != null && keyIn(key, s.apiKeys) ? "admin_forbidden" : "invalid_api_key",
+                null, key == null ? "The admin API needs the admin key (--admin-key, else the first client key)." : "This key is not the admin key.");
     }
 
     /** Reads a JSON object body, enforcing the size cap while reading (Content-Length may lie or be absent). */
@@ -1008,6 +1100,131 @@ public final class QwenProxy {
         c.note += " finish=" + t.finishReason();
     }
 
+    /** Admin routes, with the Qwen2API names users bring along; null if the path is not one. */
+    static String adminPath(String method, String path) {
+        if (path.startsWith("/admin/")) return path;
+        return switch (path) {
+            case "/api/addAccount" -> "/admin/accounts";
+            case "/api/accountsHealth" -> "/admin/accounts";
+            case "/api/reloadConfig" -> "/admin/reload";
+            case "/api/configStatus" -> "/admin/status";
+            default -> path.startsWith("/api/deleteAccount/") ? "/admin/accounts/" + path.substring(19) : null;
+        };
+    }
+
+    static void handleAdmin(Server s, Call c, String method, String path) {
+        if (path.equals("/admin/accounts")) {
+            if (method.equals("POST")) {
+                Account a = addAccount(s, readJsonObject(c, s.cfg.maxBodyBytes()), c.rid);
+                sendJson(c, 201, accountView(a));
+            } else {
+                allow(method, "GET");
+                List<Object> data = new ArrayList<>();
+                for (Account a : s.accounts.all) data.add(accountView(a));
+                sendJson(c, 200, orderedObject("object", "list", "data", data));
+            }
+        } else if (path.equals("/admin/reload")) {
+            allow(method, "POST");
+            s.reload();
+            sendJson(c, 200, status(s));
+        } else if (path.equals("/admin/status")) {
+            allow(method, "GET");
+            sendJson(c, 200, status(s));
+        } else if (path.startsWith("/admin/accounts/")) {
+            String rest = java.net.URLDecoder.decode(path.substring(16), StandardCharsets.UTF_8);
+            boolean refresh = rest.endsWith("/refresh");
+            String id = refresh ? rest.substring(0, rest.length() - 8) : rest;
+            Account a = s.accounts.find(id);
+            if (a == null) throw new ApiException(404, "invalid_request_error", "account_not_found", "id", "No account '" + id + "'.");
+            if (refresh) {
+                allow(method, "POST");
+                if (!a.renewable()) throw ApiException.invalid("id", "not_renewable", "Account " + id + " has no refresh token or password to renew with.");
+                if (!s.accounts.renew(a, a.accessToken, c.rid))     // the current token: renew it even if fresh
+                    throw new ApiException(502, "server_error", "renewal_failed", null, "Renewing " + id + " failed: " + a.describe());
+                sendJson(c, 200, accountView(a));
+            } else {
+                allow(method, "DELETE");
+                s.accounts.remove(id);
+                sendJson(c, 200, orderedObject("id", id, "deleted", true));
+            }
+        } else {
+            throw new ApiException(404, "invalid_request_error", "not_found", null, "Unknown admin endpoint " + path + ".");
+        }
+    }
+
+    /** POST /admin/accounts: {"token"} | {"refresh_token"} | {"cookie"} | {"email","password"}, checked with Qwen first. */
+    static Account addAccount(Server s, Map<String, Object> b, String rid) {
+        Account a;
+        try {
+            if (optString(b, "token") != null) a = new Account("token", optString(b, "token").trim(), null, null);
+            else if (optString(b, "refresh_token") != null) a = new Account("refresh", null, optString(b, "refresh_token").trim(), null);
+            else if (optString(b, "cookie") != null) a = Account.fromCookie(optString(b, "cookie"));
+            else if (optString(b, "email") != null && optString(b, "password") != null)
+                a = Account.password(optString(b, "email").trim(), sha256(optString(b, "password")));
+            else throw new IllegalArgumentException("send one of {\"token\"}, {\"refresh_token\"}, {\"cookie\"}, {\"email\",\"password\"}");
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(null, "invalid_account", "Cannot add this account: " + e.getMessage() + ".");
+        }
+        Log.secrets(a.accessToken, a.refreshToken, optString(b, "password"));
+        if (s.accounts.find(a.id) != null)
+            throw new ApiException(409, "invalid_request_error", "account_exists", null, "Account " + a.id + " is already in the pool.");
+        s.accounts.validate(a, rid);
+        a.source = "added";
+        s.accounts.add(a);
+        s.accounts.save();
+        Log.info(rid, "account " + a.id + " added through the admin API");
+        return a;
+    }
+
+    /** What the admin API shows of an account: never a whole secret. */
+    static Map<String, Object> accountView(Account a) {
+        long now = System.currentTimeMillis();
+        a.usable(now, 0);    // let an expired cooldown show as recovered
+        synchronized (a) {
+            return orderedObject("id", a.id, "kind", a.kind, "source", a.source,
+                    "token", a.accessToken == null ? Json.NULL : a.accessToken.substring(0, Math.min(6, a.accessToken.length())) + "…",
+                    "email", nullable(a.email), "state", a.state.name(), "reason", a.reason,
+                    "cooling_until", a.until > now ? Instant.ofEpochMilli(a.until).toString() : Json.NULL,
+                    "token_expires_at", a.expiresAt > 0 ? Instant.ofEpochMilli(a.expiresAt).toString() : Json.NULL,
+                    "renewable", a.renewable(), "last_used", a.lastUsed > 0 ? Instant.ofEpochMilli(a.lastUsed).toString() : Json.NULL,
+                    "requests_today", a.requests, "failures", a.failures, "in_flight", a.inFlight);
+        }
+    }
+
+    static Map<String, Object> status(Server s) {
+        Map<String, Object> counts = orderedObject("total", s.accounts.all.size());
+        for (State st : State.values()) counts.put(st.name(), 0);
+        for (Account a : s.accounts.all) {
+            a.usable(System.currentTimeMillis(), 0);
+            synchronized (a) { counts.merge(a.state.name(), 1, (x, y) -> (Integer) x + (Integer) y); }
+        }
+        Config cfg = s.cfg;
+        Map<String, Object> config = orderedObject("host", cfg.host(), "port", s.port(), "base_url", cfg.baseUrl(),
+                "auth_base_url", cfg.authBaseUrl(), "strategy", cfg.fillFirst() ? "fill-first" : "round-robin",
+                "max_attempts", cfg.maxAttempts(), "account_concurrency", cfg.accountConcurrency(),
+                "thinking", cfg.thinking().name().toLowerCase(Locale.ROOT), "reasoning", cfg.reasoning().name().toLowerCase(Locale.ROOT),
+                "delete_chats", cfg.deleteChats(), "data_dir", cfg.dataDir(), "api_keys", s.apiKeys.size(),
+                "admin_key", cfg.adminKey() != null ? "set" : s.apiKeys.isEmpty() ? "none (loopback only)" : "first client key");
+        Map<String, Object> files = orderedObject("accounts_file", s.accountsFile == null ? Json.NULL : s.accountsFile.status(),
+                "api_keys_file", s.keysFile == null ? Json.NULL : s.keysFile.status());
+        return orderedObject("name", NAME, "version", VERSION, "uptime_s", (System.currentTimeMillis() - s.startedAt) / 1000,
+                "config", config, "files", files, "last_reload", Instant.ofEpochMilli(s.lastReload).toString(), "accounts", counts);
+    }
+
+    /** GET /readyz: 200 only while at least one account can take a request. */
+    static void handleReady(Server s, Call c) {
+        int usable = 0;
+        for (Account a : s.accounts.all) if (a.usable(System.currentTimeMillis(), 0)) usable++;
+        if (usable == 0) throw new ApiException(503, "server_error", "no_available_accounts", null, "No Qwen account is usable right now.");
+        sendJson(c, 200, orderedObject("status", "ready", "usable_accounts", usable));
+    }
+
+    /** POST /verify {"apiKey"} (Qwen2API): whether the key is a valid client key. */
+    static void handleVerify(Server s, Call c) {
+        String key = optString(readJsonObject(c, 65536), "apiKey");
+        sendJson(c, 200, orderedObject("valid", s.apiKeys.isEmpty() || (key != null && keyIn(key, s.apiKeys))));
+    }
+
     // ==== 8. Models ====
 
     /** An upstream model; thinking = it can reason (§3.3 abilities.thinking / capabilities.thinking). */
@@ -1186,7 +1403,8 @@ public final class QwenProxy {
      * account's lock; tokens are volatile so requests read them without it.
      */
     static final class Account {
-        final String id, kind;              // kind: token | refresh | cookie
+        final String id, kind;              // kind: token | refresh | cookie | password
+        String email, passwordHash;         // password accounts: sha256 hex, what the sign-in takes (§2.2)
         String source = "config";           // config | added | login: only config accounts follow the flags
         private final String jar;           // the browser's other cookies (cna, acw_tc, ...), if given
         volatile String accessToken, refreshToken;
@@ -1219,7 +1437,7 @@ public final class QwenProxy {
             return orderedObject("id", id, "kind", kind, "source", source, "access_token", nullable(accessToken),
                     "refresh_token", nullable(refreshToken), "cookie_jar", nullable(jar), "state", state.name(),
                     "reason", reason, "until", until, "strikes", strikes, "day", day, "requests_today", requests,
-                    "failures", failures, "last_used", lastUsed);
+                    "failures", failures, "last_used", lastUsed, "email", nullable(email), "password_sha256", nullable(passwordHash));
         }
 
         static Account fromJson(Map<String, Object> m) {
@@ -1228,6 +1446,8 @@ public final class QwenProxy {
             Account a = new Account(id, kind, Json.str(m, "access_token"), Json.str(m, "refresh_token"), Json.str(m, "cookie_jar"));
             a.restore(m);
             if (Json.str(m, "source") != null) a.source = Json.str(m, "source");
+            a.email = Json.str(m, "email");
+            a.passwordHash = Json.str(m, "password_sha256");
             return a;
         }
 
@@ -1258,7 +1478,35 @@ public final class QwenProxy {
             lastUsed = now;
         }
 
-        boolean renewable() { return refreshToken != null; }
+        boolean renewable() { return refreshToken != null || passwordHash != null; }
+
+        static Account password(String email, String passwordHash) {
+            Account a = new Account("pas-" + sha256(email.toLowerCase(Locale.ROOT)).substring(0, 8), "password", null, null, null);
+            a.email = email;
+            a.passwordHash = passwordHash;
+            return a;
+        }
+
+        /** One line of an accounts file (or a POST /admin/accounts body turned into one). */
+        static Account parse(String line) {
+            String l = line.trim();
+            if (l.startsWith("refresh=")) return new Account("refresh", null, l.substring(8).trim(), null);
+            if (l.startsWith("cookie=")) return fromCookie(l.substring(7).trim());
+            if (l.startsWith("eyJ") || !l.contains(":")) return new Account("token", l, null, null);
+            int c = l.indexOf(':');
+            if (c <= 0 || c == l.length() - 1) throw new IllegalArgumentException("expected a token, refresh=..., cookie=... or email:password");
+            return password(l.substring(0, c).trim(), sha256(l.substring(c + 1)));
+        }
+
+        /** A browser cookie string: its token and refresh_token make the account; the rest rides along. */
+        static Account fromCookie(String header) {
+            Map<String, String> c = cookies(header);
+            String t = c.remove("token"), r = c.remove("refresh_token");
+            if (t == null && r == null) throw new IllegalArgumentException("the cookie has neither token= nor refresh_token=");
+            StringBuilder jar = new StringBuilder();
+            c.forEach((k, v) -> jar.append(jar.length() > 0 ? "; " : "").append(k).append('=').append(v));
+            return new Account("cookie", t, r, jar.toString());
+        }
 
         /** The Cookie header: the browser's jar with this account's current token. */
         String cookie() {
@@ -1304,23 +1552,22 @@ public final class QwenProxy {
             if (cfg.token() != null) for (String t : cfg.token().split(",")) add(new Account("token", t.trim(), null, null));
             for (String r : cfg.refreshTokens()) add(new Account("refresh", null, r, null));
             if (cfg.cookie() != null) {
-                // a browser cookie string: its token and refresh_token make an account; the rest rides along
                 Map<String, String> c = cookies(cfg.cookie());
-                String t = c.remove("token"), r = c.remove("refresh_token");
-                StringBuilder jar = new StringBuilder();
-                c.forEach((k, v) -> jar.append(jar.length() > 0 ? "; " : "").append(k).append('=').append(v));
-                Log.secrets(t, r);
-                if (t != null || r != null) add(new Account("cookie", t, r, jar.toString()));
+                Log.secrets(c.get("token"), c.get("refresh_token"));
+                if (c.containsKey("token") || c.containsKey("refresh_token")) add(Account.fromCookie(cfg.cookie()));
                 else if (!all.isEmpty()) {      // only anti-bot cookies: lend them to the token account
                     Account first = all.remove(0);
-                    all.add(0, new Account(first.kind, first.accessToken, first.refreshToken, jar.toString()));
+                    all.add(0, new Account(first.kind, first.accessToken, first.refreshToken, cfg.cookie()));
                 }
             }
+            for (String pw : cfg.passwords()) add(Account.parse(pw));
         }
 
-        private void add(Account a) {
-            for (Account b : all) if (b.id.equals(a.id)) return;    // the same identity given twice
+        /** Adds an account unless the same identity is there already; false then. */
+        boolean add(Account a) {
+            for (Account b : all) if (b.id.equals(a.id)) return false;
             all.add(a);
+            return true;
         }
 
         void connect(Upstream u) { upstream = u; }
@@ -1351,6 +1598,55 @@ public final class QwenProxy {
             for (Account a : all) out.add(a.toJson());
             dirty = false;
             store.save(out);
+        }
+
+        /** Makes the accounts that came from the accounts file match its lines now. */
+        synchronized void sync(List<String> lines, ExecutorService background) {
+            Map<String, Account> wanted = new LinkedHashMap<>();
+            for (int i = 0; i < lines.size(); i++) {
+                try {
+                    Account a = Account.parse(lines.get(i));
+                    a.source = "file";
+                    wanted.put(a.id, a);
+                } catch (IllegalArgumentException e) {
+                    Log.warn(null, "accounts file, line " + (i + 1) + ": " + e.getMessage());   // the line may hold a secret
+                }
+            }
+            for (Account a : all) if ("file".equals(a.source) && !wanted.containsKey(a.id)) {
+                all.remove(a);
+                Log.info(null, "account " + a.id + " removed (no longer in the accounts file)");
+            }
+            for (Account a : wanted.values()) {
+                Log.secrets(a.accessToken, a.refreshToken);
+                if (!add(a)) continue;
+                Log.info(null, "account " + a.id + " added from the accounts file");
+                if (a.accessToken == null && upstream != null) background.execute(() -> renew(a, null, null));
+            }
+            save();
+        }
+
+        /** Checks a new account with Qwen: a renewal, or a model list with its token. 400 if Qwen says no. */
+        void validate(Account a, String rid) {
+            if (a.renewable()) {
+                if (renew(a, a.accessToken, rid)) return;
+                throw ApiException.invalid(null, "invalid_account", "Qwen did not accept this account: " + a.describe() + ".");
+            }
+            try {
+                upstream.fetchModels(Math.min(cfg.requestTimeoutMs(), 30_000), a);
+            } catch (ApiException e) {
+                if (e.code.equals("upstream_token_expired")) throw ApiException.invalid("token", "invalid_account", "Qwen rejected this token.");
+                throw e;
+            }
+        }
+
+        boolean remove(String id) {
+            for (Account a : all) if (a.id.equals(id)) { all.remove(a); save(); return true; }
+            return false;
+        }
+
+        Account find(String id) {
+            for (Account a : all) if (a.id.equals(id)) return a;
+            return null;
         }
 
         /** The timer flushes request counters now and then rather than on every request. */
@@ -1447,7 +1743,7 @@ public final class QwenProxy {
             synchronized (a.renewal) {
                 if (a.accessToken != null && !a.accessToken.equals(seen) && !dueForRenewal(a, System.currentTimeMillis())) return true;
                 try {
-                    Tokens t = upstream.refresh(a.refreshToken, rid);
+                    Tokens t = a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid);
                     Log.secrets(t.access(), t.refresh());
                     a.accessToken = t.access();
                     if (t.refresh() != null) a.refreshToken = t.refresh();   // rotated: the old one is dead now
@@ -1458,7 +1754,10 @@ public final class QwenProxy {
                             ? ", valid until " + Instant.ofEpochMilli(a.expiresAt) : ""));
                     return true;
                 } catch (ApiException e) {
-                    if (e.status == 401) { a.set(State.INVALID, "refresh token rejected: " + e.getMessage(), 0); save(); }
+                    if (e.status == 401) {
+                        a.set(State.INVALID, (a.refreshToken != null ? "refresh token rejected: " : "sign-in refused: ") + e.getMessage(), 0);
+                        save();
+                    }
                     else if (e.code.equals("upstream_blocked")) penalize(a, e);
                     Log.warn(rid, "could not renew the token of account " + a.id + ": " + e.getMessage());
                     return false;
@@ -1567,6 +1866,54 @@ public final class QwenProxy {
             } catch (UnsupportedOperationException e) {
                 // not a POSIX file system (Windows): the user's profile directory protects it
             }
+        }
+    }
+
+    /** A file we re-read when it changes (polled: portable, and a second is soon enough). */
+    static final class Watched {
+        final java.nio.file.Path path;
+        private long modified = -1, size = -1;
+        volatile String error;
+        volatile long loadedAt;
+
+        Watched(String path) { this.path = java.nio.file.Path.of(path); }
+
+        synchronized boolean changed() {
+            long m = 0, s = 0;
+            try {
+                m = java.nio.file.Files.getLastModifiedTime(path).toMillis();
+                s = java.nio.file.Files.size(path);
+            } catch (IOException e) {
+                // a missing file counts as empty
+            }
+            boolean changed = m != modified || s != size;
+            modified = m;
+            size = s;
+            return changed;
+        }
+
+        /** Non-blank lines without # comments; null (keep what we have) if the file cannot be read. */
+        List<String> lines() {
+            try {
+                changed();
+                List<String> out = new ArrayList<>();
+                for (String l : java.nio.file.Files.readAllLines(path)) {
+                    String t = l.strip();
+                    if (!t.isEmpty() && !t.startsWith("#")) out.add(t);
+                }
+                error = null;
+                loadedAt = System.currentTimeMillis();
+                return out;
+            } catch (IOException e) {
+                error = e.getClass().getSimpleName() + ": " + e.getMessage();
+                Log.warn(null, "cannot read " + path + ": " + error);
+                return null;
+            }
+        }
+
+        Map<String, Object> status() {
+            return orderedObject("path", path.toString(), "loaded_at", loadedAt == 0 ? Json.NULL : Instant.ofEpochMilli(loadedAt).toString(),
+                    "error", nullable(error));
         }
     }
 
@@ -2151,6 +2498,31 @@ public final class QwenProxy {
         }
 
         private static Tokens blockedTokens() { throw blocked(); }
+
+        /** POST /api/v2/auths/signin {email, password: sha256 hex}, falling back to v1 on 404/405 (§2.2). */
+        Tokens signIn(String email, String passwordHash, String rid) {
+            for (String path : List.of("signin", "signin_v1")) {
+                HttpRequest req = request(cfg.baseUrl(), path, "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000), "", "")
+                        .POST(HttpRequest.BodyPublishers.ofString(Json.write(orderedObject("email", email, "password", passwordHash)))).build();
+                HttpResponse<byte[]> r = send(req, BYTES, "sign-in");
+                if ((r.statusCode() == 404 || r.statusCode() == 405) && path.equals("signin")) continue;
+                byte[] b = body(r);
+                Map<String, Object> env = Json.asObject(parseOrNull(b)), data = Json.obj(env, "data");
+                String token = firstString(Json.str(data, "token"), Json.str(Json.obj(data, "user"), "token"), Json.str(env, "token"));
+                if (r.statusCode() == 200 && token != null) {
+                    String refresh = null;
+                    for (String c : r.headers().allValues("set-cookie"))
+                        if (c.startsWith("refresh_token=")) refresh = c.substring(14, c.indexOf(';') < 0 ? c.length() : c.indexOf(';'));
+                    return new Tokens(token, refresh == null || refresh.isEmpty() ? null : refresh, jwtExpiry(token));
+                }
+                if (looksBlocked(new String(b, StandardCharsets.UTF_8))) throw blocked();
+                if (r.statusCode() / 100 == 4 || (env != null && Boolean.FALSE.equals(env.get("success"))))
+                    throw new ApiException(401, "authentication_error", "sign_in_failed", null, "Qwen refused the sign-in for " + email
+                            + ": " + firstString(Json.str(env, "detail"), Json.str(data, "details"), Json.str(data, "code"), "HTTP " + r.statusCode()));
+                throw failure(r, b);
+            }
+            throw new ApiException(502, "server_error", "upstream_error", null, "Qwen has no sign-in endpoint (v2 and v1 answered 404).");
+        }
 
         /** A non-stream answer that is not a success: WAF page, envelope, or HTTP status (§7). */
         static ApiException failure(HttpResponse<?> r, byte[] body) {

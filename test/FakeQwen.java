@@ -54,6 +54,10 @@ final class FakeQwen implements AutoCloseable {
     final AtomicInteger refreshes = new AtomicInteger(), rejected = new AtomicInteger();
     final java.util.Set<String> rateLimitedTokens = ConcurrentHashMap.newKeySet();
     final java.util.Set<String> blockedTokens = ConcurrentHashMap.newKeySet();
+    // §2.2 password sign-in: the password arrives as its sha256 hex
+    static final String EMAIL = "user@example.com", PASSWORD = "s3cret pass";
+    volatile boolean signinV2 = true;
+    final AtomicInteger signins = new AtomicInteger();
 
     FakeQwen() throws IOException {
         // a production upstream answers without Nagle delays; the JDK server reads this once per JVM
@@ -103,6 +107,10 @@ final class FakeQwen implements AutoCloseable {
                 json(ex, 200, "{\"success\": true, \"request_id\": \"" + rid + "\", \"data\": {\"id\": \"" + id + "\"}}");
             } else if (path.equals("/api/v2/chat/completions") && method.equals("POST")) {
                 completion(ex, in);
+            } else if (path.equals("/api/v2/auths/signin") && method.equals("POST") && signinV2) {
+                signIn(ex, in, true);
+            } else if (path.equals("/api/v1/auths/signin") && method.equals("POST")) {
+                signIn(ex, in, false);
             } else if (path.equals("/api/v2/auths/refresh") && method.equals("GET")) {
                 refresh(ex);
             } else if (path.startsWith("/api/v2/chats/") && method.equals("DELETE")) {
@@ -207,6 +215,20 @@ final class FakeQwen implements AutoCloseable {
         refreshToken = "rt-" + UUID.randomUUID();
         ex.getResponseHeaders().add("Set-Cookie", "refresh_token=" + refreshToken + "; Path=/; Domain=.qwen.ai; HttpOnly; Secure");
         json(ex, 200, "{\"success\": true, \"data\": {\"access_token\": \"" + access + "\"}}");
+    }
+
+    private void signIn(HttpExchange ex, byte[] in, boolean v2) throws IOException {
+        Map<String, Object> b = parse(in);
+        if (!EMAIL.equals(b.get("email")) || !QwenProxy.sha256(PASSWORD).equals(b.get("password"))) {
+            json(ex, 400, "{\"detail\": \"The email or password provided is incorrect. Please check for typos and try logging in again.\"}");
+            return;
+        }
+        signins.incrementAndGet();
+        long now = System.currentTimeMillis(), exp = now + tokenTtlSeconds * 1000L;
+        String access = jwt(exp / 1000, now / 1000);
+        issued.put(access, exp);
+        json(ex, 200, v2 ? "{\"success\": true, \"data\": {\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"token\": \"" + access + "\"}}"
+                : "{\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"role\": \"user\", \"token\": \"" + access + "\", \"token_type\": \"Bearer\"}");
     }
 
     /** A 2026-style access token: kid legacy, type access_token, exp/iat in seconds (§2.1). */

@@ -1,0 +1,227 @@
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Admin API, hot-reloaded files, readiness and password accounts (issue 3). */
+class AdminTest {
+    static FakeQwen fake;
+    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void up() throws Exception {
+        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
+        fake = new FakeQwen();
+    }
+
+    @AfterAll
+    static void down() {
+        fake.close();
+        QwenProxy.Log.out = System.err;
+    }
+
+    @BeforeEach
+    void reset() {
+        fake.refreshToken = "rt-0";
+        fake.signinV2 = true;
+        fake.completionHeaders.clear();
+    }
+
+    static QwenProxy.Server start(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--auth-base-url", fake.url(),
+                "--data-dir", EndToEndTest.tempDir()));
+        all.addAll(List.of(args));
+        return QwenProxy.start(QwenProxy.Config.load(all.toArray(new String[0]), Map.of()));
+    }
+
+    static HttpResponse<String> call(QwenProxy.Server p, String method, String path, String body, String key) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) b.header("Authorization", "Bearer " + key);
+        return EndToEndTest.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> accounts(QwenProxy.Server p, String key) throws Exception {
+        return (List<Map<String, Object>>) EndToEndTest.json(call(p, "GET", "/admin/accounts", null, key).body()).get("data");
+    }
+
+    @Test
+    void adminApi_isGuardedByTheAdminKey() throws Exception {
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--api-key", "client-1,client-2", "--admin-key", "boss");
+        try {
+            assertEquals(401, call(p, "GET", "/admin/accounts", null, null).statusCode());
+            HttpResponse<String> client = call(p, "GET", "/admin/accounts", null, "client-1");
+            assertEquals(403, client.statusCode());
+            assertEquals("admin_forbidden", EndToEndTest.errorOf(client).get("code"));
+            assertEquals(200, call(p, "GET", "/admin/accounts", null, "boss").statusCode());
+            assertEquals(200, call(p, "GET", "/api/accountsHealth", null, "boss").statusCode(), "Qwen2API alias");
+            assertEquals(200, call(p, "GET", "/healthz", null, null).statusCode());
+            assertEquals("{\"valid\":true}", call(p, "POST", "/verify", "{\"apiKey\":\"client-2\"}", null).body());
+            assertEquals("{\"valid\":false}", call(p, "POST", "/verify", "{\"apiKey\":\"nope\"}", null).body());
+        } finally {
+            p.stop();
+        }
+        QwenProxy.Server q = start("--token", FakeQwen.TOKEN, "--api-key", "first,second");
+        try {
+            assertEquals(200, call(q, "GET", "/admin/status", null, "first").statusCode(), "the first client key is the admin key");
+            assertEquals(403, call(q, "GET", "/admin/status", null, "second").statusCode());
+        } finally {
+            q.stop();
+        }
+    }
+
+    @Test
+    void adminApi_listsAddsRefreshesAndDeletesAccounts() throws Exception {
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN);
+        try {
+            List<Map<String, Object>> list = accounts(p, null);    // no keys on loopback: open to local requests
+            assertEquals(1, list.size());
+            Map<String, Object> first = list.get(0);
+            assertEquals("token", first.get("kind"));
+            assertEquals("OK", first.get("state"));
+            assertEquals(FakeQwen.TOKEN.substring(0, 6) + "…", first.get("token"));
+            assertFalse(call(p, "GET", "/admin/accounts", null, null).body().contains(FakeQwen.TOKEN), "never a whole secret");
+
+            HttpResponse<String> bad = call(p, "POST", "/admin/accounts", "{\"token\":\"eyJnot.valid.token\"}", null);
+            assertEquals(400, bad.statusCode());
+            assertEquals("invalid_account", EndToEndTest.errorOf(bad).get("code"));
+
+            HttpResponse<String> added = call(p, "POST", "/admin/accounts", "{\"refresh_token\":\"rt-0\"}", null);
+            assertEquals(201, added.statusCode(), added.body());
+            String id = (String) EndToEndTest.json(added.body()).get("id");
+            assertEquals(2, accounts(p, null).size());
+            assertEquals(409, call(p, "POST", "/api/addAccount", "{\"token\":\"" + FakeQwen.TOKEN + "\"}", null).statusCode());
+
+            int before = fake.refreshes.get();
+            HttpResponse<String> renewed = call(p, "POST", "/admin/accounts/" + id + "/refresh", null, null);
+            assertEquals(200, renewed.statusCode(), renewed.body());
+            assertEquals(before + 1, fake.refreshes.get());
+            assertEquals(400, call(p, "POST", "/admin/accounts/" + first.get("id") + "/refresh", null, null).statusCode(), "a bare token cannot renew");
+
+            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + id, null, null).statusCode());
+            assertEquals(404, call(p, "DELETE", "/api/deleteAccount/" + id, null, null).statusCode());
+            assertEquals(1, accounts(p, null).size());
+
+            Map<String, Object> status = EndToEndTest.json(call(p, "GET", "/admin/status", null, null).body());
+            assertEquals("QwenProxy", status.get("name"));
+            assertEquals("1", EndToEndTest.at(status, "accounts", "OK").toString());
+            assertFalse(status.toString().contains(FakeQwen.TOKEN));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void readyz_followsTheUsableAccounts() throws Exception {
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN);
+        try {
+            assertEquals(200, call(p, "GET", "/readyz", null, null).statusCode());
+            fake.rateLimitedTokens.add(FakeQwen.TOKEN);
+            assertEquals(429, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).statusCode());
+            HttpResponse<String> r = call(p, "GET", "/readyz", null, null);
+            assertEquals(503, r.statusCode());
+            assertEquals("no_available_accounts", EndToEndTest.errorOf(r).get("code"));
+        } finally {
+            fake.rateLimitedTokens.clear();
+            p.stop();
+        }
+        QwenProxy.Server none = start();
+        try {
+            assertEquals(503, call(none, "GET", "/readyz", null, null).statusCode());
+            assertEquals(200, call(none, "GET", "/healthz", null, null).statusCode());
+        } finally {
+            none.stop();
+        }
+    }
+
+    @Test
+    void passwordAccounts_signInWithTheSha256AndFallBackToV1() throws Exception {
+        fake.signinV2 = false;                       // v2 answers 404: the v1 endpoint must be used
+        QwenProxy.Server p = start("--account", FakeQwen.EMAIL + ":" + FakeQwen.PASSWORD);
+        try {
+            assertEquals(200, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).statusCode());
+            assertEquals("password", accounts(p, null).get(0).get("kind"));
+            assertFalse(logs.toString(StandardCharsets.UTF_8).contains(FakeQwen.PASSWORD));
+        } finally {
+            p.stop();
+        }
+        QwenProxy.Server wrong = start("--account", FakeQwen.EMAIL + ":wrong");
+        try {
+            HttpResponse<String> r = EndToEndTest.post(wrong, EndToEndTest.chat("qwen3.7-plus", false, ""));
+            assertEquals(503, r.statusCode());
+            assertTrue(((String) EndToEndTest.errorOf(r).get("message")).contains("sign-in refused"));
+        } finally {
+            wrong.stop();
+        }
+    }
+
+    @Test
+    void files_areReloadedUnderTrafficWithoutFailingRequests() throws Exception {
+        Path dir = Files.createTempDirectory("qwenproxy-files");
+        Path accountsFile = dir.resolve("accounts.txt"), keysFile = dir.resolve("keys.txt");
+        Files.writeString(accountsFile, "# my accounts\n" + FakeQwen.TOKEN + "\n");
+        Files.writeString(keysFile, "key-a\n");
+        QwenProxy.Server p = start("--accounts-file", accountsFile.toString(), "--api-keys-file", keysFile.toString(), "--admin-key", "boss");
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        AtomicBoolean stop = new AtomicBoolean();
+        try {
+            assertEquals(1, accounts(p, "boss").size());
+            List<Future<Integer>> failures = new ArrayList<>();
+            for (int i = 0; i < 4; i++) failures.add(pool.submit(() -> {
+                int bad = 0;
+                while (!stop.get()) {
+                    String key = p.apiKeys.contains("key-b") ? "key-b" : "key-a";
+                    int code = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", true, ""), "Authorization", "Bearer " + key).statusCode();
+                    if (code != 200 && code != 401) bad++;
+                }
+                return bad;
+            }));
+            Files.writeString(accountsFile, FakeQwen.TOKEN + "\nrefresh=rt-0\n" + FakeQwen.EMAIL + ":" + FakeQwen.PASSWORD + "\n");
+            Files.writeString(keysFile, "key-a\nkey-b\n");
+            waitFor(() -> accounts(p, "boss").size() == 3 && p.apiKeys.contains("key-b"));
+            Files.writeString(accountsFile, FakeQwen.TOKEN2 + "\n");
+            Files.writeString(keysFile, "key-b\n");
+            waitFor(() -> accounts(p, "boss").size() == 1 && !p.apiKeys.contains("key-a"));
+            Thread.sleep(300);
+            stop.set(true);
+            for (Future<Integer> f : failures) assertEquals(0, f.get(), "no request failed while the files changed");
+            assertEquals(401, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""), "Authorization", "Bearer key-a").statusCode());
+            assertEquals(200, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""), "Authorization", "Bearer key-b").statusCode());
+            Map<String, Object> status = EndToEndTest.json(call(p, "POST", "/admin/reload", null, "boss").body());
+            assertEquals(accountsFile.toString(), EndToEndTest.at(status, "files", "accounts_file", "path"));
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+            p.stop();
+        }
+    }
+
+    interface Check { boolean ok() throws Exception; }
+
+    static void waitFor(Check c) throws Exception {
+        long end = System.currentTimeMillis() + 8000;
+        while (!c.ok()) {
+            if (System.currentTimeMillis() > end) fail("timed out waiting for the reload");
+            Thread.sleep(50);
+        }
+    }
+}
