@@ -213,6 +213,8 @@ public final class QwenProxy {
     enum Startup { OK, CMDERR, SYSERR }
 
     public static void main(String[] args) {
+        boolean login = args.length > 0 && args[0].equals("login");
+        if (login) args = java.util.Arrays.copyOfRange(args, 1, args.length);
         Config cfg;
         try {
             cfg = Config.load(args, System.getenv());
@@ -224,6 +226,11 @@ public final class QwenProxy {
         if (cfg.help()) {
             System.out.print(Config.helpText());
             return;
+        }
+        if (login) {
+            java.io.Console console = System.console();
+            System.exit(login(cfg, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)),
+                    console == null ? null : console::readPassword, System.out));
         }
         try {
             Server server = start(cfg);
@@ -375,6 +382,54 @@ public final class QwenProxy {
                     .append(" -H 'Content-Type: application/json' -d '{\"model\":\"").append(models.defaultId())
                     .append("\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n");
             return b.toString();
+        }
+    }
+
+    /**
+     * java QwenProxy.java login: asks for e-mail and password (not echoed on a terminal), signs in
+     * (§2.2) and stores the account in the data directory, where the next start finds it.
+     */
+    static int login(Config cfg, java.io.BufferedReader in, java.util.function.Function<String, char[]> secretPrompt, PrintStream out) {
+        Log.level = Math.max(Log.WARN, cfg.logLevel());
+        try {
+            out.print("Qwen e-mail: ");
+            out.flush();
+            String email = in.readLine();
+            String password;
+            if (secretPrompt != null) {
+                char[] pw = secretPrompt.apply("Password (not shown): ");
+                password = pw == null ? null : new String(pw);
+            } else {
+                out.print("Password: ");
+                out.flush();
+                password = in.readLine();
+            }
+            if (email == null || email.isBlank() || password == null || password.isEmpty()) {
+                out.println("\nlogin: an e-mail and a password are needed.");
+                return Startup.CMDERR.ordinal();
+            }
+            Log.secrets(password);
+            Account a = Account.password(email.trim(), sha256(password));
+            a.source = "login";
+            Tokens t = new Upstream(cfg).signIn(a.email, a.passwordHash, null);
+            a.accessToken = t.access();
+            a.refreshToken = t.refresh();
+            a.expiresAt = t.expiresAt();
+            Store store = new Store(cfg.dataDir());
+            List<Map<String, Object>> saved = new ArrayList<>(store.load());
+            saved.removeIf(m -> a.id.equals(Json.str(m, "id")));
+            saved.add(a.toJson());
+            store.save(saved);
+            out.println("\nSigned in as " + a.email + ". Account " + a.id + " is stored in " + store.file
+                    + (a.expiresAt > 0 ? " (token valid until " + Instant.ofEpochMilli(a.expiresAt) + "; renewed automatically)" : "")
+                    + ".\nStart the proxy with: java QwenProxy.java" + (cfg.dataDir().equals(home("~/.qwenproxy")) ? "" : " --data-dir " + cfg.dataDir()));
+            return Startup.OK.ordinal();
+        } catch (ApiException e) {
+            out.println("\nlogin failed: " + e.getMessage());
+            return Startup.SYSERR.ordinal();
+        } catch (IOException e) {
+            out.println("\nlogin: cannot read the answer: " + e.getMessage());
+            return Startup.CMDERR.ordinal();
         }
     }
 
@@ -544,10 +599,6 @@ public final class QwenProxy {
                     home(v.getOrDefault("--data-dir", "~/.qwenproxy")), List.copyOf(passwords),
                     v.containsKey("--accounts-file") ? home(v.get("--accounts-file")) : null,
                     v.containsKey("--api-keys-file") ? home(v.get("--api-keys-file")) : null, blankToNull(v.get("--admin-key")), help);
-        }
-
-        private static String home(String path) {
-            return path.trim().replaceFirst("^~(?=/|$)", java.util.regex.Matcher.quoteReplacement(System.getProperty("user.home")));
         }
 
         private static String url(String raw, String flag) {
@@ -3257,6 +3308,11 @@ public final class QwenProxy {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);   // every JDK has SHA-256
         }
+    }
+
+    /** "~/x" -> the user's home + "/x". */
+    static String home(String path) {
+        return path.trim().replaceFirst("^~(?=/|$)", java.util.regex.Matcher.quoteReplacement(System.getProperty("user.home")));
     }
 
     static String blankToNull(String s) { return s == null || s.isBlank() ? null : s.trim(); }

@@ -224,4 +224,50 @@ class AdminTest {
             Thread.sleep(50);
         }
     }
+
+    @Test
+    void login_signsInAndStoresTheAccountForTheNextStart() throws Exception {
+        String dir = EndToEndTest.tempDir();
+        QwenProxy.Config cfg = QwenProxy.Config.load(new String[]{"--base-url", fake.url(), "--data-dir", dir}, Map.of());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int rc = QwenProxy.login(cfg, new java.io.BufferedReader(new java.io.StringReader(FakeQwen.EMAIL + "\n" + FakeQwen.PASSWORD + "\n")),
+                null, new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, rc, out.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("Signed in as " + FakeQwen.EMAIL));
+        String saved = Files.readString(Path.of(dir, "accounts.json"));
+        assertFalse(saved.contains(FakeQwen.PASSWORD), "only the sha256 the sign-in takes is kept");
+        QwenProxy.Server p = start("--data-dir", dir);
+        try {
+            assertEquals(200, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).statusCode());
+            assertEquals("login", accounts(p, null).get(0).get("source"));
+        } finally {
+            p.stop();
+        }
+        ByteArrayOutputStream bad = new ByteArrayOutputStream();
+        assertEquals(2, QwenProxy.login(cfg, new java.io.BufferedReader(new java.io.StringReader(FakeQwen.EMAIL + "\nwrong\n")),
+                null, new PrintStream(bad, true, StandardCharsets.UTF_8)));
+        assertTrue(bad.toString(StandardCharsets.UTF_8).contains("login failed: Qwen refused the sign-in"));
+    }
+
+    @Test
+    void accountConcurrency_capsRequestsPerAccount() throws Exception {
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--account-concurrency", "1");
+        try {
+            Object[] slow = {FakeQwen.delta("$RID", "slow", "answer", "typing", 1), 1500L, FakeQwen.finished("$RID", "answer")};
+            EndToEndTest.scriptOn(fake, slow);
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                Future<HttpResponse<String>> first = pool.submit(() -> EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")));
+                Thread.sleep(400);
+                HttpResponse<String> second = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""));
+                assertEquals(429, second.statusCode());
+                assertEquals("1", second.headers().firstValue("Retry-After").orElse(""));
+                assertEquals(200, first.get().statusCode());
+            } finally {
+                pool.shutdownNow();
+            }
+        } finally {
+            p.stop();
+        }
+    }
 }

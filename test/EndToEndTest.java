@@ -134,7 +134,10 @@ class EndToEndTest {
         return e;
     }
 
-    static void script(Object... steps) {
+    static void script(Object... steps) { scriptOn(fake, steps); }
+
+    /** Queues one completion reply: response.created, then the steps ($RID = the response id). */
+    static void scriptOn(FakeQwen fake, Object... steps) {
         fake.next((ex, chat, rid) -> {
             Object[] resolved = new Object[steps.length + 1];
             resolved[0] = FakeQwen.created(chat, rid);
