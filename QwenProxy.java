@@ -31,12 +31,19 @@
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
  *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
- *   Client auth: "Authorization: Bearer <key>" or "x-api-key: <key>" when keys are configured.
+ *              GET /readyz (200 while an account is usable)   POST /verify {"apiKey"}
+ *              /admin/accounts (GET, POST), /admin/accounts/{id} (DELETE), /admin/accounts/{id}/refresh,
+ *              /admin/reload, /admin/status; Qwen2API names: /api/addAccount, /api/accountsHealth,
+ *              /api/reloadConfig, /api/configStatus, /api/deleteAccount/{id}.
+ *   Client auth: "Authorization: Bearer <key>" or "x-api-key: <key>" when keys are configured;
+ *              /admin takes the admin key (--admin-key, else the first client key, else loopback only).
  *   Consumed (paths in UPSTREAM_PATHS, references to ../shared/protocol/qwen-web.md):
  *              GET  /api/models                              §3   model list
  *              POST /api/v2/chats/new                        §4   one new chat per request
  *              POST /api/v2/chat/completions?chat_id=<id>    §5   SSE, one user message
  *              DELETE /api/v2/chats/<id>                     §8   after the reply, in the background
+ *              GET  <auth>/api/v2/auths/refresh              §2.2 cookie refresh_token -> access token
+ *              POST /api/v2/auths/signin (v1 fallback)       §2.2 email + sha256(password) -> token
  *   Upstream SSE (§6): "data: {json}\n\n", no [DONE]; response.created first; deltas carry
  *              phase (answer | think | thinking_summary | ...) and status (typing | finished);
  *              answer+finished ends the reply; usage is cumulative.
@@ -73,10 +80,18 @@
  *   429 rate_limit_exceeded + Retry-After | 503 upstream_blocked (WAF, captcha)
  *   502 upstream_error / empty_response | 400 content_filter | 504 upstream_timeout
  *
+ * ACCOUNTS (section 9): tokens, refresh tokens, cookies, email:password, an accounts file and
+ *   `login` feed one pool. Access tokens are renewed --refresh-ahead-ms before their JWT exp, and
+ *   once more after a 401. Each attempt takes an OK account (round-robin or fill-first); a failure
+ *   about the account moves the request to the next one while nothing has reached the client:
+ *   rate limit -> COOLING (Qwen's num hours / Retry-After, else 1 h); WAF -> BLOCKED (5 min,
+ *   doubling to 1 h); rejected token that cannot be renewed -> INVALID. accounts.json in
+ *   --data-dir keeps rotated refresh tokens, states and counters across restarts.
+ *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
  * NON-GOALS (for now): vision and file uploads, image/video generation, web search variants,
- * server-side chat history, token refresh and account pools, tool-call emulation.
+ * server-side chat history, tool-call emulation.
  */
 
 import com.sun.net.httpserver.Headers;
@@ -504,9 +519,10 @@ public final class QwenProxy {
         static String helpText() {
             StringBuilder b = new StringBuilder(NAME + " " + VERSION
                     + " - OpenAI-compatible gateway to chat.qwen.ai\n\nUsage: java QwenProxy.java [options]\n"
+                    + "       java QwenProxy.java login [--data-dir DIR]   (sign in once; the account is kept in DIR)\n"
                     + "Precedence: default < environment < flag. Flags take '--flag value' or '--flag=value'.\n\n");
             for (Option o : OPTIONS) {
-                b.append(String.format("  %-22s %-24s %s%s%n", o.flag(), o.env(), o.help(),
+                b.append(String.format("  %-22s %-26s %s%s%n", o.flag(), o.env(), o.help(),
                         o.def().isEmpty() ? "" : " [default: " + o.def() + "]"));
             }
             return b.toString();
