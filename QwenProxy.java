@@ -426,6 +426,7 @@ public final class QwenProxy {
             Log.secrets(password);
             Account a = Account.password(email.trim(), sha256(password));
             a.source = "login";
+            a.upstreamKey = cfg.baseUrl();
             Tokens t = new Upstream(cfg).signIn(a.email, a.passwordHash, null);
             a.accessToken = t.access();
             a.refreshToken = t.refresh();
@@ -1472,6 +1473,8 @@ public final class QwenProxy {
     static final class Account {
         final String id, kind;              // kind: token | refresh | cookie | password
         String email, passwordHash;         // password accounts: sha256 hex, what the sign-in takes (§2.2)
+        String givenRefresh;                // the refresh token as given, tried again if a saved rotation fails
+        String upstreamKey = "";            // the upstream it belongs to: state is kept per (upstream, account)
         String source = "config";           // config | added | login: only config accounts follow the flags
         private final String jar;           // the browser's other cookies (cna, acw_tc, ...), if given
         volatile String accessToken, refreshToken;
@@ -1488,6 +1491,7 @@ public final class QwenProxy {
             // the id comes from the secret first given, so it survives refresh-token rotation
             this(kind.substring(0, 3) + "-" + sha256(refreshToken != null ? refreshToken : String.valueOf(accessToken)).substring(0, 8),
                     kind, accessToken, refreshToken, jar);
+            givenRefresh = refreshToken;
         }
 
         Account(String id, String kind, String accessToken, String refreshToken, String jar) {
@@ -1501,7 +1505,7 @@ public final class QwenProxy {
 
         /** Everything a restart needs, secrets included: accounts.json is private (0600). */
         synchronized Map<String, Object> toJson() {
-            return orderedObject("id", id, "kind", kind, "source", source, "access_token", nullable(accessToken),
+            return orderedObject("id", id, "upstream", upstreamKey, "kind", kind, "source", source, "access_token", nullable(accessToken),
                     "refresh_token", nullable(refreshToken), "cookie_jar", nullable(jar), "state", state.name(),
                     "reason", reason, "until", until, "strikes", strikes, "day", day, "requests_today", requests,
                     "failures", failures, "last_used", lastUsed, "email", nullable(email), "password_sha256", nullable(passwordHash));
@@ -1511,14 +1515,19 @@ public final class QwenProxy {
             String id = Json.str(m, "id"), kind = Json.str(m, "kind");
             if (id == null || kind == null) throw new IllegalArgumentException("an account without id or kind");
             Account a = new Account(id, kind, Json.str(m, "access_token"), Json.str(m, "refresh_token"), Json.str(m, "cookie_jar"));
-            a.restore(m);
             if (Json.str(m, "source") != null) a.source = Json.str(m, "source");
+            a.upstreamKey = String.valueOf(m.getOrDefault("upstream", ""));
+            a.restore(m);
             a.email = Json.str(m, "email");
             a.passwordHash = Json.str(m, "password_sha256");
             return a;
         }
 
-        /** Takes over the saved state of the same identity (a restart). */
+        /**
+         * Takes over the saved state of the same identity (a restart). INVALID is not taken over for
+         * accounts given on the command line: a restart is when users fix credentials, and one
+         * upstream call finds out again. Cooldowns are kept: they end on their own.
+         */
         synchronized void restore(Map<String, Object> m) {
             String t = Json.str(m, "access_token"), r = Json.str(m, "refresh_token");
             if (t != null && jwtExpiry(t) >= (accessToken == null ? 0 : jwtExpiry(accessToken))) { accessToken = t; expiresAt = jwtExpiry(t); }
@@ -1528,6 +1537,7 @@ public final class QwenProxy {
             } catch (IllegalArgumentException e) {
                 state = State.OK;
             }
+            if (state == State.INVALID && source.equals("config")) state = State.OK;
             reason = String.valueOf(m.getOrDefault("reason", ""));
             until = Json.longValue(m.get("until"), 0);
             strikes = (int) Json.longValue(m.get("strikes"), 0);
@@ -1633,6 +1643,7 @@ public final class QwenProxy {
         /** Adds an account unless the same identity is there already; false then. */
         boolean add(Account a) {
             for (Account b : all) if (b.id.equals(a.id)) return false;
+            a.upstreamKey = cfg.baseUrl();
             all.add(a);
             return true;
         }
@@ -1642,7 +1653,12 @@ public final class QwenProxy {
         /** Loads accounts.json: saved state for the configured accounts, and the accounts added at run time. */
         void open(Store s) {
             store = s;
+            String here = cfg.baseUrl();
+            for (Account a : all) a.upstreamKey = here;
+            List<Map<String, Object>> elsewhere = new ArrayList<>();
             for (Map<String, Object> m : s.load()) {
+                String up = Json.str(m, "upstream");
+                if (up != null && !up.isEmpty() && !up.equals(here)) { elsewhere.add(m); continue; }
                 String id = Json.str(m, "id");
                 Account known = null;
                 for (Account a : all) if (a.id.equals(id)) known = a;
@@ -1656,12 +1672,15 @@ public final class QwenProxy {
                 }
             }
             for (Account a : all) Log.secrets(a.accessToken, a.refreshToken);
+            otherUpstreams = elsewhere;
             save();
         }
 
+        private List<Map<String, Object>> otherUpstreams = List.of();   // kept as they are, for their own upstream
+
         void save() {
             if (store == null) return;
-            List<Map<String, Object>> out = new ArrayList<>();
+            List<Map<String, Object>> out = new ArrayList<>(otherUpstreams);
             for (Account a : all) out.add(a.toJson());
             dirty = false;
             store.save(out);
@@ -1810,7 +1829,14 @@ public final class QwenProxy {
             synchronized (a.renewal) {
                 if (a.accessToken != null && !a.accessToken.equals(seen) && !dueForRenewal(a, System.currentTimeMillis())) return true;
                 try {
-                    Tokens t = a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid);
+                    Tokens t;
+                    try {
+                        t = a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid);
+                    } catch (ApiException e) {
+                        // a saved rotation may be stale (another copy of the account rotated it); try what we were given
+                        if (e.status != 401 || a.givenRefresh == null || a.givenRefresh.equals(a.refreshToken)) throw e;
+                        t = upstream.refresh(a.givenRefresh, rid);
+                    }
                     Log.secrets(t.access(), t.refresh());
                     a.accessToken = t.access();
                     if (t.refresh() != null) a.refreshToken = t.refresh();   // rotated: the old one is dead now

@@ -126,6 +126,9 @@ class AccountsTest {
             assertEquals("no_available_accounts", e.get("code"));
             assertTrue(((String) e.get("message")).contains("INVALID (refresh token rejected"), (String) e.get("message"));
             assertFalse(logs.toString(StandardCharsets.UTF_8).contains("rt-wrong"), "refresh tokens are secrets too");
+            Map<String, Object> view = AdminTest.accounts(p, null).get(0);
+            assertEquals("INVALID", view.get("state"));
+            assertTrue(((String) view.get("reason")).startsWith("refresh token rejected"), (String) view.get("reason"));
         } finally {
             p.stop();
         }
@@ -284,6 +287,58 @@ class AccountsTest {
             assertTrue(logs.toString(StandardCharsets.UTF_8).contains("accounts.json could not be read"));
         } finally {
             p.stop();
+        }
+    }
+
+    @Test
+    void aRestartRetriesAnInvalidCommandLineAccountAndFallsBackToTheGivenRefreshToken() throws Exception {
+        String dir = EndToEndTest.tempDir();
+        String bad = FakeQwen.jwt(System.currentTimeMillis() / 1000 + 600, 0);
+        QwenProxy.Server p = start("--token", bad, "--data-dir", dir);
+        assertEquals(401, ask(p).statusCode());
+        assertEquals(503, ask(p).statusCode(), "INVALID while running");
+        p.stop();
+        QwenProxy.Server again = start("--token", bad, "--data-dir", dir);
+        try {
+            assertEquals(401, ask(again).statusCode(), "a restart asks Qwen again instead of trusting the saved INVALID");
+        } finally {
+            again.stop();
+        }
+
+        String dir2 = EndToEndTest.tempDir();
+        QwenProxy.Server first = start("--refresh-token", "rt-0", "--data-dir", dir2);
+        first.stop();
+        fake.refreshToken = "rt-0";              // the saved rotation is stale; the token we were given is good
+        fake.issued.clear();
+        QwenProxy.Server second = start("--refresh-token", "rt-0", "--data-dir", dir2);
+        try {
+            assertEquals(200, ask(second).statusCode());
+        } finally {
+            second.stop();
+        }
+    }
+
+    @Test
+    void stateIsKeptPerUpstream() throws Exception {
+        String dir = EndToEndTest.tempDir();
+        fake.rateLimitedTokens.add(FakeQwen.TOKEN);
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--data-dir", dir);
+        assertEquals(429, ask(p).statusCode());
+        p.stop();
+        fake.rateLimitedTokens.clear();
+        String otherName = fake.url().replace("127.0.0.1", "localhost");
+        QwenProxy.Server elsewhere = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", otherName,
+                "--token", FakeQwen.TOKEN, "--data-dir", dir}, Map.of()));
+        try {
+            assertEquals(200, ask(elsewhere).statusCode(), "cooling on one upstream says nothing about another");
+        } finally {
+            elsewhere.stop();
+        }
+        QwenProxy.Server back = start("--token", FakeQwen.TOKEN, "--data-dir", dir);
+        try {
+            assertEquals(429, ask(back).statusCode(), "and the first upstream's cooldown was kept");
+        } finally {
+            back.stop();
         }
     }
 }
