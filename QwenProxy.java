@@ -2633,7 +2633,7 @@ public final class QwenProxy {
             if (status == 401 || (status == 403 && detail.toLowerCase(Locale.ROOT).contains("token"))) return tokenExpired();
             if (status == 403) return blocked();
             if (status == 429) return rateLimited("HTTP 429 " + detail, r.headers().firstValue("Retry-After")
-                    .map(v -> Json.longValue(new Json.Num(v.trim()), 60)).orElse(60L));
+                    .map(v -> Json.longValue(new Json.Num(v.trim()), DEFAULT_RETRY_AFTER_S)).orElse(DEFAULT_RETRY_AFTER_S));
             if (status == 504) return new ApiException(504, "server_error", "upstream_timeout", null, "Qwen's gateway timed out (HTTP 504).");
             if (status == 404) return new ApiException(502, "server_error", "upstream_error", null, "Qwen answered 404 for "
                     + r.request().uri().getPath() + "; the upstream path may have changed (--upstream-path).");
@@ -2662,6 +2662,7 @@ public final class QwenProxy {
             boolean daily = lc.equals("ratelimited") || lc.equals("quotalimited") || ld.contains("quota") || ld.contains("upper limit");
             if (daily || Set.of("parallellimited", "too_many_requests", "server_busy").contains(lc)) {
                 long hours = Json.longValue(num, 0);
+                // a quota without "num" waits the default hour; a burst limit (parallel, busy) a minute
                 long after = hours > 0 ? hours * 3600 : daily ? DEFAULT_RETRY_AFTER_S : 60;
                 return rateLimited("Qwen rate limit" + (c.isEmpty() ? "" : " (" + c + ")") + (d.isEmpty() ? "" : ": " + d), after);
             }
