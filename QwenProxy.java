@@ -21,11 +21,12 @@
  *    8. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *    9. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
  *   10. OpenAI -> upstream   request validation, conversation flattening, upstream bodies
- *   11. Upstream -> OpenAI   StreamTranslator (phases -> deltas), chunks, completion, usage
- *   12. Upstream client      one HttpClient, header table, error classification, chat deletion
- *   13. SSE and gzip         "data:" lines -> payloads; streaming gunzip
- *   14. JSON                 parse (depth cap, offsets, numbers kept as text) and write
- *   15. Utilities
+ *   11. Tools and formats    tool prompt, streaming tool-call parser, schema checks, response_format
+ *   12. Upstream -> OpenAI   StreamTranslator (phases -> deltas), chunks, completion, usage
+ *   13. Upstream client      one HttpClient, header table, error classification, chat deletion
+ *   14. SSE and gzip         "data:" lines -> payloads; streaming gunzip
+ *   15. JSON                 parse (depth cap, offsets, numbers kept as text) and write
+ *   16. Utilities
  *
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
@@ -2231,7 +2232,479 @@ public final class QwenProxy {
         return b.toString();
     }
 
-    // ==== 11. Upstream -> OpenAI ====
+    // ==== 11. Tools and formats ====
+
+    /**
+     * The functions a request offers and how it wants them used (tools or legacy functions,
+     * tool_choice, parallel_tool_calls). No functions means no tools are offered, as with "none".
+     */
+    record Tools(List<Map<String, Object>> functions, String choice, String forced, boolean parallel) {
+        static final Tools NONE = new Tools(List.of(), "none", null, true);
+
+        static Tools parse(Map<String, Object> b) {
+            List<Map<String, Object>> fns = new ArrayList<>();
+            Object tools = b.get("tools") != null && b.get("tools") != Json.NULL ? b.get("tools") : b.get("functions");
+            String key = b.get("tools") != null && b.get("tools") != Json.NULL ? "tools" : "functions";
+            if (tools != null && tools != Json.NULL) {
+                if (!(tools instanceof List<?> l)) throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be an array.");
+                for (int i = 0; i < l.size(); i++) {
+                    Map<String, Object> t = Json.asObject(l.get(i));
+                    Map<String, Object> fn = key.equals("tools") ? Json.obj(t, "function") : t;
+                    String name = Json.str(fn, "name");
+                    if (name == null || !name.matches("[A-Za-z0-9_.:-]{1,128}"))
+                        throw ApiException.invalid(key + "[" + i + "]", "invalid_value", "Each tool needs a function with a valid 'name'.");
+                    fns.add(fn);
+                }
+            }
+            Object choice = b.get("tool_choice") != null && b.get("tool_choice") != Json.NULL ? b.get("tool_choice") : b.get("function_call");
+            String mode = "auto", forced = null;
+            if (choice instanceof String c) {
+                mode = switch (c) {
+                    case "auto", "none", "required" -> c;
+                    default -> throw ApiException.invalid("tool_choice", "invalid_value", "tool_choice must be auto, none, required or a function.");
+                };
+            } else if (choice instanceof Map<?, ?>) {
+                Map<String, Object> c = Json.asObject(choice);
+                forced = Json.obj(c, "function") != null ? Json.str(Json.obj(c, "function"), "name") : Json.str(c, "name");
+                if (forced == null) throw ApiException.invalid("tool_choice", "invalid_value", "tool_choice names no function.");
+                mode = "named";
+            }
+            if (mode.equals("none") || fns.isEmpty()) {
+                if (!mode.equals("none") && !mode.equals("auto"))
+                    throw ApiException.invalid("tool_choice", "invalid_value", "tool_choice asks for a tool call but no tools were given.");
+                return NONE;
+            }
+            final String want = forced;
+            if (want != null && fns.stream().noneMatch(f -> want.equals(Json.str(f, "name"))))
+                throw ApiException.invalid("tool_choice", "invalid_value", "tool_choice names '" + want + "', which is not among the tools.");
+            Object parallel = b.get("parallel_tool_calls");
+            return new Tools(fns, mode, forced, !Boolean.FALSE.equals(parallel));
+        }
+
+        boolean active() { return !functions.isEmpty(); }
+
+        boolean mustCall() { return choice.equals("required") || choice.equals("named"); }
+
+        Map<String, Object> function(String name) {
+            for (Map<String, Object> f : functions) if (name.equals(Json.str(f, "name"))) return f;
+            return null;
+        }
+    }
+
+    /** response_format json_object / json_schema (C.2): what the answer must be. */
+    record Format(boolean schema, Map<String, Object> jsonSchema, boolean strict) {
+        static Format parse(Map<String, Object> b) {
+            Map<String, Object> rf = optObject(b, "response_format");
+            if (rf == null) return null;
+            String type = String.valueOf(rf.get("type"));
+            switch (type) {
+                case "text": return null;
+                case "json_object": return new Format(false, null, false);
+                case "json_schema":
+                    Map<String, Object> js = Json.obj(rf, "json_schema");
+                    Map<String, Object> schema = Json.obj(js, "schema");
+                    if (schema == null) throw ApiException.invalid("response_format.json_schema.schema", "missing_required_parameter",
+                            "response_format json_schema needs a 'schema' object.");
+                    return new Format(true, schema, Boolean.TRUE.equals(js.get("strict")));
+                default: throw ApiException.invalid("response_format.type", "invalid_value",
+                        "response_format.type must be text, json_object or json_schema; got '" + type + "'.");
+            }
+        }
+    }
+
+    /**
+     * THE TOOL PROTOCOL, in one replaceable block. Qwen's chat template (Hermes style) lists tools
+     * inside <tools></tools> and expects each call as a <tool_call> block holding
+     * {"name": ..., "arguments": {...}}; results come back inside <tool_response> (see flatten).
+     * ToolParser also reads Qwen3-Coder's <function=NAME><parameter=P>...</parameter></function>.
+     */
+    static String toolPrompt(Tools t, boolean firmer) {
+        StringBuilder b = new StringBuilder("# Tools\n\nYou can call functions to help with the request. "
+                + "Their signatures are listed inside <tools></tools>:\n<tools>\n");
+        for (Map<String, Object> fn : t.functions()) {
+            Map<String, Object> f = orderedObject("name", fn.get("name"));
+            if (fn.get("description") != null) f.put("description", fn.get("description"));
+            f.put("parameters", fn.get("parameters") == null ? Map.of("type", "object", "properties", Map.of()) : fn.get("parameters"));
+            b.append(Json.write(orderedObject("type", "function", "function", f))).append('\n');
+        }
+        b.append("</tools>\n\nTo call a function, write one block per call, exactly like this:\n<tool_call>\n"
+                + "{\"name\": \"<function name>\", \"arguments\": {<the arguments as a JSON object>}}\n</tool_call>\n"
+                + "The arguments must follow the function's parameters schema. After your last </tool_call> write nothing more: "
+                + "the results will come back inside <tool_response></tool_response>. Do not describe a call in words instead of making it.");
+        if (!t.parallel()) b.append("\nCall at most one function in a reply.");
+        if (t.choice().equals("required")) b.append("\nIn this reply you must call at least one function.");
+        if (t.choice().equals("named")) b.append("\nIn this reply you must call the function \"").append(t.forced()).append("\".");
+        if (firmer) b.append("\nYour previous reply had no valid <tool_call> block. Answer now with the <tool_call> block(s) only.");
+        return b.toString();
+    }
+
+    static String formatPrompt(Format f, boolean firmer) {
+        StringBuilder b = new StringBuilder("# Output format\n\nAnswer with a single JSON value and nothing else: "
+                + "no explanation, no markdown, no code fence.");
+        if (f.schema()) b.append(" It must be valid against this JSON schema:\n").append(Json.write(f.jsonSchema()));
+        else b.append(" It must be a JSON object.");
+        if (firmer) b.append("\nYour previous answer was not valid JSON of that shape. Answer again with the JSON only.");
+        return b.toString();
+    }
+
+    /**
+     * Splits streamed answer text into content and tool calls. Call markup never reaches content;
+     * markers split across deltas are recognised (a possible marker prefix is held back); the
+     * end of a call is found structurally (JSON nesting, string-aware), so markers inside
+     * argument strings do not end it. Scanning is incremental: large arguments stay linear.
+     */
+    static final class ToolParser {
+        interface Out {
+            void text(String s);
+            void call(String name, String arguments);
+            void rejected(String why);
+        }
+
+        private static final String[] STARTS = {"<tool_call>", "<function=", "```json"};
+        private static final String[] CLOSERS = {"</tool_call>", "</function>"};   // stray ones are dropped from text
+        private final Tools tools;
+        private final Out out;
+        private final StringBuilder buf = new StringBuilder();
+        private String mode;             // null: plain text; else the marker that opened the block at buf[0]
+        private int scan, depth, objStart, objEnd, calls;
+        private boolean inString, escaped;
+
+        ToolParser(Tools tools, Out out) {
+            this.tools = tools;
+            this.out = out;
+        }
+
+        int calls() { return calls; }
+
+        void feed(String s) {
+            buf.append(s);
+            drain(false);
+        }
+
+        void end() { drain(true); }
+
+        private void drain(boolean eof) {
+            while (true) {
+                if (mode == null) {
+                    int at = -1;
+                    String marker = null;
+                    for (String m : STARTS) {
+                        int i = buf.indexOf(m);
+                        if (i >= 0 && (at < 0 || i < at)) { at = i; marker = m; }
+                    }
+                    if (marker == null) {
+                        text(buf.length() - (eof ? 0 : heldBack()));
+                        return;
+                    }
+                    text(at);
+                    mode = marker;
+                    scan = marker.equals("<function=") ? 0 : marker.length();
+                    depth = 0;
+                    objStart = objEnd = -1;
+                    inString = escaped = false;
+                }
+                int end = blockEnd(eof);
+                if (end < 0) return;                         // the block is not complete yet
+                String block = buf.substring(0, end), m = mode;
+                buf.delete(0, end);
+                mode = null;
+                handle(m, block);
+            }
+        }
+
+        /** Plain text up to n goes out, minus stray closing tags. */
+        private void text(int n) {
+            if (n <= 0) return;
+            String t = buf.substring(0, n).replace("</tool_call>", "").replace("</function>", "");
+            buf.delete(0, n);
+            if (!t.isEmpty()) out.text(t);
+        }
+
+        /** How much of the tail might be the start of a marker (or of a stray closing tag). */
+        private int heldBack() {
+            for (int k = Math.min(buf.length(), 12); k > 0; k--) {
+                String tail = buf.substring(buf.length() - k);
+                for (String m : STARTS) if (m.startsWith(tail)) return k;
+                for (String m : CLOSERS) if (m.startsWith(tail)) return k;
+            }
+            return 0;
+        }
+
+        /** The length of the complete block at buf[0], or -1 to wait for more text. */
+        private int blockEnd(boolean eof) {
+            if (mode.equals("<tool_call>") && objStart < 0 && !eof) {
+                int i = mode.length();                       // wait until the block shows which format it is
+                while (i < buf.length() && Character.isWhitespace(buf.charAt(i))) i++;
+                String head = buf.substring(i, Math.min(buf.length(), i + 10));
+                if (head.length() < 10 && "<function=".startsWith(head)) return -1;
+            }
+            boolean coder = mode.equals("<function=") || (mode.equals("<tool_call>") && nextNonSpaceIs("<function="));
+            if (coder) {
+                int f = buf.indexOf("</function>", scan);
+                if (f < 0) {
+                    scan = Math.max(scan, buf.length() - 11);
+                    return eof ? buf.length() : -1;
+                }
+                return closing(f + 11, mode.equals("<tool_call>") ? "</tool_call>" : null, eof);
+            }
+            if (objEnd < 0) {
+                for (; scan < buf.length(); scan++) {
+                    char c = buf.charAt(scan);
+                    if (objStart < 0) {
+                        if (Character.isWhitespace(c)) continue;
+                        if (c != '{') return closing(scan, mode.equals("```json") ? "```" : "</tool_call>", eof);  // not a JSON call
+                        objStart = scan;
+                    }
+                    if (inString) {
+                        if (escaped) escaped = false;
+                        else if (c == '\\') escaped = true;
+                        else if (c == '"') inString = false;
+                    } else if (c == '"') inString = true;
+                    else if (c == '{' || c == '[') depth++;
+                    else if ((c == '}' || c == ']') && --depth == 0) { objEnd = ++scan; break; }
+                }
+                if (objEnd < 0) return eof ? buf.length() : -1;
+            }
+            return closing(objEnd, mode.equals("```json") ? "```" : mode.equals("<tool_call>") ? "</tool_call>" : null, eof);
+        }
+
+        private boolean nextNonSpaceIs(String s) {
+            int i = mode.length();
+            while (i < buf.length() && Character.isWhitespace(buf.charAt(i))) i++;
+            return startsAt(s, i);
+        }
+
+        private boolean startsAt(String s, int i) {
+            if (buf.length() - i < s.length()) return false;
+            for (int k = 0; k < s.length(); k++) if (buf.charAt(i + k) != s.charAt(k)) return false;
+            return true;
+        }
+
+        /** After position p: the closing tag if it is there (tolerating its absence), else wait. */
+        private int closing(int p, String tag, boolean eof) {
+            if (tag == null) return p;
+            int i = p;
+            while (i < buf.length() && Character.isWhitespace(buf.charAt(i))) i++;
+            if (startsAt(tag, i)) return i + tag.length();
+            String rest = buf.substring(i);
+            if (!eof && tag.startsWith(rest)) return -1;                  // the tag may still be arriving
+            int far = buf.indexOf(tag, i);
+            if (objStart < 0 && far >= 0) return far + tag.length();     // junk inside the block: up to its tag
+            return rest.isEmpty() && !eof ? -1 : p;                      // no tag: the block ends here
+        }
+
+        private void handle(String marker, String block) {
+            ParsedCall c = parseCall(marker, block);
+            if (c == null) {
+                if (marker.equals("```json")) out.text(block);   // an ordinary JSON code block
+                else out.rejected("a <tool_call> block that is not a call: " + abbreviate(block));
+                return;
+            }
+            Map<String, Object> fn = tools.function(c.name());
+            if (fn == null) { out.rejected("a call to unknown tool '" + c.name() + "'"); return; }
+            if (tools.choice().equals("named") && !c.name().equals(tools.forced())) { out.rejected("a call to '" + c.name() + "' instead of '" + tools.forced() + "'"); return; }
+            if (!tools.parallel() && calls > 0) { out.rejected("a second call while parallel_tool_calls is false"); return; }
+            Map<String, Object> schema = Json.obj(fn, "parameters");
+            Object args = c.arguments() instanceof Map ? c.arguments() : null;
+            if (args == null) { out.rejected("arguments of '" + c.name() + "' that are not a JSON object"); return; }
+            if (schema != null) {
+                args = coerce(args, schema);
+                List<String> errors = new ArrayList<>();
+                validate(args, schema, "", errors);
+                if (!errors.isEmpty()) {
+                    if (Boolean.TRUE.equals(fn.get("strict"))) { out.rejected("arguments of '" + c.name() + "' break its schema: " + errors); return; }
+                    Log.debug(null, "tool call " + c.name() + " does not match its schema: " + errors);
+                }
+            }
+            calls++;
+            out.call(c.name(), Json.write(args));
+        }
+    }
+
+    record ParsedCall(String name, Object arguments) {}
+
+    /** A call block -> name and arguments, or null. Hermes JSON, Qwen3-Coder XML, or a fenced JSON call. */
+    static ParsedCall parseCall(String marker, String block) {
+        String body = (marker.equals("<function=") ? block : block.substring(marker.length())).strip();
+        if (body.endsWith("</tool_call>")) body = body.substring(0, body.length() - 12).strip();   // only the closing tag
+        if (body.endsWith("```")) body = body.substring(0, body.length() - 3).strip();
+        if (body.startsWith("<function=")) {
+            int gt = body.indexOf('>');
+            if (gt < 0) return null;
+            String name = body.substring(10, gt).strip();
+            Map<String, Object> args = new LinkedHashMap<>();
+            int p = gt + 1;
+            while (true) {
+                int s = body.indexOf("<parameter=", p);
+                if (s < 0) break;
+                int g = body.indexOf('>', s), e = body.indexOf("</parameter>", g < 0 ? s : g);
+                if (g < 0) break;
+                String value = body.substring(g + 1, e < 0 ? body.length() : e);
+                if (value.startsWith("\n")) value = value.substring(1);
+                if (value.endsWith("\n")) value = value.substring(0, value.length() - 1);
+                args.put(body.substring(s + 11, g).strip(), value);
+                if (e < 0) break;
+                p = e + 12;
+            }
+            return name.isEmpty() ? null : new ParsedCall(name, args);
+        }
+        Object v = lenientJson(body);
+        Map<String, Object> m = Json.asObject(v);
+        if (m == null) return null;
+        String name = Json.str(m, "name");
+        Object args = m.containsKey("arguments") ? m.get("arguments") : m.get("parameters");
+        if (args instanceof String s) args = lenientJson(s);           // double-encoded arguments
+        if (args == null || args == Json.NULL) args = new LinkedHashMap<String, Object>();
+        return name == null ? null : new ParsedCall(name, args);
+    }
+
+    /**
+     * JSON, repairing the trivial damage models do: code fences, text before or after the value,
+     * single quotes, Python literals, trailing commas. Null if it still is not JSON.
+     */
+    static Object lenientJson(String text) {
+        String t = text.strip();
+        if (t.startsWith("```")) {
+            int nl = t.indexOf('\n');
+            t = (nl < 0 ? "" : t.substring(nl + 1)).replaceAll("```\\s*$", "").strip();
+        }
+        int start = -1;
+        for (int i = 0; i < t.length(); i++) if (t.charAt(i) == '{' || t.charAt(i) == '[') { start = i; break; }
+        if (start < 0) return tryJson(t);
+        int end = balancedEnd(t, start);
+        String core = t.substring(start, end < 0 ? t.length() : end);
+        Object v = tryJson(core);
+        if (v != null) return v;
+        StringBuilder b = new StringBuilder();       // single quotes -> double, Python literals, trailing commas
+        boolean inDouble = false, inSingle = false;
+        for (int i = 0; i < core.length(); i++) {
+            char c = core.charAt(i);
+            if (c == '\\' && i + 1 < core.length()) { b.append(c).append(core.charAt(++i)); continue; }
+            if (c == '"' && !inSingle) inDouble = !inDouble;
+            else if (c == '\'' && !inDouble) { inSingle = !inSingle; b.append('"'); continue; }
+            else if (inSingle && c == '"') { b.append("\\\""); continue; }
+            b.append(c);
+        }
+        String fixed = b.toString().replaceAll("\\bTrue\\b", "true").replaceAll("\\bFalse\\b", "false")
+                .replaceAll("\\bNone\\b", "null").replaceAll(",\\s*([}\\]])", "$1");
+        return tryJson(fixed);
+    }
+
+    private static Object tryJson(String s) {
+        try {
+            return Json.parse(s);
+        } catch (Json.ParseError e) {
+            return null;
+        }
+    }
+
+    /** The index just past the bracket that closes the one at start (string-aware), or -1. */
+    static int balancedEnd(String s, int start) {
+        int depth = 0;
+        boolean str = false, esc = false;
+        char quote = 0;
+        for (int i = start; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (str) {
+                if (esc) esc = false;
+                else if (c == '\\') esc = true;
+                else if (c == quote) str = false;
+            } else if (c == '"' || c == '\'') { str = true; quote = c; }
+            else if (c == '{' || c == '[') depth++;
+            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+        }
+        return -1;
+    }
+
+    /** Trivial type repairs the schema makes obvious: "5" for an integer, "true" for a boolean, JSON text for objects. */
+    static Object coerce(Object v, Map<String, Object> schema) {
+        String type = Json.str(schema, "type");
+        if (v instanceof String s && type != null) {
+            String t = s.strip();
+            switch (type) {
+                case "integer": if (t.matches("-?\\d{1,18}")) return new Json.Num(t); break;
+                case "number": if (t.matches("-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?")) return new Json.Num(t); break;
+                case "boolean": if (t.equals("true") || t.equals("false")) return Boolean.valueOf(t); break;
+                case "object", "array": { Object j = lenientJson(t); if (j != null) return coerce(j, schema); break; }
+                case "null": if (t.equals("null")) return Json.NULL; break;
+                default: break;
+            }
+            return v;
+        }
+        Map<String, Object> props = Json.obj(schema, "properties");
+        if (v instanceof Map<?, ?> && props != null) {
+            Map<String, Object> m = new LinkedHashMap<>(Json.asObject(v));
+            for (Map.Entry<String, Object> e : m.entrySet()) {
+                Map<String, Object> ps = Json.obj(props, e.getKey());
+                if (ps != null) e.setValue(coerce(e.getValue(), ps));
+            }
+            return m;
+        }
+        Map<String, Object> items = Json.obj(schema, "items");
+        if (v instanceof List<?> l && items != null) {
+            List<Object> out = new ArrayList<>();
+            for (Object o : l) out.add(coerce(o, items));
+            return out;
+        }
+        return v;
+    }
+
+    /** The JSON-schema subset agents use: type, properties, required, enum, items, additionalProperties. */
+    static void validate(Object v, Map<String, Object> schema, String path, List<String> errors) {
+        String at = path.isEmpty() ? "$" : path;
+        Object type = schema.get("type");
+        if (type != null) {
+            List<Object> types = type instanceof List<?> l ? new ArrayList<>(l) : List.of(type);
+            boolean ok = false;
+            for (Object t : types) ok |= hasType(v, String.valueOf(t));
+            if (!ok) { errors.add(at + " should be " + types); return; }
+        }
+        if (schema.get("enum") instanceof List<?> options) {
+            boolean found = false;
+            for (Object o : options) found |= Json.write(o).equals(Json.write(v));
+            if (!found) errors.add(at + " should be one of " + Json.write(options));
+        }
+        if (v instanceof Map<?, ?>) {
+            Map<String, Object> m = Json.asObject(v), props = Json.obj(schema, "properties");
+            if (schema.get("required") instanceof List<?> req)
+                for (Object r : req) if (!m.containsKey(String.valueOf(r))) errors.add(at + "." + r + " is required");
+            for (Map.Entry<String, Object> e : m.entrySet()) {
+                Map<String, Object> ps = props == null ? null : Json.obj(props, e.getKey());
+                if (ps != null) validate(e.getValue(), ps, at + "." + e.getKey(), errors);
+                else if (Boolean.FALSE.equals(schema.get("additionalProperties"))) errors.add(at + "." + e.getKey() + " is not allowed");
+            }
+        }
+        if (v instanceof List<?> l && Json.obj(schema, "items") != null)
+            for (int i = 0; i < l.size(); i++) validate(l.get(i), Json.obj(schema, "items"), at + "[" + i + "]", errors);
+    }
+
+    private static boolean hasType(Object v, String type) {
+        return switch (type) {
+            case "object" -> v instanceof Map;
+            case "array" -> v instanceof List;
+            case "string" -> v instanceof String;
+            case "boolean" -> v instanceof Boolean;
+            case "null" -> v == Json.NULL || v == null;
+            case "integer" -> v instanceof Json.Num n && n.text().matches("-?\\d+") || v instanceof Integer || v instanceof Long;
+            case "number" -> v instanceof Json.Num || v instanceof Number;
+            default -> true;
+        };
+    }
+
+    /** response_format: the JSON in an answer, checked against the schema; null when there is none that fits. */
+    static String structured(String answer, Format f, List<String> errors) {
+        Object v = lenientJson(answer);
+        if (v == null) { errors.add("the answer holds no JSON"); return null; }
+        if (!f.schema() && !(v instanceof Map)) { errors.add("the answer is not a JSON object"); return null; }
+        if (f.schema()) {
+            v = coerce(v, f.jsonSchema());
+            validate(v, f.jsonSchema(), "", errors);
+            if (!errors.isEmpty()) return null;
+        }
+        return Json.write(v);
+    }
+
+    // ==== 12. Upstream -> OpenAI ====
 
     /**
      * Turns upstream SSE payloads (§6) into reasoning and content pieces, tracking usage and the
@@ -2401,7 +2874,7 @@ public final class QwenProxy {
                 "choices", List.of(choice), "usage", usage);
     }
 
-    // ==== 12. Upstream client ====
+    // ==== 13. Upstream client ====
 
     /**
      * chat.qwen.ai over one shared HttpClient. Every call carries the UPSTREAM_HEADERS table
@@ -2874,7 +3347,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 13. SSE and gzip decoding ====
+    // ==== 14. SSE and gzip decoding ====
 
     /**
      * Splits an event stream into "data:" payloads, fed bytes as they arrive (WHATWG rules: CR,
@@ -2986,7 +3459,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 14. JSON ====
+    // ==== 15. JSON ====
 
     /**
      * A small JSON reader and writer. Values: LinkedHashMap, ArrayList, String, Boolean, Json.Num
@@ -3265,7 +3738,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 15. Utilities ====
+    // ==== 16. Utilities ====
 
     // ---- strict access, for client requests (a wrong type is a 400 naming the field)
 
