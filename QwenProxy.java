@@ -1088,20 +1088,42 @@ public final class QwenProxy {
         throw last != null ? last : s.accounts.unavailable();
     }
 
-    /** One account's go at the request; a 401 renews its token and tries once more (§7.1, §12.2 step 6). */
+    /**
+     * One account's go at the request. A reply that breaks the request's rules (no tool call when
+     * one was required, invalid calls only, JSON that misses the schema) is asked for once more
+     * with firmer instructions, as long as the client has seen nothing of the first one.
+     */
     static void converse(Server s, Call c, ChatRequest req, Account a) {
+        Output out = new Output(c, req);
+        for (int round = 0; ; round++) {
+            attempt(s, c, req, a, out, round > 0);
+            ApiException problem = out.settle();
+            if (problem == null) {
+                out.send();
+                c.note += " finish=" + out.finish + (out.calls.isEmpty() ? "" : " tool_calls=" + out.calls.size());
+                return;
+            }
+            if (round > 0 || out.visible) throw problem;
+            Log.info(c.rid, problem.getMessage() + " Asking once more, more firmly.");
+            out.reset();
+        }
+    }
+
+    /** One upstream exchange into out; a 401 renews the token and tries once more (§7.1, §12.2 step 6). */
+    static void attempt(Server s, Call c, ChatRequest req, Account a, Output out, boolean firmer) {
         for (boolean renewed = false; ; renewed = true) {
             String token = a.accessToken;
             try {
                 String chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid);
                 try {
-                    relay(s, c, req, s.upstream.complete(a, chatId, req.upstreamBody(chatId), c.rid));
+                    relay(s, c, req, s.upstream.complete(a, chatId, req.upstreamBody(chatId, firmer), c.rid), out);
                 } finally {
                     if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chatId, c.rid));
                 }
                 return;
             } catch (ApiException e) {
-                if (renewed || !e.code.equals("upstream_token_expired") || !uncommit(c) || !s.accounts.renew(a, token, c.rid)) throw e;
+                if (renewed || !e.code.equals("upstream_token_expired") || out.visible || (out.sse != null && out.sse.committed())
+                        || !s.accounts.renew(a, token, c.rid)) throw e;
                 Log.info(c.rid, "account " + a.id + ": token renewed after a 401; retrying");
             }
         }
@@ -1116,25 +1138,13 @@ public final class QwenProxy {
     }
 
     /**
-     * Reads the upstream stream to its end through a StreamTranslator, streaming each piece as a
-     * chunk or collecting it for one chat.completion. A timer watches the call meanwhile: it
-     * commits the stream after COMMIT_HOLD_MS, sends keep-alive comments, and aborts the upstream
-     * when it is silent for longer than --request-timeout-ms.
+     * Reads one upstream stream to its end through a StreamTranslator into out. A timer watches
+     * it meanwhile: it commits the stream after COMMIT_HOLD_MS, sends keep-alive comments, and
+     * aborts the upstream when it is silent for longer than --request-timeout-ms.
      */
-    static void relay(Server s, Call c, ChatRequest req, Reply reply) {
-        String id = "chatcmpl-" + randomToken(18);
-        long created = System.currentTimeMillis() / 1000;
-        SseWriter sse = req.stream() ? new SseWriter(c.ex, id, created, req.model()) : null;
-        c.sse = sse;
-        StringBuilder content = new StringBuilder(), reasoning = new StringBuilder();
-        StreamTranslator t = new StreamTranslator(s.cfg.reasoning(), req.maxTokens(), (isReasoning, text) -> {
-            if (sse == null) {
-                (isReasoning ? reasoning : content).append(text);
-            } else {
-                sse.commit();
-                sse.chunk(Map.of(isReasoning ? "reasoning_content" : "content", text), null);
-            }
-        });
+    static void relay(Server s, Call c, ChatRequest req, Reply reply, Output out) {
+        SseWriter sse = out.sse;
+        StreamTranslator t = out.translator(s.cfg.reasoning());
         long opened = System.currentTimeMillis(), timeout = s.cfg.requestTimeoutMs(), keepalive = s.cfg.keepaliveMs();
         long period = Math.max(10, Math.min(1000, Math.min(timeout, keepalive) / 4));
         ScheduledFuture<?> watch = s.timer.scheduleAtFixedRate(() -> {
@@ -1157,16 +1167,146 @@ public final class QwenProxy {
             watch.cancel(false);
             reply.close();
         }
-        if (sse == null) {
-            sendJson(c, 200, completion(id, created, req.model(), content.toString(), reasoning.toString(),
-                    t.finishReason(), t.usage()));
-        } else {
+    }
+
+    /**
+     * Where one request's reply goes: SSE chunks, or one chat.completion at the end. It sits
+     * between the translator (reasoning, answer text) and the client, runs answer text through
+     * the ToolParser when tools are offered, and holds output back while a retry may still be
+     * needed (a required tool call, a response_format), so a retry stays invisible.
+     */
+    static final class Output implements StreamTranslator.Sink, ToolParser.Out {
+        final Call c;
+        final ChatRequest req;
+        final SseWriter sse;
+        final String id = "chatcmpl-" + randomToken(18);
+        final long created = System.currentTimeMillis() / 1000;
+        final StringBuilder content = new StringBuilder(), reasoning = new StringBuilder();
+        final StringBuilder held = new StringBuilder(), heldReasoning = new StringBuilder();
+        final List<Map<String, Object>> calls = new ArrayList<>();
+        final List<String> rejected = new ArrayList<>();
+        private ToolParser parser;
+        private StreamTranslator translator;
+        boolean visible;                // the client has seen something beyond the role chunk
+        String finish;
+        Map<String, Object> usage;
+
+        Output(Call c, ChatRequest req) {
+            this.c = c;
+            this.req = req;
+            this.sse = req.stream() ? new SseWriter(c.ex, id, created, req.model()) : null;
+            c.sse = sse;
+        }
+
+        StreamTranslator translator(Reasoning mode) {
+            parser = req.tools().active() ? new ToolParser(req.tools(), this) : null;
+            return translator = new StreamTranslator(mode, req.maxTokens(), this);
+        }
+
+        private boolean holding() { return req.format() != null || (req.tools().mustCall() && calls.isEmpty()); }
+
+        // ---- from the translator
+        @Override public void emit(boolean isReasoning, String text) {
+            if (isReasoning) { if (holding()) heldReasoning.append(text); else showReasoning(text); }
+            else if (parser != null) parser.feed(text);
+            else text(text);
+        }
+
+        @Override public void think(String text) {      // <think> text in content mode: never a tool call
+            if (holding()) held.append(text); else showContent(text);
+        }
+
+        // ---- from the tool parser
+        @Override public void text(String t) {
+            if (holding()) held.append(t); else showContent(t);
+        }
+
+        @Override public void call(String name, String arguments) {
+            release();
+            Map<String, Object> fn = orderedObject("name", name, "arguments", arguments);
+            Map<String, Object> call = orderedObject("id", "call_" + randomToken(18), "type", "function", "function", fn);
+            int index = calls.size();
+            calls.add(call);
+            if (sse == null) return;
             sse.commit();
-            sse.chunk(Map.of(), t.finishReason());      // OpenAI: final chunk has an empty delta + finish_reason
-            if (req.includeUsage()) sse.usage(t.usage());
+            // OpenAI: the first delta of a call has index, id, type and name with empty arguments (C.5 rule 3)
+            sse.chunk(Map.of("tool_calls", List.of(orderedObject("index", index, "id", call.get("id"), "type", "function",
+                    "function", orderedObject("name", name, "arguments", "")))), null);
+            sse.chunk(Map.of("tool_calls", List.of(orderedObject("index", index, "function", Map.of("arguments", arguments)))), null);
+            visible = true;
+        }
+
+        @Override public void rejected(String why) {
+            rejected.add(why);
+            Log.info(c.rid, "not passed on as a tool call: " + why);
+        }
+
+        private void release() {
+            if (heldReasoning.length() > 0) { showReasoning(heldReasoning.toString()); heldReasoning.setLength(0); }
+            if (held.length() > 0) { showContent(held.toString()); held.setLength(0); }
+        }
+
+        private void showReasoning(String t) {
+            if (sse == null) { reasoning.append(t); return; }
+            sse.commit();
+            sse.chunk(Map.of("reasoning_content", t), null);
+            visible = true;
+        }
+
+        private void showContent(String t) {
+            if (sse == null) { content.append(t); return; }
+            sse.commit();
+            sse.chunk(Map.of("content", t), null);
+            visible = true;
+        }
+
+        /** After the stream: apply the request's rules. Null if the reply stands, else why it does not. */
+        ApiException settle() {
+            if (parser != null) parser.end();
+            finish = translator.finishReason();
+            usage = translator.usage();
+            if (req.format() != null) {
+                List<String> errors = new ArrayList<>();
+                String json = structured(held.toString(), req.format(), errors);
+                if (json == null) return new ApiException(502, "server_error", "invalid_structured_output", null,
+                        "Qwen's answer is not JSON of the requested format (" + String.join("; ", errors) + ").");
+                held.setLength(0);
+                held.append(json);
+            }
+            Tools tools = req.tools();
+            if (tools.mustCall() && calls.isEmpty())
+                return new ApiException(502, "server_error", "tool_call_missing", null, "Qwen answered without calling "
+                        + (tools.forced() != null ? "'" + tools.forced() + "'" : "a tool") + " although tool_choice required it"
+                        + (rejected.isEmpty() ? "" : " (it tried " + String.join("; ", rejected) + ")") + ".");
+            if (tools.active() && calls.isEmpty() && !rejected.isEmpty() && (content + held.toString()).isBlank())
+                return new ApiException(502, "server_error", "invalid_tool_call", null,
+                        "Qwen's only tool calls were unusable: " + String.join("; ", rejected) + ".");
+            release();
+            if (!calls.isEmpty() && "stop".equals(finish)) finish = "tool_calls";
+            return null;
+        }
+
+        /** Before the one retry: forget the first reply (the client saw none of it). */
+        void reset() {
+            content.setLength(0);
+            reasoning.setLength(0);
+            held.setLength(0);
+            heldReasoning.setLength(0);
+            calls.clear();
+            rejected.clear();
+        }
+
+        /** The end of the reply: the chat.completion, or the finish chunk, usage chunk and [DONE]. */
+        void send() {
+            if (sse == null) {
+                sendJson(c, 200, completion(id, created, req.model(), content.toString(), reasoning.toString(), calls, finish, usage));
+                return;
+            }
+            sse.commit();
+            sse.chunk(Map.of(), finish);      // OpenAI: final chunk has an empty delta + finish_reason
+            if (req.includeUsage()) sse.usage(usage);
             sse.done();
         }
-        c.note += " finish=" + t.finishReason();
     }
 
     /** Admin routes, with the Qwen2API names users bring along; null if the path is not one. */
@@ -2037,7 +2177,7 @@ public final class QwenProxy {
 
     /** A validated chat request: what the client asked for, and everything the upstream body needs. */
     record ChatRequest(String model, String upstreamModel, boolean stream, boolean includeUsage, String prompt,
-                       Thinking thinking, long thinkingBudget, long maxTokens) {
+                       Thinking thinking, long thinkingBudget, long maxTokens, List<?> messages, Tools tools, Format format) {
 
         /** Accepts everything clients send (openai-clients-and-peers.md C.2-C.3); unknown fields are ignored. */
         static ChatRequest parse(Map<String, Object> b, Models models, Config cfg) {
@@ -2057,14 +2197,27 @@ public final class QwenProxy {
                 throw ApiException.invalid("messages", "invalid_type", "'messages' must be an array of message objects.");
             if (list.isEmpty())
                 throw ApiException.invalid("messages", "invalid_value", "'messages' must contain at least one message.");
-            String prompt = flatten(list);
+            Tools tools = Tools.parse(b);
+            Format format = Format.parse(b);
+            String prompt = flatten(list, instructions(tools, format, false));
             Thinking thinking = requestedThinking(b, cfg.thinking());
             Resolved r = models.resolve(asked);
             if (r.forced() != null) thinking = r.forced();       // the model name is the most explicit choice
             if (!r.canThink()) thinking = Thinking.OFF;
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
-                    prompt, thinking, budget, maxTokens);
+                    prompt, thinking, budget, maxTokens, list, tools, format);
         }
+
+        /** What goes after the client's system text: the tool protocol and the output format. */
+        static String instructions(Tools tools, Format format, boolean firmer) {
+            StringBuilder b = new StringBuilder();
+            if (tools.active()) b.append(toolPrompt(tools, firmer));
+            if (format != null) b.append(b.length() > 0 ? "\n\n" : "").append(formatPrompt(format, firmer));
+            return b.toString();
+        }
+
+        /** The same conversation, with instructions that insist (the one retry of §11 rules). */
+        String prompt(boolean firmer) { return firmer ? flatten(messages, instructions(tools, format, true)) : prompt; }
 
         /** enable_thinking > reasoning_effort > reasoning.effort > the configured default. */
         static Thinking requestedThinking(Map<String, Object> b, Thinking def) {
@@ -2089,7 +2242,7 @@ public final class QwenProxy {
         }
 
         /** The §5.1 body (web client, 2026-09): one user message, phase output, thinking flags of §5.2. */
-        Map<String, Object> upstreamBody(String chatId) {
+        Map<String, Object> upstreamBody(String chatId, boolean firmer) {
             long now = System.currentTimeMillis() / 1000;   // seconds here; chats/new takes milliseconds (§4)
             Map<String, Object> features = orderedObject(
                     "thinking_enabled", thinking == Thinking.ON,
@@ -2102,7 +2255,7 @@ public final class QwenProxy {
             if (thinkingBudget > 0) features.put("thinking_budget", thinkingBudget);
             Map<String, Object> message = orderedObject(
                     "id", Json.NULL, "fid", UUID.randomUUID().toString(), "parentId", Json.NULL,
-                    "childrenIds", List.of(UUID.randomUUID().toString()), "role", "user", "content", prompt,
+                    "childrenIds", List.of(UUID.randomUUID().toString()), "role", "user", "content", prompt(firmer),
                     "user_action", "chat", "files", List.of(), "timestamp", now, "models", List.of(upstreamModel),
                     "model", "", "chat_type", "t2t", "feature_config", features,
                     "extra", Map.of("meta", Map.of("subChatType", "t2t")), "sub_chat_type", "t2t", "parent_id", Json.NULL);
@@ -2121,7 +2274,9 @@ public final class QwenProxy {
     static final java.util.regex.Pattern THINK_BLOCK = java.util.regex.Pattern.compile("(?s)<think>.*?</think>\\s*");
 
     /** The whole conversation as one upstream message; the format is documented in the header. */
-    static String flatten(List<?> messages) {
+    static String flatten(List<?> messages) { return flatten(messages, ""); }
+
+    static String flatten(List<?> messages, String extraSystem) {
         StringBuilder system = new StringBuilder();
         List<String> turns = new ArrayList<>();
         boolean loneUser = true;
@@ -2158,6 +2313,7 @@ public final class QwenProxy {
                         + "'; expected system, developer, user, assistant or tool.");
             }
         }
+        if (!extraSystem.isEmpty()) system.append(system.length() > 0 ? "\n\n" : "").append(extraSystem);
         String out;
         if (system.length() == 0 && loneUser && turns.size() == 1) {
             out = turns.get(0).substring("User: ".length());   // a plain question goes as it is
@@ -2713,7 +2869,12 @@ public final class QwenProxy {
      * end the reply with finish_reason content_filter / length instead (§7.3).
      */
     static final class StreamTranslator {
-        interface Sink { void emit(boolean reasoning, String text); }
+        interface Sink {
+            void emit(boolean reasoning, String text);
+
+            /** Reasoning rendered into content (--reasoning think), tags included. */
+            default void think(String text) { emit(false, text); }
+        }
 
         static final Set<String> ANSWER_PHASES = Set.of("answer", "ReportGeneration", "deep_research_answer", "PdfMdGen", "slides");
         static final Set<String> REASONING_PHASES = Set.of("think", "image_gen_think", "DeepThinking", "ResearchPlanning");
@@ -2822,8 +2983,8 @@ public final class QwenProxy {
                 case FIELD -> sink.emit(true, text);
                 case THINK -> {
                     if (answerChars > 0) return;     // reasoning after the answer began has no place in content
-                    if (!thinkOpen) { thinkOpen = true; sink.emit(false, "<think>\n"); }
-                    sink.emit(false, text);
+                    if (!thinkOpen) { thinkOpen = true; sink.think("<think>\n"); }
+                    sink.think(text);
                 }
                 case HIDE -> { }
             }
@@ -2837,7 +2998,7 @@ public final class QwenProxy {
         }
 
         private void closeThink() {
-            if (thinkOpen) { thinkOpen = false; sink.emit(false, "\n</think>\n\n"); }
+            if (thinkOpen) { thinkOpen = false; sink.think("\n</think>\n\n"); }
         }
 
         /** End of the upstream stream: settle the finish reason; an empty answer is an error, not a 200. */
@@ -2864,11 +3025,13 @@ public final class QwenProxy {
         }
     }
 
-    /** A non-streaming chat.completion (C.4). */
+    /** A non-streaming chat.completion (C.4): content null when the reply is only tool calls. */
     static Map<String, Object> completion(String id, long created, String model, String content, String reasoning,
-                                          String finishReason, Map<String, Object> usage) {
-        Map<String, Object> message = orderedObject("role", "assistant", "content", content);
+                                          List<Map<String, Object>> calls, String finishReason, Map<String, Object> usage) {
+        Map<String, Object> message = orderedObject("role", "assistant",
+                "content", !calls.isEmpty() && content.isBlank() ? Json.NULL : content);
         if (!reasoning.isEmpty()) message.put("reasoning_content", reasoning);
+        if (!calls.isEmpty()) message.put("tool_calls", calls);
         Map<String, Object> choice = orderedObject("index", 0, "message", message, "logprobs", Json.NULL, "finish_reason", finishReason);
         return orderedObject("id", id, "object", "chat.completion", "created", created, "model", model,
                 "choices", List.of(choice), "usage", usage);

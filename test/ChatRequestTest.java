@@ -115,7 +115,7 @@ class ChatRequestTest {
     @SuppressWarnings("unchecked")
     void upstreamBody_matchesTheWebClientShape() {
         QwenProxy.ChatRequest r = parse("{\"model\":\"qwen3.7-max-thinking\",\"thinking_budget\":4096,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-        Map<String, Object> b = r.upstreamBody("chat-1");
+        Map<String, Object> b = r.upstreamBody("chat-1", false);
         assertEquals(List.of("stream", "version", "incremental_output", "chatId", "parentId", "chat_id", "chat_mode", "model",
                 "parent_id", "messages", "timestamp"), List.copyOf(b.keySet()));
         assertEquals("qwen3.7-max", b.get("model"));
@@ -133,7 +133,7 @@ class ChatRequestTest {
         String json = QwenProxy.Json.write(b);
         assertTrue(json.contains("\"extra\":{\"meta\":{\"subChatType\":\"t2t\"}}"), json);
         Map<String, Object> fast = (Map<String, Object>) ((Map<String, Object>) ((List<?>) parse("{\"model\":\"qwen3.7-max-fast\","
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").upstreamBody("c").get("messages")).get(0)).get("feature_config");
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").upstreamBody("c", false).get("messages")).get(0)).get("feature_config");
         assertEquals("Fast", fast.get("thinking_mode"));
         assertFalse(fast.containsKey("thinking_format"));
     }
