@@ -6,7 +6,7 @@ JUNIT_V   := 1.11.4
 JUNIT     := $(HOME)/.m2/repository/org/junit/platform/junit-platform-console-standalone/$(JUNIT_V)/junit-platform-console-standalone-$(JUNIT_V).jar
 ARGS      ?=
 
-.PHONY: build run dev test test17 test25 bench toc clean
+.PHONY: build run dev test test-on bench clients toc clean
 
 build: build/main/QwenProxy.class
 
@@ -46,6 +46,10 @@ test-on:
 
 bench: build/test/.compiled
 	$(JAVA) -cp build/main:build/test Bench
+
+# real client libraries (OpenAI Node SDK, LangChain JS) through the proxy; needs node and npm
+clients: build/test/.compiled
+	test/clients/run.sh
 
 toc:
 	@grep -n '// ====' QwenProxy.java

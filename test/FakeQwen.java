@@ -172,6 +172,8 @@ final class FakeQwen implements AutoCloseable {
         String prompt = String.valueOf(msg.get("content"));
         int n = prompt.matches("deltas=\\d{1,6}") ? Integer.parseInt(prompt.substring(7)) : answerDeltas;
         List<String> pieces = n > 0 ? Collections.nCopies(n, "tok ") : List.of("Hel", "lo from", " Qwen.");
+        if (prompt.contains("<tools>\n")) pieces = agent(prompt);
+        else if (prompt.contains("# Output format")) pieces = List.of("```json\n", jsonFor(prompt), "\n```");
         for (String piece : pieces) events.add(phases ? delta(rid, piece, "answer", "typing", tokens++) : plain(rid, piece));
         events.add(delta(rid, "", "answer", "typing", tokens));
         events.add(delta(rid, "", "answer", "typing", tokens));
@@ -237,6 +239,47 @@ final class FakeQwen implements AutoCloseable {
         return b.encodeToString("{\"alg\":\"HS256\",\"kid\":\"legacy\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8)) + "."
                 + b.encodeToString(("{\"id\":\"fake-user\",\"type\":\"access_token\",\"exp\":" + exp + ",\"iat\":" + iat + ",\"n\":\""
                 + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8)) + "." + b.encodeToString(UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A model that uses tools the simplest way: offered tools and no result yet, it calls the
+     * first one (arguments from its schema's required properties); given a result, it answers
+     * with it. Enough for a real client's agent loop to run end to end.
+     */
+    @SuppressWarnings("unchecked")
+    static List<String> agent(String prompt) {
+        int last = Math.max(prompt.lastIndexOf("\n\nUser: "), prompt.lastIndexOf("\n\nTool ("));
+        if (last >= 0 && prompt.startsWith("\n\nTool (", last)) {
+            String result = prompt.substring(prompt.lastIndexOf("<tool_response>\n") + 16, prompt.lastIndexOf("\n</tool_response>"));
+            return List.of("The tool ", "said: " + result);
+        }
+        String line = prompt.substring(prompt.indexOf("<tools>\n") + 8);
+        Map<String, Object> fn = (Map<String, Object>) ((Map<String, Object>) QwenProxy.Json.parse(line.substring(0, line.indexOf('\n')))).get("function");
+        Map<String, Object> params = (Map<String, Object>) fn.get("parameters"), props = (Map<String, Object>) params.get("properties");
+        Map<String, Object> args = new LinkedHashMap<>();
+        for (Object r : (List<Object>) params.getOrDefault("required", List.of())) {
+            String type = String.valueOf(((Map<String, Object>) props.get(r)).get("type"));
+            args.put((String) r, type.equals("integer") || type.equals("number") ? 2 : type.equals("boolean") ? Boolean.TRUE : "Paris");
+        }
+        String call = "<tool_call>\n{\"name\": \"" + fn.get("name") + "\", \"arguments\": " + QwenProxy.Json.write(args) + "}\n</tool_call>";
+        List<String> pieces = new ArrayList<>();
+        for (int i = 0; i < call.length(); i += 5) pieces.add(call.substring(i, Math.min(call.length(), i + 5)));
+        return pieces;
+    }
+
+    /** A model that follows a format instruction: an object with the schema's required properties. */
+    @SuppressWarnings("unchecked")
+    static String jsonFor(String prompt) {
+        int at = prompt.indexOf("JSON schema:\n");
+        if (at < 0) return "{\"answer\": \"yes\"}";
+        String line = prompt.substring(at + 13);
+        Map<String, Object> schema = (Map<String, Object>) QwenProxy.Json.parse(line.contains("\n") ? line.substring(0, line.indexOf('\n')) : line);
+        Map<String, Object> props = (Map<String, Object>) schema.getOrDefault("properties", Map.of()), out = new LinkedHashMap<>();
+        for (Object r : (List<Object>) schema.getOrDefault("required", List.of())) {
+            String type = String.valueOf(((Map<String, Object>) props.get(r)).get("type"));
+            out.put((String) r, type.equals("integer") || type.equals("number") ? 21 : type.equals("boolean") ? Boolean.TRUE : "Paris");
+        }
+        return QwenProxy.Json.write(out);
     }
 
     // ---- wire helpers: exact shapes of §6 (Python json.dumps separators)
