@@ -80,6 +80,8 @@
  *   404 model_not_found | 401 upstream_token_missing / upstream_token_expired
  *   429 rate_limit_exceeded + Retry-After | 503 upstream_blocked (WAF, captcha)
  *   502 upstream_error / empty_response | 400 content_filter | 504 upstream_timeout
+ *   429 / 503 no_available_accounts (pool) | 502 tool_call_missing / invalid_tool_call /
+ *   invalid_structured_output (after the one firmer retry)
  *
  * ACCOUNTS (section 9): tokens, refresh tokens, cookies, email:password, an accounts file and
  *   `login` feed one pool. Access tokens are renewed --refresh-ahead-ms before their JWT exp, and
@@ -89,10 +91,18 @@
  *   doubling to 1 h); rejected token that cannot be renewed -> INVALID. accounts.json in
  *   --data-dir keeps rotated refresh tokens, states and counters across restarts.
  *
+ * TOOLS AND FORMATS (section 11): the web models have no native function calling, so tools are
+ *   offered in the prompt in Qwen's own format (toolPrompt: <tools> signatures, <tool_call> blocks,
+ *   results in <tool_response>) and the answer is parsed back (ToolParser: Hermes JSON, Qwen3-Coder
+ *   <function=...> XML, fenced JSON; split-safe; arguments repaired and checked against the
+ *   schema). Calls leave as OpenAI tool_calls deltas with finish_reason "tool_calls".
+ *   tool_choice required/named and response_format hold the answer back; one that breaks the
+ *   rule is asked for once more, firmly, then is an error (never a made-up call or invalid JSON).
+ *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
  * NON-GOALS (for now): vision and file uploads, image/video generation, web search variants,
- * server-side chat history, tool-call emulation.
+ * server-side chat history.
  */
 
 import com.sun.net.httpserver.Headers;
