@@ -10,8 +10,9 @@ ARGS      ?=
 
 build: build/main/QwenProxy.class
 
+# compiled from scratch each time: a nested class that no longer exists must not linger
 build/main/QwenProxy.class: QwenProxy.java
-	@mkdir -p build/main
+	@rm -rf build/main && mkdir -p build/main
 	$(JAVAC) --release 17 -Xlint:all,-serial -Werror -d build/main QwenProxy.java
 
 # precompiled fast path: starts in a fraction of a second
@@ -25,8 +26,8 @@ dev:
 $(JUNIT):
 	mvn -q -B dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:$(JUNIT_V)
 
-build/test/.compiled: build $(JUNIT) $(wildcard test/*.java)
-	@mkdir -p build/test
+build/test/.compiled: build/main/QwenProxy.class $(JUNIT) $(wildcard test/*.java)
+	@rm -rf build/test && mkdir -p build/test
 	$(JAVAC) --release 17 -cp build/main:$(JUNIT) -d build/test test/*.java
 	@touch $@
 
