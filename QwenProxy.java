@@ -1275,7 +1275,7 @@ public final class QwenProxy {
             if (parser != null) parser.end();
             finish = translator.finishReason();
             usage = translator.usage();
-            if (req.format() != null) {
+            if (req.format() != null && calls.isEmpty()) {     // a reply that calls tools is not the final answer yet
                 List<String> errors = new ArrayList<>();
                 String json = structured(held.toString(), req.format(), errors);
                 if (json == null) return new ApiException(502, "server_error", "invalid_structured_output", null,
@@ -1288,7 +1288,8 @@ public final class QwenProxy {
                 return new ApiException(502, "server_error", "tool_call_missing", null, "Qwen answered without calling "
                         + (tools.forced() != null ? "'" + tools.forced() + "'" : "a tool") + " although tool_choice required it"
                         + (rejected.isEmpty() ? "" : " (it tried " + String.join("; ", rejected) + ")") + ".");
-            if (tools.active() && calls.isEmpty() && !rejected.isEmpty() && (content + held.toString()).isBlank())
+            // a call cut off by max_tokens is no invalid call: the reply simply ends with "length"
+            if (tools.active() && calls.isEmpty() && !rejected.isEmpty() && (content + held.toString()).isBlank() && !"length".equals(finish))
                 return new ApiException(502, "server_error", "invalid_tool_call", null,
                         "Qwen's only tool calls were unusable: " + String.join("; ", rejected) + ".");
             release();

@@ -212,4 +212,21 @@ class ToolsEndToEndTest {
         assertEquals("{\"ok\":true}", EndToEndTest.at(EndToEndTest.json(ask("\"response_format\":{\"type\":\"json_object\"}", false).body()),
                 "choices", 0, "message", "content"));
     }
+
+    @Test
+    void aToolCallSatisfiesAResponseFormatTurn_andMaxTokensInsideACallEndsWithLength() throws Exception {
+        answer(CALL, 9);
+        Map<String, Object> m = EndToEndTest.obj(EndToEndTest.at(EndToEndTest.json(
+                ask(TOOLS + ",\"response_format\":{\"type\":\"json_object\"}", false).body()), "choices", 0));
+        assertEquals("tool_calls", m.get("finish_reason"));
+        assertEquals(1, fake.completionBodies.size(), "no retry: calling a tool is a fine answer");
+
+        List<Object> steps = new ArrayList<>();
+        steps.add(FakeQwen.delta("$RID", "<tool_call>\n{\"name\": \"get_weather\", \"argu", "answer", "typing", 50));
+        steps.add(FakeQwen.finished("$RID", "answer"));
+        EndToEndTest.scriptOn(fake, steps.toArray());
+        HttpResponse<String> r = ask(TOOLS + ",\"max_tokens\":50", false);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("length", EndToEndTest.at(EndToEndTest.json(r.body()), "choices", 0, "finish_reason"));
+    }
 }
