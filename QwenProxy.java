@@ -17,7 +17,7 @@
  *    4. Log                  stderr lines with time, level, request id; secrets redacted
  *    5. HTTP plumbing        ApiException (status + OpenAI error), the one catch ladder, routing
  *    6. SSE writer           commit point, one flush per event, keep-alive comments
- *    7. Handlers             chat completions (stream / collect), models, health, root
+ *    7. Handlers             chat completions (accounts, retries, Output), admin API, readiness
  *    8. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *    9. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
  *   10. OpenAI -> upstream   request validation, conversation flattening, upstream bodies
