@@ -1126,7 +1126,7 @@ public final class QwenProxy {
             try {
                 String chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid);
                 try {
-                    relay(s, c, req, s.upstream.complete(a, chatId, req.upstreamBody(chatId, firmer), c.rid), out);
+                    relay(s, c, s.upstream.complete(a, chatId, req.upstreamBody(chatId, firmer), c.rid), out);
                 } finally {
                     if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chatId, c.rid));
                 }
@@ -1152,7 +1152,7 @@ public final class QwenProxy {
      * it meanwhile: it commits the stream after COMMIT_HOLD_MS, sends keep-alive comments, and
      * aborts the upstream when it is silent for longer than --request-timeout-ms.
      */
-    static void relay(Server s, Call c, ChatRequest req, Reply reply, Output out) {
+    static void relay(Server s, Call c, Reply reply, Output out) {
         SseWriter sse = out.sse;
         StreamTranslator t = out.translator(s.cfg.reasoning());
         long opened = System.currentTimeMillis(), timeout = s.cfg.requestTimeoutMs(), keepalive = s.cfg.keepaliveMs();
@@ -2065,7 +2065,7 @@ public final class QwenProxy {
             try {
                 text = java.nio.file.Files.readString(file);
                 Map<String, Object> root = Json.asObject(Json.parse(text));
-                if (root == null || !(root.get("accounts") instanceof List<?> items)) throw new Json.ParseError("no \"accounts\" list", 0);
+                if (root == null || !(root.get("accounts") instanceof List<?> items)) throw new IllegalArgumentException("no \"accounts\" list");
                 List<Map<String, Object>> out = new ArrayList<>();
                 for (Object o : items) if (Json.asObject(o) != null) out.add(Json.asObject(o));
                 return out;
@@ -3220,15 +3220,12 @@ public final class QwenProxy {
             Map<String, Object> env = Json.asObject(parseOrNull(b)), data = Json.obj(env, "data");
             String access = firstString(Json.str(data, "access_token"), Json.str(data, "token"), Json.str(env, "access_token"));
             if (r.statusCode() == 200 && access != null && !Boolean.FALSE.equals(env.get("success"))) {
-                String rotated = Json.str(data, "refresh_token");
-                for (String c : r.headers().allValues("set-cookie")) {
-                    if (rotated == null && c.startsWith("refresh_token=")) rotated = c.substring(14, c.indexOf(';') < 0 ? c.length() : c.indexOf(';'));
-                }
+                String rotated = firstString(Json.str(data, "refresh_token"), setCookie(r, "refresh_token"));
                 long exp = jwtExpiry(access);
                 if (exp == 0) exp = Json.longValue(data == null ? null : data.get("expires_at"), 0) * 1000;
-                return new Tokens(access, rotated == null || rotated.isEmpty() ? null : rotated, exp);
+                return new Tokens(access, rotated, exp);
             }
-            if (looksBlocked(new String(b, StandardCharsets.UTF_8))) return blockedTokens();
+            if (looksBlocked(new String(b, StandardCharsets.UTF_8))) throw blocked();
             String code = firstString(Json.str(data, "code"), Json.str(env, "code"), "HTTP " + r.statusCode());
             String details = firstString(Json.str(data, "details"), Json.str(data, "message"), Json.str(env, "detail"), Json.str(env, "message"), "");
             if (r.statusCode() == 401 || r.statusCode() == 403 || Boolean.FALSE.equals(env == null ? null : env.get("success")))
@@ -3237,7 +3234,16 @@ public final class QwenProxy {
             throw failure(r, b);
         }
 
-        private static Tokens blockedTokens() { throw blocked(); }
+        /** A cookie the upstream sets (a rotated refresh_token, §2.2), or null. */
+        static String setCookie(HttpResponse<?> r, String name) {
+            for (String c : r.headers().allValues("set-cookie")) {
+                if (!c.startsWith(name + "=")) continue;
+                int end = c.indexOf(';');
+                String v = c.substring(name.length() + 1, end < 0 ? c.length() : end);
+                return v.isEmpty() ? null : v;
+            }
+            return null;
+        }
 
         /** POST /api/v2/auths/signin {email, password: sha256 hex}, falling back to v1 on 404/405 (§2.2). */
         Tokens signIn(String email, String passwordHash, String rid) {
@@ -3250,10 +3256,7 @@ public final class QwenProxy {
                 Map<String, Object> env = Json.asObject(parseOrNull(b)), data = Json.obj(env, "data");
                 String token = firstString(Json.str(data, "token"), Json.str(Json.obj(data, "user"), "token"), Json.str(env, "token"));
                 if (r.statusCode() == 200 && token != null) {
-                    String refresh = null;
-                    for (String c : r.headers().allValues("set-cookie"))
-                        if (c.startsWith("refresh_token=")) refresh = c.substring(14, c.indexOf(';') < 0 ? c.length() : c.indexOf(';'));
-                    return new Tokens(token, refresh == null || refresh.isEmpty() ? null : refresh, jwtExpiry(token));
+                    return new Tokens(token, setCookie(r, "refresh_token"), jwtExpiry(token));
                 }
                 if (looksBlocked(new String(b, StandardCharsets.UTF_8))) throw blocked();
                 if (r.statusCode() / 100 == 4 || (env != null && Boolean.FALSE.equals(env.get("success"))))
@@ -3384,7 +3387,10 @@ public final class QwenProxy {
             return Boolean.TRUE.equals(v) || Json.longValue(v, 0) > 0;
         }
 
-        private static Object get(Map<String, Object> m, String a, String b) { return m == null ? null : Json.obj(m, a) == null ? null : Json.obj(m, a).get(b); }
+        private static Object get(Map<String, Object> m, String a, String b) {
+            Map<String, Object> inner = Json.obj(m, a);
+            return inner == null ? null : inner.get(b);
+        }
     }
 
     /**
