@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** OpenAI request -> upstream: validation, flattening, thinking flags, the §5.1 body. */
 class ChatRequestTest {
     static final QwenProxy.Config CFG = QwenProxy.Config.load(new String[0], Map.of());
-    static final QwenProxy.Models MODELS = new QwenProxy.Models(CFG, new QwenProxy.Upstream(CFG), new QwenProxy.Accounts(CFG), Executors.newSingleThreadExecutor());
+    static final QwenProxy.Models MODELS = new QwenProxy.Models(CFG, new QwenProxy.Upstream(CFG, null), new QwenProxy.Accounts(CFG), Executors.newSingleThreadExecutor());
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> body(String json) { return (Map<String, Object>) QwenProxy.Json.parse(json); }
