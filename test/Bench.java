@@ -180,24 +180,29 @@ public class Bench {
     }
 
     /**
-     * Both JVMs start cold, and on 2 busy cores the JIT needs a minute or more to finish compiling the
-     * HTTP stacks (measured: the proxy's CPU per request falls from ~5 ms to ~0.6 ms). So both paths are
-     * warmed in alternating rounds until the proxy's rate settles (within 5 % twice in a row, at most
-     * BENCH_WARMUP_S seconds), then each is measured three times, interleaved, and the medians reported.
+     * Both JVMs start cold, and on 2 busy cores the JIT spends about a minute of CPU compiling the HTTP
+     * stacks (measured with jstat -compiler: ~4,000 methods, ~60 s of compile time; meanwhile the
+     * proxy's CPU per request falls from ~5 ms to ~0.7 ms). So both paths are warmed in alternating
+     * rounds until neither JVM's compile time grows by more than 0.5 s per round pair twice in a row
+     * (at most BENCH_WARMUP_S seconds), then each is measured three times, interleaved, and the
+     * medians are reported.
      */
     static void nonStreaming(int clients, long durationMs) throws Exception {
         deltas = 20;
-        long warmEnd = System.currentTimeMillis() + 1000L * Long.parseLong(System.getenv().getOrDefault("BENCH_WARMUP_S", "150"));
-        double last = 0;
-        int settled = 0, rounds = 0;
+        long started = System.currentTimeMillis();
+        long warmEnd = started + 1000L * Long.parseLong(System.getenv().getOrDefault("BENCH_WARMUP_S", "240"));
+        double lastJit = jitSeconds(proxyPid) + jitSeconds(fakePid);
+        int settled = 0;
+        StringBuilder trace = new StringBuilder();
         while (settled < 2 && System.currentTimeMillis() < warmEnd) {
             round(false, clients, 3_000);
-            double r = round(true, clients, 3_000).rps();
-            settled = last > 0 && Math.abs(r - last) / last < 0.05 ? settled + 1 : 0;
-            last = r;
-            rounds++;
+            trace.append(trace.length() == 0 ? "" : " ").append(Math.round(round(true, clients, 3_000).rps()));
+            double jit = jitSeconds(proxyPid) + jitSeconds(fakePid);
+            settled = jit - lastJit < 0.5 ? settled + 1 : 0;
+            lastJit = jit;
         }
-        System.out.printf("%-46s %14s %14s%n", "warm-up (both paths)", "", rounds * 6 + " s" + (settled < 2 ? ", unsettled" : ""));
+        System.out.printf("warm-up %d s, proxy req/s every 6 s: %s%s%n", (System.currentTimeMillis() - started) / 1000, trace,
+                settled < 2 ? " (JIT still compiling)" : "");
         List<Round> direct = new ArrayList<>(), proxied = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             direct.add(round(false, clients, durationMs));
@@ -208,6 +213,16 @@ public class Bench {
         row("non-stream latency p50 / p99 (ms)", ms(d.p50()) + " / " + ms(d.p99()), ms(p.p50()) + " / " + ms(p.p99()));
         row("CPU ms per request: client/fake/proxy", cpu(d), cpu(p));
         if (p.rps() < d.rps() * 0.5) failures.add(String.format("non-stream throughput %.0f < 50%% of direct %.0f", p.rps(), d.rps()));
+    }
+
+    /** Seconds the JVM's JIT has spent compiling so far, from jstat -compiler (next to this java). */
+    static double jitSeconds(long pid) throws Exception {
+        Path jstat = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jstat");
+        Process p = new ProcessBuilder(jstat.toString(), "-compiler", Long.toString(pid)).redirectErrorStream(true).start();
+        List<String> lines = new String(p.getInputStream().readAllBytes()).lines().toList();
+        p.waitFor();
+        String[] f = lines.get(lines.size() - 1).trim().split("\\s+");   // Compiled Failed Invalid Time ...
+        return Double.parseDouble(f[3]);
     }
 
     static Round median(List<Round> rs) {
