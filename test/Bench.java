@@ -50,6 +50,8 @@ public class Bench {
             concurrentStreams(500, 100);
             longStream(5_000);
             System.out.printf("%-46s %14s %14s%n", "proxy RSS idle / peak (MB)", "", rssBefore / 1024 + " / " + rssKb(pid, "VmHWM") / 1024);
+            Thread.sleep(QwenProxy.IDLE_TRIM_MS * 5 / 4 + 2_000);      // the proxy hands its heap back when quiet
+            System.out.printf("%-46s %14s %14s%n", "proxy RSS after " + (QwenProxy.IDLE_TRIM_MS * 5 / 4 + 2_000) / 1000 + " s quiet (MB)", "", rssKb(pid, "VmRSS") / 1024);
         } finally {
             proxy.destroy();
             fake.destroy();

@@ -758,4 +758,21 @@ class EndToEndTest {
             p.stop();
         }
     }
+
+    @Test
+    void idleTrim_onceAfterWorkWhenQuiet_neverWhileBusy() throws Exception {
+        fresh(p -> {
+            assertEquals(0, p.lastDone, "no request yet");
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+            assertEquals(0, p.busy.get(), "the request is counted out when it ends");
+            long done = p.lastDone;
+            assertTrue(done > 0);
+            long quiet = done + QwenProxy.IDLE_TRIM_MS;
+            assertFalse(QwenProxy.Server.shouldTrim(0, done, 0, quiet - 1), "not quiet long enough");
+            assertTrue(QwenProxy.Server.shouldTrim(0, done, 0, quiet));
+            assertFalse(QwenProxy.Server.shouldTrim(1, done, 0, quiet), "a request in flight");
+            assertFalse(QwenProxy.Server.shouldTrim(0, done, quiet, quiet + 60_000), "already trimmed, no work since");
+            assertFalse(QwenProxy.Server.shouldTrim(0, 0, 0, quiet), "never did any work");
+        });
+    }
 }
