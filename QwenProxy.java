@@ -12,7 +12,8 @@
  *
  * TABLE OF CONTENTS  (grep -n '// ====' QwenProxy.java, or make toc)
  *    1. Constants            every default, header, version string and upstream path, in one place
- *    2. Main & lifecycle     main(), start(Config) -> Server (tests start it on port 0), banner
+ *    2. Main & lifecycle     main(), start(Config) -> Server (tests start it on port 0), banner,
+ *                            heap handed back after startup and when idle after work
  *    3. Config               Config.load(args, env): pure, default < env < flag, --help text
  *    4. Log                  stderr lines with time, level, request id; secrets redacted
  *    5. HTTP plumbing        ApiException (status + OpenAI error), the one catch ladder, routing
