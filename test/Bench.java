@@ -218,13 +218,17 @@ public class Bench {
     }
 
     /** Seconds the JVM's JIT has spent compiling so far, from jstat -compiler (next to this java). */
-    static double jitSeconds(long pid) throws Exception {
-        Path jstat = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jstat");
-        Process p = new ProcessBuilder(jstat.toString(), "-compiler", Long.toString(pid)).redirectErrorStream(true).start();
-        List<String> lines = new String(p.getInputStream().readAllBytes()).lines().toList();
-        p.waitFor();
-        String[] f = lines.get(lines.size() - 1).trim().split("\\s+");   // Compiled Failed Invalid Time ...
-        return Double.parseDouble(f[3]);
+    static double jitSeconds(long pid) {
+        try {
+            Path jstat = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jstat");
+            Process p = new ProcessBuilder(jstat.toString(), "-compiler", Long.toString(pid)).redirectErrorStream(true).start();
+            List<String> lines = new String(p.getInputStream().readAllBytes()).lines().toList();
+            p.waitFor();
+            String[] f = lines.get(lines.size() - 1).trim().split("\\s+");   // Compiled Failed Invalid Time ...
+            return Double.parseDouble(f[3]);
+        } catch (Exception noJstat) {
+            return Double.NaN;    // never settles: the warm-up runs to BENCH_WARMUP_S
+        }
     }
 
     static Round median(List<Round> rs) {
