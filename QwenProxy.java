@@ -827,9 +827,9 @@ public final class QwenProxy {
             fail(c, new ApiException(500, "server_error", "internal_error", null,
                     "Internal proxy error (" + e.getClass().getSimpleName() + "); see the proxy log for " + c.rid));
         } finally {
-            ex.close();
             s.lastDone = System.currentTimeMillis();
             s.busy.decrementAndGet();
+            ex.close();
             long ms = (System.nanoTime() - c.started) / 1_000_000;
             Log.info(c.rid, ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath() + " " + c.status + " " + ms + "ms" + c.note);
         }
