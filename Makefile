@@ -31,11 +31,14 @@ build/test/.compiled: build/main/QwenProxy.class $(JUNIT) $(wildcard test/*.java
 	$(JAVAC) --release 17 -cp build/main:$(JUNIT) -d build/test test/*.java
 	@touch $@
 
-# Runs the suite on the default JDK (17) and, when present, on JDK 25; prints "N passed, M failed".
+# Runs the suite on the default JDK (17) and, when present, on JDK 25; names any failed test again
+# just above the closing line "N passed, M failed" (CI shows only the end of the output).
 test: build/test/.compiled
 	@rm -f build/test-*.log
 	@$(MAKE) --no-print-directory test-on JDKBIN=$(JAVA) TAG=default
 	@if [ -n "$(JDK25)" ]; then $(MAKE) --no-print-directory test-on JDKBIN=$(JDK25)/bin/java TAG=jdk25; fi
+	@for f in build/test-*.log; do grep -A2 '^  JUnit Jupiter:' $$f | grep -v -e 'MethodSource' -e '^--$$' \
+		| sed -e "s|^  JUnit Jupiter:|FAILED on $$(basename $$f .log | sed 's/test-//'): |" -e 's|^ *=> |    |' | cut -c1-300; done
 	@cat build/test-*.log | awk '/tests successful/ {p+=$$2} /tests failed/ {f+=$$2} END {print p " passed, " f " failed"; exit (f > 0 || p == 0)}'
 
 test-on:

@@ -326,13 +326,15 @@ class AccountsTest {
         assertEquals(429, ask(p).statusCode());
         p.stop();
         fake.rateLimitedTokens.clear();
-        String otherName = fake.url().replace("127.0.0.1", "localhost");
-        QwenProxy.Server elsewhere = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", otherName,
+        // a second upstream (not "localhost" for the same one: a machine may not resolve that name)
+        FakeQwen other = new FakeQwen();
+        QwenProxy.Server elsewhere = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", other.url(),
                 "--token", FakeQwen.TOKEN, "--data-dir", dir}, Map.of()));
         try {
             assertEquals(200, ask(elsewhere).statusCode(), "cooling on one upstream says nothing about another");
         } finally {
             elsewhere.stop();
+            other.close();
         }
         QwenProxy.Server back = start("--token", FakeQwen.TOKEN, "--data-dir", dir);
         try {
