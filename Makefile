@@ -26,7 +26,11 @@ dev:
 $(JUNIT):
 	mvn -q -B dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:$(JUNIT_V)
 
-build/test/.compiled: build/main/QwenProxy.class $(JUNIT) $(wildcard test/*.java)
+# the list of test sources is a prerequisite too, so a deleted test's classes do not linger
+TEST_SRC  := $(wildcard test/*.java)
+$(shell mkdir -p build; echo '$(TEST_SRC)' | cmp -s - build/.test-sources || echo '$(TEST_SRC)' > build/.test-sources)
+
+build/test/.compiled: build/main/QwenProxy.class $(JUNIT) $(TEST_SRC) build/.test-sources
 	@rm -rf build/test && mkdir -p build/test
 	$(JAVAC) --release 17 -cp build/main:$(JUNIT) -d build/test test/*.java
 	@touch $@
