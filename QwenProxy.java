@@ -3363,7 +3363,7 @@ public final class QwenProxy {
 
         static ApiException rateLimited(String message, long retryAfterSeconds) {
             return new ApiException(429, "rate_limit_error", "rate_limit_exceeded", null,
-                    message + ". Retry after " + retryAfterSeconds + " s.").header("Retry-After", Long.toString(retryAfterSeconds));
+                    message.replaceAll("[.\\s]+$", "") + ". Retry after " + retryAfterSeconds + " s.").header("Retry-After", Long.toString(retryAfterSeconds));
         }
 
         static ApiException tokenExpired() {

@@ -520,6 +520,8 @@ class EndToEndTest {
             assertEquals(429, r.statusCode());
             assertEquals("rate_limit_exceeded", errorOf(r).get("code"));
             assertEquals("21600", r.headers().firstValue("Retry-After").orElse(""));
+            assertEquals("Qwen rate limit (RateLimited): You've reached the upper limit for today's usage. Retry after 21600 s.",
+                    errorOf(r).get("message"), "Qwen's own sentence, then when to retry");
         });
     }
 
