@@ -491,12 +491,25 @@ public final class QwenProxy {
 
     /** Virtual-thread-per-task on JDK 21+ (found by reflection so the file compiles for 17), else null. */
     static ExecutorService virtualThreadExecutor() {
+        String carriers = carrierParallelism(Runtime.version().feature(), Runtime.getRuntime().availableProcessors(),
+                System.getProperty("jdk.virtualThreadScheduler.parallelism"));
+        if (carriers != null) System.setProperty("jdk.virtualThreadScheduler.parallelism", carriers);
         try {
             Method m = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
             return (ExecutorService) m.invoke(null);
         } catch (ReflectiveOperationException e) {  // 17: no such method; 19/20: preview disabled
             return null;
         }
+    }
+
+    /**
+     * JDK 21-23 pin a virtual thread's carrier while it blocks inside {@code synchronized} (JEP 491 lifted
+     * that in 24), and the JDK server's socket writes are synchronized and blocking: one carrier per core
+     * would let as many clients that stop reading freeze every request. More carriers bound that damage;
+     * they are created only when needed. Null: leave the JDK (or the user's -D setting) alone.
+     */
+    static String carrierParallelism(int jdkFeature, int cores, String userSetting) {
+        return jdkFeature >= 21 && jdkFeature <= 23 && userSetting == null ? Integer.toString(Math.max(16, cores)) : null;
     }
 
     // ==== 3. Config ====

@@ -762,6 +762,20 @@ class EndToEndTest {
     }
 
     @Test
+    void threads_virtualFrom21_withMoreCarriersWhereTheyPin() throws Exception {
+        fresh(p -> {
+            boolean virtual = Runtime.version().feature() >= 21;
+            assertTrue(p.banner().contains(virtual ? "virtual threads" : "platform threads"), p.banner());
+            assertEquals(virtual, p.virtualThreads);
+        });
+        assertNull(QwenProxy.carrierParallelism(17, 2, null), "no virtual threads at all");
+        assertEquals("16", QwenProxy.carrierParallelism(21, 2, null));
+        assertEquals("48", QwenProxy.carrierParallelism(23, 48, null), "never fewer than the cores");
+        assertNull(QwenProxy.carrierParallelism(21, 2, "4"), "the user's -D setting wins");
+        assertNull(QwenProxy.carrierParallelism(24, 2, null), "JDK 24+ no longer pins in synchronized");
+    }
+
+    @Test
     void idleTrim_onceAfterWorkWhenQuiet_neverWhileBusy() throws Exception {
         fresh(p -> {
             assertEquals(0, p.lastDone, "no request yet");
