@@ -921,7 +921,9 @@ public final class QwenProxy {
     static void cors(HttpExchange ex) {
         Headers h = ex.getResponseHeaders();
         h.set("Access-Control-Allow-Origin", "*");
-        h.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        h.set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+        // a browser hides every other response header from scripts; SDKs read these to back off and report
+        h.set("Access-Control-Expose-Headers", "Retry-After, X-Request-Id, X-Should-Retry");
         String asked = ex.getRequestHeaders().getFirst("Access-Control-Request-Headers");
         h.set("Access-Control-Allow-Headers", asked != null ? asked : "Authorization, Content-Type, x-api-key");
         h.set("Access-Control-Max-Age", "86400");

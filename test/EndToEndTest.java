@@ -735,6 +735,9 @@ class EndToEndTest {
         assertEquals(204, pre.statusCode());
         assertEquals("*", pre.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
         assertEquals("authorization,content-type", pre.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
+        assertTrue(pre.headers().firstValue("Access-Control-Allow-Methods").orElse("").contains("DELETE"), "the admin API deletes");
+        assertTrue(get(proxy, "/v1/models").headers().firstValue("Access-Control-Expose-Headers").orElse("").contains("Retry-After"),
+                "browser clients may read Retry-After");
         HttpResponse<String> root = get(proxy, "/");
         assertEquals("QwenProxy", json(root.body()).get("name"));
         HttpResponse<String> missing = get(proxy, "/v1/embeddings");
