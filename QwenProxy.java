@@ -210,6 +210,7 @@ public final class QwenProxy {
     /** Upstream paths (qwen-web.md §3, §4, §5, §8); --upstream-path name=/path overrides one. */
     static final Map<String, String> UPSTREAM_PATHS = orderedMap(
             "models", "/api/models",
+            "models_v2", "/api/v2/models/",          // asked when the first answers 404/405 (§3.2)
             "new_chat", "/api/v2/chats/new",
             "completions", "/api/v2/chat/completions",
             "chat", "/api/v2/chats/",
@@ -562,7 +563,7 @@ public final class QwenProxy {
                 new Option("--model-map", "QWEN_MODEL_MAP", "", "extra aliases alias=upstream,alias2=upstream2"),
                 new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
                 new Option("--upstream-header", "QWEN_UPSTREAM_HEADERS", "", "add/override an upstream header 'Name: value' (repeatable; env ';'-separated)"),
-                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (models, new_chat, completions, chat, refresh, signin, signin_v1)"),
+                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (models, models_v2, new_chat, completions, chat, refresh, signin, signin_v1)"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -3188,9 +3189,14 @@ public final class QwenProxy {
                     "Qwen did not answer (" + what + ") within " + ms + " ms (--request-timeout-ms).");
         }
 
-        /** GET /api/models (§3.1), or the §3.2 wrapper: {"data":[...]} or {"success":true,"data":{"data":[...]}}. */
+        /**
+         * GET /api/models (§3.1), and GET /api/v2/models/ (§3.2) if that route is gone: both are in use by
+         * peers in 2026, and the older one is the likelier to be retired. {"data":[...]} or {"success":true,"data":{"data":[...]}}.
+         */
         List<Model> fetchModels(long timeoutMs, Account a) {
             HttpResponse<byte[]> r = send(request("models", "", null, null, timeoutMs, a).GET().build(), BYTES, "model list");
+            if (r.statusCode() == 404 || r.statusCode() == 405)
+                r = send(request("models_v2", "", null, null, timeoutMs, a).GET().build(), BYTES, "model list");
             byte[] b = body(r);
             Map<String, Object> root = Json.asObject(parseOrNull(b));
             if (r.statusCode() != 200 || root == null || Boolean.FALSE.equals(root.get("success"))) throw failure(r, b);

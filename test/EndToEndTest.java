@@ -351,6 +351,17 @@ class EndToEndTest {
     }
 
     @Test
+    void models_comeFromTheV2RouteWhenTheFirstIsGone() throws Exception {
+        fresh(p -> {
+            List<String> ids = new ArrayList<>();
+            for (Object m : (List<?>) json(get(p, "/v1/models").body()).get("data")) ids.add((String) obj(m).get("id"));
+            assertEquals(List.of("qwen3.7-plus", "qwen3.7-plus-thinking", "qwen3.7-plus-fast", "qwen3.7-max",
+                    "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus"), ids, "the upstream list, not the built-in one");
+            assertTrue(p.banner().contains("from upstream"), p.banner());
+        }, "--upstream-path", "models=/api/retired");
+    }
+
+    @Test
     void models_aliasesAndDisplayNamesResolveCaseInsensitively() throws Exception {
         post(proxy, chat("gpt-4o", false, ""));
         assertEquals("qwen3.7-max", fake.completionBodies.get(0).get("model"));

@@ -98,6 +98,10 @@ final class FakeQwen implements AutoCloseable {
                 if (modelsDelayMs > 0) Thread.sleep(modelsDelayMs);
                 if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
                 json(ex, modelsStatus, modelsStatus == 200 ? modelsJson : "{\"detail\": \"boom\"}");
+            } else if (path.equals("/api/v2/models/") && method.equals("GET")) {      // §3.2: the same list, wrapped
+                modelCalls.incrementAndGet();
+                if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
+                json(ex, 200, "{\"success\": true, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": " + modelsJson + "}");
             } else if (path.equals("/api/v2/chats/new") && method.equals("POST")) {
                 newChatBodies.add(parse(in));
                 if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
