@@ -194,14 +194,14 @@ class AccountsTest {
     @Test
     void aBlockedAccountBacksOffAndComesBack() throws Exception {
         fake.blockedTokens.add(FakeQwen.TOKEN);
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--blocked-cooldown-ms", "400");
+        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--blocked-cooldown-ms", "1000");
         try {
             assertEquals(503, ask(p).statusCode());
             HttpResponse<String> waiting = ask(p);
             assertEquals(429, waiting.statusCode());
             assertEquals("1", waiting.headers().firstValue("Retry-After").orElse(""));
             fake.blockedTokens.clear();
-            Thread.sleep(500);
+            Thread.sleep(1100);
             assertEquals(200, ask(p).statusCode(), "recovered on its own");
         } finally {
             p.stop();

@@ -257,8 +257,9 @@ class AdminTest {
             EndToEndTest.scriptOn(fake, slow);
             ExecutorService pool = Executors.newSingleThreadExecutor();
             try {
+                int before = fake.completionBodies.size();
                 Future<HttpResponse<String>> first = pool.submit(() -> EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")));
-                Thread.sleep(400);
+                waitFor(() -> fake.completionBodies.size() > before);   // the first holds the account's one slot
                 HttpResponse<String> second = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""));
                 assertEquals(429, second.statusCode());
                 assertEquals("1", second.headers().firstValue("Retry-After").orElse(""));
