@@ -1,10 +1,6 @@
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,38 +12,14 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Accounts that stay alive (issue 3): renewal, rotation, failover, states. */
-class AccountsTest {
-    static FakeQwen fake;
-    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
-
-    @BeforeAll
-    static void up() throws Exception {
-        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
-        fake = new FakeQwen();
-    }
-
-    @AfterAll
-    static void down() {
-        fake.close();
-        QwenProxy.Log.out = System.err;
-    }
-
+class AccountsTest extends AccountsFixture {
     @BeforeEach
     void reset() {
-        fake.refreshToken = "rt-0";
         fake.tokenTtlSeconds = 900;
         fake.rateLimitedTokens.clear();
         fake.blockedTokens.clear();
-        fake.completionHeaders.clear();
         fake.refreshes.set(0);
         fake.rejected.set(0);
-    }
-
-    static QwenProxy.Server start(String... args) throws Exception {
-        List<String> all = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--auth-base-url", fake.url()));
-        if (!List.of(args).contains("--data-dir")) all.addAll(List.of("--data-dir", EndToEndTest.tempDir()));
-        all.addAll(List.of(args));
-        return QwenProxy.start(QwenProxy.Config.load(all.toArray(new String[0]), Map.of()));
     }
 
     static HttpResponse<String> ask(QwenProxy.Server p) throws Exception {

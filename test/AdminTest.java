@@ -1,5 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,34 +20,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Admin API, hot-reloaded files, readiness and password accounts (issue 3). */
-class AdminTest {
-    static FakeQwen fake;
-    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
-
-    @BeforeAll
-    static void up() throws Exception {
-        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
-        fake = new FakeQwen();
-    }
-
-    @AfterAll
-    static void down() {
-        fake.close();
-        QwenProxy.Log.out = System.err;
-    }
-
+class AdminTest extends AccountsFixture {
     @BeforeEach
     void reset() {
-        fake.refreshToken = "rt-0";
         fake.signinV2 = true;
-        fake.completionHeaders.clear();
-    }
-
-    static QwenProxy.Server start(String... args) throws Exception {
-        List<String> all = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--auth-base-url", fake.url(),
-                "--data-dir", EndToEndTest.tempDir()));
-        all.addAll(List.of(args));
-        return QwenProxy.start(QwenProxy.Config.load(all.toArray(new String[0]), Map.of()));
     }
 
     static HttpResponse<String> call(QwenProxy.Server p, String method, String path, String body, String key) throws Exception {
