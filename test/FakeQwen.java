@@ -215,9 +215,7 @@ final class FakeQwen implements AutoCloseable {
             return;
         }
         refreshes.incrementAndGet();
-        long now = System.currentTimeMillis(), exp = now + tokenTtlSeconds * 1000L;
-        String access = jwt(exp / 1000, now / 1000);
-        issued.put(access, exp);
+        String access = issue();
         refreshToken = "rt-" + UUID.randomUUID();
         ex.getResponseHeaders().add("Set-Cookie", "refresh_token=" + refreshToken + "; Path=/; Domain=.qwen.ai; HttpOnly; Secure");
         json(ex, 200, "{\"success\": true, \"data\": {\"access_token\": \"" + access + "\"}}");
@@ -230,11 +228,17 @@ final class FakeQwen implements AutoCloseable {
             return;
         }
         signins.incrementAndGet();
+        String access = issue();
+        json(ex, 200, v2 ? "{\"success\": true, \"data\": {\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"token\": \"" + access + "\"}}"
+                : "{\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"role\": \"user\", \"token\": \"" + access + "\", \"token_type\": \"Bearer\"}");
+    }
+
+    /** A new access token that lives tokenTtlSeconds, remembered so that the fake accepts it until then. */
+    private String issue() {
         long now = System.currentTimeMillis(), exp = now + tokenTtlSeconds * 1000L;
         String access = jwt(exp / 1000, now / 1000);
         issued.put(access, exp);
-        json(ex, 200, v2 ? "{\"success\": true, \"data\": {\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"token\": \"" + access + "\"}}"
-                : "{\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"role\": \"user\", \"token\": \"" + access + "\", \"token_type\": \"Bearer\"}");
+        return access;
     }
 
     /** A 2026-style access token: kid legacy, type access_token, exp/iat in seconds (§2.1). */
