@@ -7,6 +7,16 @@ import { HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import assert from "node:assert/strict";
 
+// LangChain counts tokens with tiktoken tables it downloads, retrying for minutes on an offline
+// machine: serve them from the copy js-tiktoken ships instead.
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (url, init) => {
+  const table = String(url).match(/^https:\/\/tiktoken\.pages\.dev\/js\/(\w+)\.json$/);
+  if (!table) return realFetch(url, init);
+  const ranks = await import(`js-tiktoken/ranks/${table[1]}`);
+  return new Response(JSON.stringify(ranks.default), { headers: { "content-type": "application/json" } });
+};
+
 const baseURL = process.argv[2] + "/v1";
 const expected = "The tool said: 18C and sunny in Paris";
 
