@@ -1,4 +1,4 @@
-// Real client libraries against the proxy (make clients): the OpenAI Node SDK's tool runner and
+// Real client libraries against the proxy (make clients): the OpenAI Node SDK (core surface, tool runner) and
 // LangChain's bindTools / withStructuredOutput, streaming and not. Exits non-zero on any mismatch.
 import OpenAI from "openai";
 import { ChatOpenAI } from "@langchain/openai";
@@ -21,6 +21,41 @@ const baseURL = process.argv[2] + "/v1";
 const expected = "The tool said: 18C and sunny in Paris";
 
 const sdk = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 });
+
+// the core surface: models, reasoning, usage, streaming framing, errors as the SDK's own classes
+const ids = (await sdk.models.list()).data.map(m => m.id);
+assert.ok(ids.includes("qwen3.7-plus") && ids.includes("qwen3.7-plus-thinking"), ids.join());
+assert.equal((await sdk.models.retrieve("qwen3.7-plus-thinking")).owned_by, "qwen");
+const ask = { model: "qwen3.7-plus-thinking", messages: [{ role: "developer", content: "Be brief." }, { role: "user", content: "Hi" }] };
+const whole = await sdk.chat.completions.create(ask);
+assert.equal(whole.choices[0].message.content, "Hello from Qwen.");
+assert.ok(whole.choices[0].message.reasoning_content.includes("Keep it short."));
+assert.equal(whole.choices[0].finish_reason, "stop");
+assert.ok(whole.usage.prompt_tokens > 0 && whole.usage.total_tokens === whole.usage.prompt_tokens + whole.usage.completion_tokens);
+for (const includeUsage of [true, false]) {
+  const chunks = [];
+  for await (const c of await sdk.chat.completions.create({ ...ask, stream: true, stream_options: { include_usage: includeUsage } })) chunks.push(c);
+  assert.equal(new Set(chunks.map(c => c.id)).size, 1, "one id for every chunk");
+  assert.equal(chunks[0].choices[0].delta.role, "assistant");
+  assert.equal(chunks.map(c => c.choices[0]?.delta.content ?? "").join(""), whole.choices[0].message.content);
+  assert.equal(chunks.map(c => c.choices[0]?.delta.reasoning_content ?? "").join(""), whole.choices[0].message.reasoning_content);
+  const last = chunks.at(-1), finish = includeUsage ? chunks.at(-2) : last;
+  assert.equal(finish.choices[0].finish_reason, "stop");
+  assert.deepEqual(finish.choices[0].delta, {});
+  if (includeUsage) assert.ok(last.choices.length === 0 && last.usage.completion_tokens > 0, JSON.stringify(last));
+  else assert.ok(chunks.every(c => !c.usage), "no usage chunk unless asked");
+}
+const helper = await sdk.chat.completions.stream({ ...ask, model: "qwen3.7-plus" }).finalChatCompletion();
+assert.equal(helper.choices[0].message.content, "Hello from Qwen.");
+await assert.rejects(sdk.chat.completions.create({ ...ask, model: "no-such-model" }),
+  e => e instanceof OpenAI.NotFoundError && e.code === "model_not_found");
+await assert.rejects(sdk.chat.completions.create({ ...ask, n: 2 }), e => e instanceof OpenAI.BadRequestError && e.param === "n");
+await assert.rejects(sdk.chat.completions.create({ model: "qwen3.7-plus", messages: "hi" }),
+  e => e instanceof OpenAI.BadRequestError && e.param === "messages");
+const lc = await new ChatOpenAI({ model: "qwen3.7-plus", apiKey: "unused", maxRetries: 0, configuration: { baseURL } }).invoke("Hi");
+assert.equal(lc.content, "Hello from Qwen.");
+assert.ok(lc.usage_metadata.input_tokens > 0);
+console.log("openai models, chat, stream (usage on/off), errors; langchain invoke: ok");
 const sdkTools = [{ type: "function", function: { name: "get_weather", description: "Weather in a city",
   parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
   function: async ({ city }) => `18C and sunny in ${city}`, parse: JSON.parse } }];
