@@ -8,7 +8,8 @@
  * It turns the token of a chat.qwen.ai web session into /v1/chat/completions and /v1/models, so
  * that OpenAI clients (SDKs, Cline, Roo Code, Continue, Open WebUI, LangChain) talk to Qwen's web
  * models unmodified. Plain JDK only: com.sun.net.httpserver downstream, java.net.http upstream,
- * a handwritten JSON reader/writer and SSE reader. Virtual threads on JDK 21+, platform threads on 17.
+ * a handwritten JSON reader/writer and SSE reader. Virtual threads on JDK 21+ (at least 16 carriers
+ * on 21-23, where they pin), platform threads on 17.
  *
  * TABLE OF CONTENTS  (grep -n '// ====' QwenProxy.java, or make toc)
  *    1. Constants            every default, header, version string and upstream path, in one place
@@ -40,7 +41,7 @@
  *   Client auth: "Authorization: Bearer <key>" or "x-api-key: <key>" when keys are configured;
  *              /admin takes the admin key (--admin-key, else the first client key, else loopback only).
  *   Consumed (paths in UPSTREAM_PATHS, references to ../shared/protocol/qwen-web.md):
- *              GET  /api/models                              §3   model list
+ *              GET  /api/models (404/405: /api/v2/models/)   §3   model list
  *              POST /api/v2/chats/new                        §4   one new chat per request
  *              POST /api/v2/chat/completions?chat_id=<id>    §5   SSE, one user message
  *              DELETE /api/v2/chats/<id>                     §8   after the reply, in the background
