@@ -1259,7 +1259,7 @@ public final class QwenProxy {
 
         StreamTranslator translator(Reasoning mode) {
             parser = req.tools().active() ? new ToolParser(req.tools(), this) : null;
-            return translator = new StreamTranslator(mode, req.maxTokens(), this);
+            return translator = new StreamTranslator(mode, req.maxTokens(), req.stop(), this);
         }
 
         private boolean holding() { return req.format() != null || (req.tools().mustCall() && calls.isEmpty()); }
@@ -2237,7 +2237,8 @@ public final class QwenProxy {
 
     /** A validated chat request: what the client asked for, and everything the upstream body needs. */
     record ChatRequest(String model, String upstreamModel, boolean stream, boolean includeUsage, String prompt,
-                       Thinking thinking, long thinkingBudget, long maxTokens, List<?> messages, Tools tools, Format format) {
+                       Thinking thinking, long thinkingBudget, long maxTokens, List<String> stop, List<?> messages,
+                       Tools tools, Format format) {
 
         /** Accepts everything clients send (openai-clients-and-peers.md C.2-C.3); unknown fields are ignored. */
         static ChatRequest parse(Map<String, Object> b, Models models, Config cfg) {
@@ -2250,6 +2251,7 @@ public final class QwenProxy {
             long maxTokens = optLong(b, "max_completion_tokens", optLong(b, "max_tokens", 0));
             if (maxTokens < 0) throw ApiException.invalid("max_tokens", "invalid_value", "max_tokens must be positive.");
             long budget = optLong(b, "thinking_budget", 0);
+            List<String> stop = stopSequences(b.get("stop"));
             Object messages = b.get("messages");
             if (messages == null || messages == Json.NULL)
                 throw ApiException.invalid("messages", "missing_required_parameter", "Missing required parameter: 'messages'.");
@@ -2265,7 +2267,23 @@ public final class QwenProxy {
             if (r.forced() != null) thinking = r.forced();       // the model name is the most explicit choice
             if (!r.canThink()) thinking = Thinking.OFF;
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
-                    prompt, thinking, budget, maxTokens, list, tools, format);
+                    prompt, thinking, budget, maxTokens, stop, list, tools, format);
+        }
+
+        /**
+         * "stop": a string or an array of strings, any number of them (Continue sends more than
+         * OpenAI's four, C.2). Qwen's web API has no such field, so the translator applies them.
+         */
+        static List<String> stopSequences(Object v) {
+            if (v == null || v == Json.NULL) return List.of();
+            List<?> items = v instanceof List<?> l ? l : List.of(v);
+            List<String> out = new ArrayList<>();
+            for (Object o : items) {
+                if (!(o instanceof String s))
+                    throw ApiException.invalid("stop", "invalid_type", "'stop' must be a string or an array of strings.");
+                if (!s.isEmpty()) out.add(s);
+            }
+            return out;
         }
 
         /** What goes after the client's system text: the tool protocol and the output format. */
@@ -2941,6 +2959,8 @@ public final class QwenProxy {
 
         private final Reasoning mode;
         private final long maxTokens;
+        private final List<String> stops;
+        private final StringBuilder pending = new StringBuilder();  // answer text that may begin a stop sequence
         private final Sink sink;
         private final List<String> thoughtSent = new ArrayList<>();  // thinking_summary arrays are cumulative
         private boolean thinkOpen;
@@ -2948,9 +2968,10 @@ public final class QwenProxy {
         private String finish;
         private Map<String, Object> usage = Map.of();
 
-        StreamTranslator(Reasoning mode, long maxTokens, Sink sink) {
+        StreamTranslator(Reasoning mode, long maxTokens, List<String> stops, Sink sink) {
             this.mode = mode;
             this.maxTokens = maxTokens;
+            this.stops = stops;
             this.sink = sink;
         }
 
@@ -2991,7 +3012,7 @@ public final class QwenProxy {
             String text = Json.str(delta, "content");
             boolean answer = phase == null || ANSWER_PHASES.contains(phase);
             if (answer) {
-                answer(text);
+                if (answer(text)) { finish = "stop"; return true; }     // a stop sequence: we stop reading
             } else if (REASONING_PHASES.contains(phase)) {
                 reasoning(text);
             } else if (phase.equals("thinking_summary")) {
@@ -3050,11 +3071,36 @@ public final class QwenProxy {
             }
         }
 
-        private void answer(String text) {
-            if (text == null || text.isEmpty()) return;
+        /** True when the answer reached one of the request's stop sequences (which is not sent, as OpenAI does). */
+        private boolean answer(String text) {
+            if (text == null || text.isEmpty()) return false;
             closeThink();
             answerChars += text.length();
-            sink.emit(false, text);
+            if (stops.isEmpty()) { sink.emit(false, text); return false; }
+            String p = pending.append(text).toString();
+            int cut = -1;
+            for (String stop : stops) {
+                int i = p.indexOf(stop);
+                if (i >= 0 && (cut < 0 || i < cut)) cut = i;
+            }
+            if (cut >= 0) {
+                pending.setLength(cut);
+                flushPending();
+                return true;
+            }
+            // hold back the longest tail that a stop sequence could still start with (split across deltas)
+            int keep = 0;
+            for (String stop : stops)
+                for (int k = Math.min(stop.length() - 1, p.length()); k > keep; k--)
+                    if (p.regionMatches(p.length() - k, stop, 0, k)) { keep = k; break; }
+            pending.delete(0, p.length() - keep);
+            if (p.length() > keep) sink.emit(false, p.substring(0, p.length() - keep));
+            return false;
+        }
+
+        private void flushPending() {
+            if (pending.length() > 0) sink.emit(false, pending.toString());
+            pending.setLength(0);
         }
 
         private void closeThink() {
@@ -3064,6 +3110,7 @@ public final class QwenProxy {
         /** End of the upstream stream: settle the finish reason; an empty answer is an error, not a 200. */
         void finish() {
             closeThink();
+            flushPending();
             if (finish == null) finish = "stop";
             if (answerChars == 0 && finish.equals("stop")) {
                 throw new ApiException(502, "server_error", "empty_response", null, "Qwen returned an empty answer"

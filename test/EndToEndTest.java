@@ -214,6 +214,28 @@ class EndToEndTest {
     }
 
     @Test
+    void stopSequences_cutTheAnswerStreamingOrNot_andBadOnesAre400() throws Exception {
+        for (String stop : List.of("\"stop\":\" Qwen\"", "\"stop\":[\"xyz\",\"lo f\",\"Qwen\"]")) {
+            Map<String, Object> whole = json(post(proxy, chat("qwen3.7-plus", false, stop)).body());
+            String expected = stop.contains("lo f") ? "Hel" : "Hello from";
+            assertEquals(expected, at(whole, "choices", 0, "message", "content"), stop);
+            assertEquals("stop", at(whole, "choices", 0, "finish_reason"));
+            StringBuilder content = new StringBuilder();
+            List<String> ev = events(post(proxy, chat("qwen3.7-plus", true, stop)).body());
+            for (String e : ev.subList(0, ev.size() - 1)) {
+                Object c = at(json(e), "choices", 0, "delta", "content");
+                if (c != null) content.append(c);
+            }
+            assertEquals(expected, content.toString(), stop);
+            assertEquals("stop", at(json(ev.get(ev.size() - 2)), "choices", 0, "finish_reason"));
+        }
+        HttpResponse<String> bad = post(proxy, chat("qwen3.7-plus", false, "\"stop\":[\"ok\",7]"));
+        assertEquals(400, bad.statusCode());
+        assertEquals("stop", errorOf(bad).get("param"));
+        assertEquals(200, post(proxy, chat("qwen3.7-plus", false, "\"stop\":null")).statusCode());
+    }
+
+    @Test
     void thinking_suffixTurnsThinkingOnAndStreamsOnlyNewSummaryText() throws Exception {
         HttpResponse<String> r = post(proxy, chat("qwen3.7-plus-thinking", true, ""));
         Map<String, Object> fc = obj(lastUpstreamMessage().get("feature_config"));

@@ -13,9 +13,10 @@ import static org.junit.jupiter.api.Assertions.*;
 class StreamTranslatorTest {
     final StringBuilder content = new StringBuilder(), reasoning = new StringBuilder();
     final List<String> pieces = new ArrayList<>();
+    List<String> stops = List.of();
 
     QwenProxy.StreamTranslator translator(QwenProxy.Reasoning mode, long maxTokens) {
-        return new QwenProxy.StreamTranslator(mode, maxTokens, (isReasoning, text) -> {
+        return new QwenProxy.StreamTranslator(mode, maxTokens, stops, (isReasoning, text) -> {
             (isReasoning ? reasoning : content).append(text);
             pieces.add((isReasoning ? "R:" : "C:") + text);
         });
@@ -172,6 +173,54 @@ class StreamTranslatorTest {
         t.finish();
         assertEquals("length", t.finishReason());
         assertEquals("abcd", content.toString());
+    }
+
+    /** Feeds the answer in the given pieces; returns the piece index at which the translator stopped, or -1. */
+    int answerIn(QwenProxy.StreamTranslator t, String... parts) {
+        for (int i = 0; i < parts.length; i++) if (t.accept(delta(parts[i], "answer", "typing"))) return i;
+        t.accept(delta("", "answer", "finished"));
+        return -1;
+    }
+
+    @Test
+    void stopSequencesEndTheAnswerBeforeThemAtEverySplit() {
+        stops = List.of("\nObservation:", "STOP");
+        String text = "Thought: look it up\nObservation: never sent";
+        for (int a = 0; a <= text.length(); a++)
+            for (int b = a; b <= text.length(); b += 3) {
+                content.setLength(0);
+                QwenProxy.StreamTranslator t = translator(QwenProxy.Reasoning.FIELD, 0);
+                assertTrue(answerIn(t, text.substring(0, a), text.substring(a, b), text.substring(b)) >= 0, a + "/" + b);
+                t.finish();
+                assertEquals("Thought: look it up", content.toString(), a + "/" + b);
+                assertEquals("stop", t.finishReason());
+            }
+    }
+
+    @Test
+    void stopSequences_earliestWins_heldTextIsReleased_noneIsNoStop() {
+        stops = List.of("world", "lo");
+        QwenProxy.StreamTranslator t = translator(QwenProxy.Reasoning.FIELD, 0);
+        assertEquals(0, answerIn(t, "Hello world"));
+        t.finish();
+        assertEquals("Hel", content.toString(), "\"lo\" comes first");
+
+        content.setLength(0);
+        pieces.clear();
+        stops = List.of("END!");
+        t = translator(QwenProxy.Reasoning.FIELD, 0);
+        assertEquals(-1, answerIn(t, "the EN", "D of it; EN"));
+        assertEquals(List.of("C:the ", "C:END of it; "), pieces, "a possible start is held back, nothing more");
+        t.finish();
+        assertEquals("the END of it; EN", content.toString(), "and released when the answer ends");
+
+        content.setLength(0);
+        stops = List.of("Hi");
+        t = translator(QwenProxy.Reasoning.FIELD, 0);
+        assertEquals(0, answerIn(t, "Hi there"));
+        t.finish();
+        assertEquals("", content.toString(), "a stop at the start leaves an empty answer, which is no error");
+        assertEquals("stop", t.finishReason());
     }
 
     @Test
