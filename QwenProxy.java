@@ -24,7 +24,7 @@
  *    9. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
  *   10. OpenAI -> upstream   request validation, conversation flattening, upstream bodies
  *   11. Tools and formats    tool prompt, streaming tool-call parser, schema checks, response_format
- *   12. Upstream -> OpenAI   StreamTranslator (phases -> deltas), chunks, completion, usage
+ *   12. Upstream -> OpenAI   StreamTranslator (phases -> deltas, max_tokens, stop), chunks, usage
  *   13. Upstream client      one HttpClient, header table, error classification, chat deletion
  *   14. SSE and gzip         "data:" lines -> payloads; streaming gunzip
  *   15. JSON                 parse (depth cap, offsets, numbers kept as text) and write
