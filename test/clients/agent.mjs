@@ -45,6 +45,8 @@ for (const includeUsage of [true, false]) {
   if (includeUsage) assert.ok(last.choices.length === 0 && last.usage.completion_tokens > 0, JSON.stringify(last));
   else assert.ok(chunks.every(c => !c.usage), "no usage chunk unless asked");
 }
+const stopped = await sdk.chat.completions.create({ ...ask, stop: [" Qwen", "never"] });
+assert.equal(stopped.choices[0].message.content, "Hello from");
 const helper = await sdk.chat.completions.stream({ ...ask, model: "qwen3.7-plus" }).finalChatCompletion();
 assert.equal(helper.choices[0].message.content, "Hello from Qwen.");
 await assert.rejects(sdk.chat.completions.create({ ...ask, model: "no-such-model" }),
