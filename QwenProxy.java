@@ -3431,8 +3431,11 @@ public final class QwenProxy {
         }
 
         static ApiException rateLimited(String message, long retryAfterSeconds) {
-            return new ApiException(429, "rate_limit_error", "rate_limit_exceeded", null,
+            ApiException e = new ApiException(429, "rate_limit_error", "rate_limit_exceeded", null,
                     message.replaceAll("[.\\s]+$", "") + ". Retry after " + retryAfterSeconds + " s.").header("Retry-After", Long.toString(retryAfterSeconds));
+            // the OpenAI SDKs ignore a Retry-After over a minute and retry within seconds; for a quota
+            // that lasts hours that only delays the error, so tell them not to (C.6)
+            return retryAfterSeconds > 60 ? e.header("x-should-retry", "false") : e;
         }
 
         static ApiException tokenExpired() {

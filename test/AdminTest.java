@@ -237,6 +237,7 @@ class AdminTest extends AccountsFixture {
                 HttpResponse<String> second = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""));
                 assertEquals(429, second.statusCode());
                 assertEquals("1", second.headers().firstValue("Retry-After").orElse(""));
+                assertTrue(second.headers().firstValue("x-should-retry").isEmpty(), "a short wait: the SDKs may retry");
                 assertEquals(200, first.get().statusCode());
             } finally {
                 pool.shutdownNow();

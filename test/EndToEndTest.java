@@ -555,6 +555,7 @@ class EndToEndTest {
             assertEquals("21600", r.headers().firstValue("Retry-After").orElse(""));
             assertEquals("Qwen rate limit (RateLimited): You've reached the upper limit for today's usage. Retry after 21600 s.",
                     errorOf(r).get("message"), "Qwen's own sentence, then when to retry");
+            assertEquals("false", r.headers().firstValue("x-should-retry").orElse(""), "SDKs: no retry storm against a 6-hour quota");
         });
     }
 
