@@ -846,7 +846,10 @@ public final class QwenProxy {
             s.busy.decrementAndGet();
             ex.close();
             long ms = (System.nanoTime() - c.started) / 1_000_000;
-            Log.info(c.rid, ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath() + " " + c.status + " " + ms + "ms" + c.note);
+            String path = ex.getRequestURI().getRawPath();
+            // health probes come every few seconds from Docker, Kubernetes and uptime checkers: not news
+            boolean probe = c.status == 200 && (path.equals("/healthz") || path.equals("/readyz"));
+            Log.log(probe ? Log.DEBUG : Log.INFO, c.rid, ex.getRequestMethod() + " " + path + " " + c.status + " " + ms + "ms" + c.note);
         }
     }
 

@@ -783,6 +783,27 @@ class EndToEndTest {
     }
 
     @Test
+    void plumbing_healthProbesAreNotLoggedAtInfo() throws Exception {
+        int before = count(logs.toString(StandardCharsets.UTF_8), "GET /healthz 200");
+        for (int i = 0; i < 3; i++) assertEquals(200, get(proxy, "/healthz").statusCode());
+        assertEquals(404, get(proxy, "/v1/nothing-here").statusCode());
+        // a handler logs after its reply went out: wait for the last one's line
+        String log = logs.toString(StandardCharsets.UTF_8);
+        for (long end = System.currentTimeMillis() + 3000; !log.contains("GET /v1/nothing-here 404") && System.currentTimeMillis() < end; ) {
+            Thread.sleep(5);
+            log = logs.toString(StandardCharsets.UTF_8);
+        }
+        assertEquals(before, count(log, "GET /healthz 200"), "probes every few seconds would drown the log");
+        assertTrue(log.contains("GET /v1/nothing-here 404"), "every other request is logged");
+    }
+
+    static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) n++;
+        return n;
+    }
+
+    @Test
     void secrets_theTokenNeverAppearsInLogsOrResponses() throws Exception {
         QwenProxy.Server p = start("--log-level", "debug");
         try {
