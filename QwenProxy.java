@@ -151,6 +151,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -179,6 +180,7 @@ public final class QwenProxy {
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
+    static final long STARTUP_MODELS_WAIT_MS = 5000;   // the banner waits this long for the upstream model list
     static final int MAX_UPSTREAM_ERROR_BODY = 1 << 20;
     static final long DEFAULT_RETRY_AFTER_S = 3600;  // RateLimited without "num": the quota is daily
 
@@ -432,7 +434,7 @@ public final class QwenProxy {
             List<String> ids = models.ids();
             b.append("  models    ").append(ids.size()).append(models.fromUpstream() ? " from upstream: " : " built-in: ")
                     .append(String.join(", ", ids.subList(0, Math.min(ids.size(), 8))))
-                    .append(ids.size() > 8 ? ", ..." : "").append('\n');
+                    .append(ids.size() > 8 ? ", ..." : "").append(models.loading() ? " (the upstream list is still loading)" : "").append('\n');
             String key = apiKeys.isEmpty() ? "" : " -H 'Authorization: Bearer "
                     + (generatedKey != null ? generatedKey : "<your key>") + "'";
             b.append("  try       curl -N ").append(url).append("/v1/chat/completions").append(key)
@@ -1526,12 +1528,24 @@ public final class QwenProxy {
             this.background = background;
         }
 
-        /** At startup: one bounded fetch, so the banner shows real models; failures fall back quietly. */
+        /**
+         * At startup: fetch the list, and wait a little for it so that the banner shows real models.
+         * A slow upstream does not hold the banner longer; the fetch goes on with the usual timeout.
+         */
         void init() {
-            if (canFetch()) refresh(Math.min(5000, cfg.requestTimeoutMs()));
+            if (!canFetch() || !refreshing.compareAndSet(false, true)) return;
+            try {
+                background.submit(() -> refresh(cfg.requestTimeoutMs())).get(STARTUP_MODELS_WAIT_MS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // the banner says the list is still loading
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         boolean fromUpstream() { return fromUpstream; }
+
+        boolean loading() { return refreshing.get() && !fromUpstream; }
 
         private boolean canFetch() { return accounts.any() != null; }
 
@@ -1563,7 +1577,7 @@ public final class QwenProxy {
                 fromUpstream = true;
                 fetchedAt = System.currentTimeMillis();
             } catch (RuntimeException e) {
-                Log.warn(null, "model list refresh failed: " + e.getMessage() + "; serving the "
+                Log.warn(null, "model list refresh failed: " + sentence(e.getMessage()) + "; serving the "
                         + (fromUpstream ? "cached" : "built-in") + " list");
                 // try again in 30 s rather than after a whole TTL
                 fetchedAt = System.currentTimeMillis() - cfg.modelsTtlMs() + Math.min(cfg.modelsTtlMs(), 30_000);
@@ -3435,7 +3449,7 @@ public final class QwenProxy {
 
         static ApiException rateLimited(String message, long retryAfterSeconds) {
             ApiException e = new ApiException(429, "rate_limit_error", "rate_limit_exceeded", null,
-                    message.replaceAll("[.\\s]+$", "") + ". Retry after " + retryAfterSeconds + " s.").header("Retry-After", Long.toString(retryAfterSeconds));
+                    sentence(message) + ". Retry after " + retryAfterSeconds + " s.").header("Retry-After", Long.toString(retryAfterSeconds));
             // the OpenAI SDKs ignore a Retry-After over a minute and retry within seconds; for a quota
             // that lasts hours that only delays the error, so tell them not to (C.6)
             return retryAfterSeconds > 60 ? e.header("x-should-retry", "false") : e;
@@ -4030,6 +4044,11 @@ public final class QwenProxy {
     }
 
     // ==== 16. Utilities ====
+
+    /** A message without its closing full stop, to go on with "; ..." or ". ...". */
+    static String sentence(String message) {
+        return message == null ? "" : message.replaceAll("[.\\s]+$", "");
+    }
 
     // ---- strict access, for client requests (a wrong type is a 400 naming the field)
 

@@ -428,6 +428,22 @@ class EndToEndTest {
     }
 
     @Test
+    void models_aSlowListDoesNotHoldTheBannerAndArrivesWhenReady() throws Exception {
+        fake.modelsDelayMs = QwenProxy.STARTUP_MODELS_WAIT_MS + 700;
+        try {
+            fresh(p -> {
+                assertTrue(p.banner().contains(" built-in: ") && p.banner().contains("still loading"), p.banner());
+                assertTrue(get(p, "/v1/models").body().contains("qwen3.6-plus"), "the built-in list meanwhile");
+                long end = System.currentTimeMillis() + 5000;
+                while (get(p, "/v1/models").body().contains("qwen3.6-plus") && System.currentTimeMillis() < end) Thread.sleep(50);
+                assertFalse(get(p, "/v1/models").body().contains("qwen3.6-plus"), "the upstream list once it came");
+            });
+        } finally {
+            fake.modelsDelayMs = 0;
+        }
+    }
+
+    @Test
     void models_withoutTokenServeTheBuiltInList() throws Exception {
         QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", fake.url(), "--data-dir", tempDir()}, Map.of()));
         try {
