@@ -51,7 +51,7 @@
  *              phase (answer | think | thinking_summary | ...) and status (typing | finished);
  *              answer+finished ends the reply; usage is cumulative.
  *   Downstream SSE: "data: {chunk}\n\n", one flush per event; first chunk delta.role=assistant;
- *              reasoning in delta.reasoning_content (or <think> in content, or hidden);
+ *              reasoning in delta.reasoning_content (also as "reasoning", or <think> in content, or hidden);
  *              last chunk delta {} + finish_reason; usage chunk with choices:[] only when
  *              stream_options.include_usage; then "data: [DONE]". Errors after the commit point:
  *              one "data: {"error":{...}}" event, then close.
@@ -519,7 +519,7 @@ public final class QwenProxy {
     // ==== 3. Config ====
 
     enum Thinking { AUTO, ON, OFF }
-    enum Reasoning { FIELD, THINK, HIDE }
+    enum Reasoning { FIELD, BOTH, THINK, HIDE }
 
     /** Everything the proxy is told, validated once; secrets never appear in toString(). */
     record Config(String host, int port, String token, String cookie, String baseUrl, List<String> apiKeys,
@@ -562,7 +562,7 @@ public final class QwenProxy {
                 new Option("--delete-chats", "QWEN_DELETE_CHATS", "true", "delete each upstream chat after its reply (IS_DELETE=0/1 too)"),
                 new Option("--keep-chats", "", "", "keep the upstream chats (same as QWEN_DELETE_CHATS=false)"),
                 new Option("--thinking", "QWEN_THINKING", "auto", "default thinking mode: auto, on, off"),
-                new Option("--reasoning", "QWEN_REASONING", "field", "reasoning to clients: field, think, hide"),
+                new Option("--reasoning", "QWEN_REASONING", "field", "reasoning to clients: field, both (also as 'reasoning'), think, hide"),
                 new Option("--model-map", "QWEN_MODEL_MAP", "", "extra aliases alias=upstream,alias2=upstream2"),
                 new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
                 new Option("--upstream-header", "QWEN_UPSTREAM_HEADERS", "", "add/override an upstream header 'Name: value' (repeatable; env ';'-separated)"),
@@ -1251,6 +1251,7 @@ public final class QwenProxy {
         final List<String> rejected = new ArrayList<>();
         private ToolParser parser;
         private StreamTranslator translator;
+        private boolean alsoAsReasoning;  // --reasoning both: the same text under "reasoning" too (C.5 rule 2)
         boolean visible;                // the client has seen something beyond the role chunk
         String finish;
         Map<String, Object> usage;
@@ -1264,6 +1265,7 @@ public final class QwenProxy {
 
         StreamTranslator translator(Reasoning mode) {
             parser = req.tools().active() ? new ToolParser(req.tools(), this) : null;
+            alsoAsReasoning = mode == Reasoning.BOTH;
             return translator = new StreamTranslator(mode, req.maxTokens(), req.stop(), this);
         }
 
@@ -1313,7 +1315,7 @@ public final class QwenProxy {
         private void showReasoning(String t) {
             if (sse == null) { reasoning.append(t); return; }
             sse.commit();
-            sse.chunk(Map.of("reasoning_content", t), null);
+            sse.chunk(alsoAsReasoning ? orderedObject("reasoning_content", t, "reasoning", t) : Map.of("reasoning_content", t), null);
             visible = true;
         }
 
@@ -1364,7 +1366,8 @@ public final class QwenProxy {
         /** The end of the reply: the chat.completion, or the finish chunk, usage chunk and [DONE]. */
         void send() {
             if (sse == null) {
-                sendJson(c, 200, completion(id, created, req.model(), content.toString(), reasoning.toString(), calls, finish, usage));
+                sendJson(c, 200, completion(id, created, req.model(), content.toString(), reasoning.toString(), alsoAsReasoning,
+                        calls, finish, usage));
                 return;
             }
             sse.commit();
@@ -3078,7 +3081,7 @@ public final class QwenProxy {
             if (text == null || text.isEmpty()) return;
             reasoningChars += text.length();
             switch (mode) {
-                case FIELD -> sink.emit(true, text);
+                case FIELD, BOTH -> sink.emit(true, text);
                 case THINK -> {
                     if (answerChars > 0) return;     // reasoning after the answer began has no place in content
                     if (!thinkOpen) { thinkOpen = true; sink.think("<think>\n"); }
@@ -3150,11 +3153,12 @@ public final class QwenProxy {
     }
 
     /** A non-streaming chat.completion (C.4): content null when the reply is only tool calls. */
-    static Map<String, Object> completion(String id, long created, String model, String content, String reasoning,
+    static Map<String, Object> completion(String id, long created, String model, String content, String reasoning, boolean alsoAsReasoning,
                                           List<Map<String, Object>> calls, String finishReason, Map<String, Object> usage) {
         Map<String, Object> message = orderedObject("role", "assistant",
                 "content", !calls.isEmpty() && content.isBlank() ? Json.NULL : content);
         if (!reasoning.isEmpty()) message.put("reasoning_content", reasoning);
+        if (!reasoning.isEmpty() && alsoAsReasoning) message.put("reasoning", reasoning);
         if (!calls.isEmpty()) message.put("tool_calls", calls);
         Map<String, Object> choice = orderedObject("index", 0, "message", message, "logprobs", Json.NULL, "finish_reason", finishReason);
         return orderedObject("id", id, "object", "chat.completion", "created", created, "model", model,

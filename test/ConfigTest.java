@@ -71,7 +71,7 @@ class ConfigTest {
         assertTrue(usage(Map.of(), "--bogus").contains("unknown option --bogus"));
         assertTrue(usage(Map.of(), "--token").contains("needs a value"));
         assertTrue(usage(Map.of(), "--thinking", "maybe").contains("auto, on, off"));
-        assertTrue(usage(Map.of(), "--reasoning", "loud").contains("field, think, hide"));
+        assertTrue(usage(Map.of(), "--reasoning", "loud").contains("field, both, think, hide"));
         assertTrue(usage(Map.of(), "--base-url", "ftp://x").contains("--base-url"));
         assertTrue(usage(Map.of(), "--upstream-header", "no colon").contains("Name: value"));
         assertTrue(usage(Map.of(), "--upstream-header", "Host: x").contains("Host"));

@@ -275,6 +275,29 @@ class EndToEndTest {
     }
 
     @Test
+    void thinking_bothModeAlsoNamesReasoningAsReasoning() throws Exception {
+        fresh(p -> {
+            String expected = "The user greets me. I should greet back.\n\nKeep it short.";
+            Map<String, Object> m = obj(at(json(post(p, chat("qwen3.7-plus-thinking", false, "")).body()), "choices", 0, "message"));
+            assertEquals(expected, m.get("reasoning_content"));
+            assertEquals(expected, m.get("reasoning"));
+            StringBuilder viaField = new StringBuilder(), viaAlias = new StringBuilder();
+            for (String e : events(post(p, chat("qwen3.7-plus-thinking", true, "")).body())) {
+                if (e.equals("[DONE]")) continue;
+                Object rc = at(json(e), "choices", 0, "delta", "reasoning_content"), r = at(json(e), "choices", 0, "delta", "reasoning");
+                assertEquals(rc, r, "the same text in the same chunk");
+                if (rc != null) { viaField.append(rc); viaAlias.append(r); }
+            }
+            assertEquals(expected, viaField.toString());
+            assertEquals(expected, viaAlias.toString());
+            assertNull(at(json(post(p, chat("qwen3.7-plus-fast", false, "")).body()), "choices", 0, "message", "reasoning"),
+                    "no reasoning, no field");
+        }, "--reasoning", "both");
+        assertNull(at(json(post(proxy, chat("qwen3.7-plus-thinking", false, "")).body()), "choices", 0, "message", "reasoning"),
+                "the default mode sends reasoning_content only");
+    }
+
+    @Test
     void thinking_requestFieldsAndSuffixesSetFeatureConfig() throws Exception {
         post(proxy, chat("qwen3.7-plus", false, "\"reasoning_effort\":\"low\""));
         assertEquals("Fast", obj(lastUpstreamMessage().get("feature_config")).get("thinking_mode"));
