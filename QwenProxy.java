@@ -2984,6 +2984,8 @@ public final class QwenProxy {
         private final Sink sink;
         private final List<String> thoughtSent = new ArrayList<>();  // thinking_summary arrays are cumulative
         private boolean thinkOpen;
+        private String main, parentId;                               // the main candidate (§6.3b)
+        private final Set<String> others = new java.util.HashSet<>();
         private long answerChars, reasoningChars;
         private String finish;
         private Map<String, Object> usage = Map.of();
@@ -3005,11 +3007,20 @@ public final class QwenProxy {
                 ev = null;
             }
             if (ev == null) {
+                // "data:" lines without the blank line between them are one event by the SSE rules;
+                // some gateways (and peers' fixtures, §6.3b) frame JSON events that way: one per line
+                if (data.indexOf('\n') > 0 && data.charAt(0) == '{') {
+                    for (String line : data.split("\n")) if (!line.isBlank() && accept(line)) return true;
+                    return false;
+                }
                 if (Upstream.looksBlocked(data)) throw Upstream.blocked();
                 Log.debug(null, "upstream: skipping non-JSON event: " + abbreviate(data));
                 return false;
             }
-            if (ev.containsKey("response.created") || ev.containsKey("response.info")) return false;
+            Map<String, Object> created = Json.obj(ev, "response.created");
+            if (created != null) { candidate(created); return false; }
+            if (ev.containsKey("response.info")) return false;
+            if (!fromMain(Json.str(ev, "response_id"))) return false;    // a parallel candidate's event (§6.3b)
             if (ev.containsKey("response.stopped")) return true;
             Map<String, Object> err = Json.obj(ev, "error");
             if (err != null) {
@@ -3046,6 +3057,29 @@ public final class QwenProxy {
             }
             return answer && "finished".equals(status);         // a finished thinking phase is not the end (§6.4)
         }
+
+        /**
+         * §6.3b: the upstream may open a second candidate answer (response_index "1") and interleave
+         * its events with the main one's, each tagged with its response_id. Only the main candidate
+         * (index "0"; without indexes, the first response_id seen) reaches the client.
+         */
+        private void candidate(Map<String, Object> created) {
+            String id = Json.str(created, "response_id"), index = String.valueOf(created.get("response_index"));
+            if (id == null) return;
+            if (index.equals("0") || (main == null && !created.containsKey("response_index"))) { main = id; parentId = Json.str(created, "parent_id"); }
+            else if (!id.equals(main)) others.add(id);
+        }
+
+        private boolean fromMain(String id) {
+            if (id == null) return true;                   // untagged events (errors with request_id) are the reply's
+            if (main == null && !others.contains(id)) main = id;
+            return id.equals(main);
+        }
+
+        /** The main candidate's response_id: the parent of a follow-up turn in the same chat (§9). */
+        String responseId() { return main; }
+
+        String parentId() { return parentId; }
 
         static Map<String, Object> merge(Map<String, Object> old, Map<String, Object> fresh) {
             Map<String, Object> m = new LinkedHashMap<>(old);

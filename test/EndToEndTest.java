@@ -365,6 +365,30 @@ class EndToEndTest {
     }
 
     @Test
+    void parallelCandidates_onlyTheMainAnswerReachesTheClient_streamingAndNot() throws Exception {
+        fake.parallel = true;
+        try {
+            for (String model : List.of("qwen3.7-plus", "qwen3.7-plus-thinking")) {
+                Map<String, Object> done = json(post(proxy, chat(model, false, "")).body());
+                assertEquals("Hello from Qwen.", at(done, "choices", 0, "message", "content"), model);
+                assertEquals("stop", at(done, "choices", 0, "finish_reason"));
+                assertEquals("13", at(done, "usage", "completion_tokens").toString(), "usage of the main candidate (the other says 91)");
+                StringBuilder text = new StringBuilder(), thought = new StringBuilder();
+                for (String e : events(post(proxy, chat(model, true, "")).body())) {
+                    if (e.equals("[DONE]")) continue;
+                    Object c = at(json(e), "choices", 0, "delta", "content"), r = at(json(e), "choices", 0, "delta", "reasoning_content");
+                    if (c != null) text.append(c);
+                    if (r != null) thought.append(r);
+                }
+                assertEquals("Hello from Qwen.", text.toString(), model);
+                assertFalse(thought.toString().contains("different"), "the other candidate's reasoning is not shown: " + thought);
+            }
+        } finally {
+            fake.parallel = false;
+        }
+    }
+
+    @Test
     void withoutPhaseField_deltasAreTheAnswer() throws Exception {
         script(FakeQwen.plain("$RID", "plain "), FakeQwen.plain("$RID", "text"));
         HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));

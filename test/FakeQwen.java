@@ -46,6 +46,7 @@ final class FakeQwen implements AutoCloseable {
     volatile int modelsStatus = 200;
     volatile long modelsDelayMs;
     volatile boolean gzip;
+    volatile boolean parallel;          // §6.3b: every default reply opens a second candidate
     volatile int answerDeltas;          // > 0: the default reply is this many "tok " deltas (benchmarks)
     // §2.2 refresh flow: one live refresh token, rotated on every use; access tokens expire
     volatile String refreshToken = "rt-0";
@@ -182,7 +183,33 @@ final class FakeQwen implements AutoCloseable {
         events.add(delta(rid, "", "answer", "typing", tokens));
         events.add(delta(rid, "", "answer", "typing", tokens));
         events.add(finished(rid, "answer"));
+        if (parallel) events = withSecondCandidate(events, chatId, thinking);
         stream(ex, events.toArray());
+    }
+
+    /**
+     * §6.3b: a second candidate (response_index "1", its own response_id) opened right after the
+     * main one; its events interleave with the main candidate's, and it finishes first.
+     */
+    static List<String> withSecondCandidate(List<String> main, String chatId, boolean thinking) {
+        String other = UUID.randomUUID().toString();
+        List<String> second = new ArrayList<>();
+        if (thinking) {
+            second.add(summary(other, List.of("Other"), List.of("A different line of thought.")));
+            second.add(summaryFinished(other));
+        }
+        second.add(delta(other, "Another ", "answer", "typing", 90));
+        second.add(delta(other, "candidate.", "answer", "typing", 91));
+        second.add(finished(other, "answer"));
+        String created = main.get(0);
+        String parent = created.replaceFirst(".*\"parent_id\": \"([^\"]+)\".*", "$1");
+        List<String> out = new ArrayList<>(List.of(created, "{\"response.created\":{\"chat_id\": \"" + chatId + "\", \"parent_id\": \""
+                + parent + "\", \"response_id\":\"" + other + "\", \"response_index\": \"1\"}}"));
+        for (int i = 1, j = 0; i < main.size(); i++) {
+            if (j < second.size()) out.add(second.get(j++));
+            out.add(main.get(i));
+        }
+        return out;
     }
 
     /** The bearer token of a request, or the cookie token= (§2.1). */

@@ -232,4 +232,59 @@ class StreamTranslatorTest {
         assertEquals(502, e.status);
         assertEquals("empty_response", e.code);
     }
+
+    /** Feeds bytes split at one point (as two network reads) and returns the translator after finish(). */
+    QwenProxy.StreamTranslator runSplit(byte[] bytes, int at) throws IOException {
+        content.setLength(0);
+        reasoning.setLength(0);
+        QwenProxy.StreamTranslator t = translator(QwenProxy.Reasoning.FIELD, 0);
+        QwenProxy.SseDecoder d = new QwenProxy.SseDecoder();
+        List<String> events = new ArrayList<>();
+        d.feed(bytes, 0, at, events::add);
+        d.feed(bytes, at, bytes.length - at, events::add);
+        d.end(events::add);
+        boolean ended = false;
+        for (String e : events) if (t.accept(e)) { ended = true; break; }
+        assertTrue(ended, "the main candidate's finished event ends the reply (split at " + at + ")");
+        t.finish();
+        return t;
+    }
+
+    @Test
+    void parallelCandidates_onlyTheMainOneReachesTheClient_atEverySplit() throws IOException {
+        // §6.3b fixture: the other candidate finishes first; lines without blank lines between them
+        byte[] bytes = Files.readAllBytes(Path.of("test/captures/parallel.sse"));
+        for (int at = 0; at <= bytes.length; at++) {
+            QwenProxy.StreamTranslator t = runSplit(bytes, at);
+            assertEquals("巴黎", content.toString(), "split at " + at);
+            assertEquals("4f79335b", t.responseId(), "the main response_id is kept for a follow-up turn");
+            assertEquals("stop", t.finishReason());
+        }
+    }
+
+    @Test
+    void parallelCandidates_reasoningUsageAndFinishAreTheMainOnes_atEverySplit() throws IOException {
+        byte[] bytes = Files.readAllBytes(Path.of("test/captures/parallel-thinking.sse"));
+        for (int at = 0; at <= bytes.length; at += 7) {
+            QwenProxy.StreamTranslator t = runSplit(bytes, at);
+            assertEquals("Main thinks hard", reasoning.toString(), "split at " + at);
+            assertEquals("The capital is Paris.", content.toString(), "split at " + at);
+            assertEquals(11L, t.usage().get("completion_tokens"));
+            assertEquals(Map.of("reasoning_tokens", 6L), t.usage().get("completion_tokens_details"));
+            assertEquals("7d1e0c2a-main", t.responseId());
+            assertEquals("c3b1", t.parentId());
+        }
+    }
+
+    @Test
+    void withoutResponseIndex_theFirstResponseIdSeenIsTheMainOne() {
+        QwenProxy.StreamTranslator t = translator(QwenProxy.Reasoning.FIELD, 0);
+        t.accept("{\"response.created\":{\"chat_id\": \"c\", \"response_id\":\"a\"}}");
+        assertFalse(t.accept(delta("one", "answer", "typing").replace("\"r\"", "\"a\"")));
+        assertFalse(t.accept(delta("two", "answer", "typing").replace("\"r\"", "\"b\"")));
+        assertFalse(t.accept(delta("", "answer", "finished").replace("\"r\"", "\"b\"")), "b's end is not the reply's end");
+        assertTrue(t.accept(delta("", "answer", "finished").replace("\"r\"", "\"a\"")));
+        assertEquals("one", content.toString());
+        assertEquals("a", t.responseId());
+    }
 }
