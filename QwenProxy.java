@@ -177,6 +177,9 @@ public final class QwenProxy {
     static final long DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
     static final long DEFAULT_MAX_BODY_BYTES = 32L << 20;
     static final long DEFAULT_MODELS_TTL_MS = 600_000;
+    /** §5.6: the edge refuses completion bodies over ~128 KiB; above this the context goes as a file. */
+    static final long UPSTREAM_BODY_LIMIT = 128 << 10;
+    static final long DEFAULT_CONTEXT_FILE_THRESHOLD = 90 << 10, DEFAULT_CONTEXT_LIVE_BYTES = 48 << 10;
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
@@ -225,6 +228,7 @@ public final class QwenProxy {
     static final List<Model> BUILTIN_MODELS = List.of(
             new Model("qwen3.7-plus", "Qwen3.7-Plus", 1780000000L, true),
             new Model("qwen3.7-max", "Qwen3.7-Max", 1780000000L, true),
+            new Model("qwen3.8-max", "Qwen3.8-Max", 1785000000L, true, true),
             new Model("qwen3.6-plus", "Qwen3.6-Plus", 1770000000L, true),
             new Model("qwen3-coder-plus", "Qwen3-Coder", 1750000000L, false));
 
@@ -528,7 +532,8 @@ public final class QwenProxy {
                   long requestTimeoutMs, int logLevel, long maxBodyBytes, long modelsTtlMs, long keepaliveMs,
                   List<String> refreshTokens, String authBaseUrl, long refreshAheadMs, boolean fillFirst,
                   int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, List<String> passwords,
-                  String accountsFile, String apiKeysFile, String adminKey, boolean help) {
+                  String accountsFile, String apiKeysFile, String adminKey, Map<String, Boolean> thinkingOnly,
+                  long contextFileThreshold, long contextLiveBytes, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", token=" + mask(token) + ", refreshTokens="
@@ -563,6 +568,7 @@ public final class QwenProxy {
                 new Option("--keep-chats", "", "", "keep the upstream chats (same as QWEN_DELETE_CHATS=false)"),
                 new Option("--thinking", "QWEN_THINKING", "auto", "default thinking mode: auto, on, off"),
                 new Option("--reasoning", "QWEN_REASONING", "field", "reasoning to clients: field, both (also as 'reasoning'), think, hide"),
+                new Option("--thinking-only-models", "QWEN_THINKING_ONLY_MODELS", "", "models whose thinking cannot be switched off, besides those the model list marks; -id unmarks one"),
                 new Option("--model-map", "QWEN_MODEL_MAP", "", "extra aliases alias=upstream,alias2=upstream2"),
                 new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
                 new Option("--upstream-header", "QWEN_UPSTREAM_HEADERS", "", "add/override an upstream header 'Name: value' (repeatable; env ';'-separated)"),
@@ -652,6 +658,10 @@ public final class QwenProxy {
                 if (!p.getValue().startsWith("/")) throw new UsageException("--upstream-path values start with '/'");
                 upstreamPaths.put(p.getKey(), p.getValue());
             }
+            List<String> only = new ArrayList<>();
+            splitInto(v.get("--thinking-only-models"), ",", only);
+            Map<String, Boolean> thinkingOnly = new LinkedHashMap<>();
+            for (String m : only) thinkingOnly.put(m.replaceFirst("^[-+]", "").toLowerCase(Locale.ROOT), !m.startsWith("-"));
             List<String> maps = new ArrayList<>();
             splitInto(v.get("--model-map"), ",", maps);
             Map<String, String> modelMap = new LinkedHashMap<>();
@@ -672,7 +682,9 @@ public final class QwenProxy {
                     number(v, "--blocked-cooldown-ms", DEFAULT_BLOCKED_COOLDOWN_MS, 1, Long.MAX_VALUE),
                     home(v.getOrDefault("--data-dir", "~/.qwenproxy")), List.copyOf(passwords),
                     v.containsKey("--accounts-file") ? home(v.get("--accounts-file")) : null,
-                    v.containsKey("--api-keys-file") ? home(v.get("--api-keys-file")) : null, blankToNull(v.get("--admin-key")), help);
+                    v.containsKey("--api-keys-file") ? home(v.get("--api-keys-file")) : null, blankToNull(v.get("--admin-key")),
+                    Map.copyOf(thinkingOnly), number(v, "--context-file-threshold", DEFAULT_CONTEXT_FILE_THRESHOLD, 1024, Integer.MAX_VALUE),
+                    number(v, "--context-live-bytes", DEFAULT_CONTEXT_LIVE_BYTES, 1024, Integer.MAX_VALUE), help);
         }
 
         private static String url(String raw, String flag) {
@@ -1504,11 +1516,23 @@ public final class QwenProxy {
 
     // ==== 8. Models ====
 
-    /** An upstream model; thinking = it can reason (§3.3 abilities.thinking / capabilities.thinking). */
-    record Model(String id, String name, long created, boolean thinking) {}
+    /**
+     * An upstream model; thinking = it can reason (§3.3 abilities.thinking / capabilities.thinking);
+     * alwaysThinks = its thinking cannot be switched off (§3.3 think_skip.enable false, the qwen3.8
+     * series): a completion with thinking_enabled false is refused, so it has no -fast variant.
+     */
+    record Model(String id, String name, long created, boolean thinking, boolean alwaysThinks) {
+        Model(String id, String name, long created, boolean thinking) { this(id, name, created, thinking, false); }
+
+        List<String> variants() {
+            return alwaysThinks ? List.of(id, id + "-thinking") : thinking ? List.of(id, id + "-thinking", id + "-fast") : List.of(id);
+        }
+    }
 
     /** What a requested name resolves to; forced = thinking set by a -thinking / -fast suffix. */
-    record Resolved(String upstreamId, Thinking forced, boolean canThink) {}
+    record Resolved(String upstreamId, Thinking forced, boolean canThink, boolean alwaysThinks) {
+        Resolved(Model m, Thinking forced) { this(m.id(), forced, m.thinking(), m.alwaysThinks()); }
+    }
 
     /**
      * The model list, cached for --models-ttl-ms and refreshed in the background, so /v1/models
@@ -1520,7 +1544,7 @@ public final class QwenProxy {
         private final Accounts accounts;
         private final ExecutorService background;
         private final AtomicBoolean refreshing = new AtomicBoolean();
-        private volatile List<Model> list = BUILTIN_MODELS;
+        private volatile List<Model> list;
         private volatile boolean fromUpstream;
         private volatile long fetchedAt;
 
@@ -1529,6 +1553,17 @@ public final class QwenProxy {
             this.upstream = upstream;
             this.accounts = accounts;
             this.background = background;
+            list = marked(BUILTIN_MODELS);
+        }
+
+        /** --thinking-only-models overrides what the list says about switching thinking off. */
+        private List<Model> marked(List<Model> l) {
+            List<Model> out = new ArrayList<>();
+            for (Model m : l) {
+                Boolean always = cfg.thinkingOnly().get(m.id().toLowerCase(Locale.ROOT));
+                out.add(always == null ? m : new Model(m.id(), m.name(), m.created(), m.thinking() || always, always));
+            }
+            return List.copyOf(out);
         }
 
         /**
@@ -1576,7 +1611,7 @@ public final class QwenProxy {
                     fresh = upstream.fetchModels(timeoutMs, a);
                 }
                 if (fresh.isEmpty()) throw new ApiException(502, "server_error", "upstream_error", null, "Qwen listed no models");
-                list = fresh;
+                list = marked(fresh);
                 fromUpstream = true;
                 fetchedAt = System.currentTimeMillis();
             } catch (RuntimeException e) {
@@ -1592,29 +1627,19 @@ public final class QwenProxy {
         /** Client-facing ids: each upstream id, plus -thinking and -fast for models that can think (§11). */
         List<String> ids() {
             List<String> ids = new ArrayList<>();
-            for (Model m : current()) {
-                ids.add(m.id());
-                if (m.thinking()) { ids.add(m.id() + "-thinking"); ids.add(m.id() + "-fast"); }
-            }
+            for (Model m : current()) ids.addAll(m.variants());
             return ids;
         }
 
         Map<String, Object> openAiList() {
             List<Object> data = new ArrayList<>();
-            for (Model m : current()) {
-                data.add(modelObject(m.id(), m.created()));
-                if (m.thinking()) {
-                    data.add(modelObject(m.id() + "-thinking", m.created()));
-                    data.add(modelObject(m.id() + "-fast", m.created()));
-                }
-            }
+            for (Model m : current()) for (String v : m.variants()) data.add(modelObject(v, m.created()));
             return orderedObject("object", "list", "data", data);
         }
 
         Map<String, Object> openAiModel(String id) {
             for (Model m : current()) {
-                for (String v : m.thinking() ? List.of(m.id(), m.id() + "-thinking", m.id() + "-fast") : List.of(m.id()))
-                    if (v.equalsIgnoreCase(id)) return modelObject(v, m.created());
+                for (String v : m.variants()) if (v.equalsIgnoreCase(id)) return modelObject(v, m.created());
             }
             resolve(id);    // an alias or display name is a model too; unknown names throw 404
             return modelObject(id, list.get(0).created());
@@ -1635,7 +1660,7 @@ public final class QwenProxy {
             if (asked == null || asked.isBlank()) return fallback(l, null);
             String lower = asked.trim().toLowerCase(Locale.ROOT);
             Model exact = find(l, lower);
-            if (exact != null) return new Resolved(exact.id(), null, exact.thinking());
+            if (exact != null) return new Resolved(exact, null);
             if (lower.endsWith("-thinking")) {
                 Resolved r = base(l, lower.substring(0, lower.length() - 9), Thinking.ON);
                 if (r != null) return r;
@@ -1657,22 +1682,23 @@ public final class QwenProxy {
             if (m == null && cfg.modelMap().containsKey(lower)) {
                 String target = cfg.modelMap().get(lower);
                 m = find(l, target.toLowerCase(Locale.ROOT));
-                if (m == null) return new Resolved(target, forced, true);   // the user said so; let Qwen judge
+                if (m == null) return new Resolved(target, forced, true, cfg.thinkingOnly().getOrDefault(target.toLowerCase(Locale.ROOT), false));
             }
             if (m == null && ALIASES.containsKey(lower)) {
                 for (String candidate : ALIASES.get(lower)) if ((m = find(l, candidate)) != null) break;
                 if (m == null) return fallback(l, forced);
             }
-            return m == null ? null : new Resolved(m.id(), forced, m.thinking());
+            return m == null ? null : new Resolved(m, forced);
         }
 
         /** The default model: --default-model (an id, display name or --model-map name), else the first listed. */
         private Resolved fallback(List<Model> l, Thinking forced) {
             String d = cfg.defaultModel();
-            if (d == null) return new Resolved(l.get(0).id(), forced, l.get(0).thinking());
+            if (d == null) return new Resolved(l.get(0), forced);
             Model m = find(l, d);
-            if (m != null) return new Resolved(m.id(), forced, m.thinking());
-            return new Resolved(cfg.modelMap().getOrDefault(d.toLowerCase(Locale.ROOT), d), forced, true);
+            if (m != null) return new Resolved(m, forced);
+            String target = cfg.modelMap().getOrDefault(d.toLowerCase(Locale.ROOT), d);   // the user said so; let Qwen judge
+            return new Resolved(target, forced, true, cfg.thinkingOnly().getOrDefault(target.toLowerCase(Locale.ROOT), false));
         }
 
         private static Model find(List<Model> l, String lower) {
@@ -2286,6 +2312,7 @@ public final class QwenProxy {
             Resolved r = models.resolve(asked);
             if (r.forced() != null) thinking = r.forced();       // the model name is the most explicit choice
             if (!r.canThink()) thinking = Thinking.OFF;
+            if (r.alwaysThinks()) thinking = Thinking.ON;      // refused otherwise (§3.3); --reasoning decides what shows
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
                     prompt, thinking, budget, maxTokens, stop, list, tools, format);
         }
@@ -3314,9 +3341,10 @@ public final class QwenProxy {
                 if (id == null || (info != null && Boolean.FALSE.equals(info.get("is_active")))) continue;
                 Map<String, Object> meta = Json.obj(info, "meta");
                 boolean thinking = truthy(get(meta, "abilities", "thinking")) || truthy(get(meta, "capabilities", "thinking"));
+                boolean always = Boolean.FALSE.equals(get(meta, "think_skip", "enable"));
                 String name = Json.str(m, "name") != null ? Json.str(m, "name") : Json.str(info, "name");
                 long created = Json.longValue(info != null ? info.get("created_at") : null, Json.longValue(m.get("created"), 0));
-                models.add(new Model(id, name, created, thinking));
+                models.add(new Model(id, name, created, thinking || always, always));
             }
             return models;
         }

@@ -389,6 +389,32 @@ class EndToEndTest {
     }
 
     @Test
+    void thinkOnlyModel_getsThinkingOnWhateverTheClientAsked_reasoningPerReasoningSetting() throws Exception {
+        for (String extra : List.of("\"enable_thinking\":false", "\"reasoning_effort\":\"low\"", "")) {
+            fake.completionBodies.clear();
+            HttpResponse<String> r = post(proxy, chat("qwen3.8-max", false, extra));
+            assertEquals(200, r.statusCode(), extra + ": " + r.body());
+            assertEquals(true, at(fake.completionBodies.get(0), "messages", 0, "feature_config", "thinking_enabled"));
+            assertEquals("Hello from Qwen.", at(json(r.body()), "choices", 0, "message", "content"));
+            assertNotNull(at(json(r.body()), "choices", 0, "message", "reasoning_content"), "--reasoning field shows it");
+        }
+        fresh(p -> {
+            HttpResponse<String> r = post(p, chat("qwen3.8-max", true, "\"enable_thinking\":false"));
+            assertEquals(200, r.statusCode());
+            assertFalse(r.body().contains("reasoning_content"), "--reasoning hide hides it");
+            assertTrue(r.body().contains("\"content\":\"lo from\""), r.body());
+        }, "--reasoning", "hide");
+        // the option marks a model the list does not (and -id unmarks one it does)
+        fresh(p -> {
+            fake.completionBodies.clear();
+            post(p, chat("qwen3.7-plus-fast", false, ""));
+            assertEquals(true, at(fake.completionBodies.get(0), "messages", 0, "feature_config", "thinking_enabled"));
+            assertFalse(get(p, "/v1/models").body().contains("qwen3.7-plus-fast"));
+            assertTrue(get(p, "/v1/models").body().contains("qwen3.8-max-fast"));
+        }, "--thinking-only-models", "qwen3.7-plus,-qwen3.8-max");
+    }
+
+    @Test
     void withoutPhaseField_deltasAreTheAnswer() throws Exception {
         script(FakeQwen.plain("$RID", "plain "), FakeQwen.plain("$RID", "text"));
         HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));
@@ -411,7 +437,8 @@ class EndToEndTest {
             assertEquals("1780000000", obj(m).get("created").toString());
         }
         assertEquals(List.of("qwen3.7-plus", "qwen3.7-plus-thinking", "qwen3.7-plus-fast", "qwen3.7-max",
-                "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus"), ids);
+                "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus", "qwen3.8-max", "qwen3.8-max-thinking"), ids,
+                "no -fast variant for a model that cannot switch thinking off");
         assertEquals(json(r.body()), json(get(proxy, "/models").body()), "also without /v1");
         assertEquals("qwen3.7-max-fast", json(get(proxy, "/v1/models/qwen3.7-max-fast").body()).get("id"));
         HttpResponse<String> missing = get(proxy, "/v1/models/nope-9");
@@ -425,7 +452,8 @@ class EndToEndTest {
             List<String> ids = new ArrayList<>();
             for (Object m : (List<?>) json(get(p, "/v1/models").body()).get("data")) ids.add((String) obj(m).get("id"));
             assertEquals(List.of("qwen3.7-plus", "qwen3.7-plus-thinking", "qwen3.7-plus-fast", "qwen3.7-max",
-                    "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus"), ids, "the upstream list, not the built-in one");
+                    "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus", "qwen3.8-max", "qwen3.8-max-thinking"), ids,
+                    "the upstream list, not the built-in one");
             assertTrue(p.banner().contains("from upstream"), p.banner());
         }, "--upstream-path", "models=/api/retired");
     }
@@ -433,7 +461,7 @@ class EndToEndTest {
     @Test
     void models_aliasesAndDisplayNamesResolveCaseInsensitively() throws Exception {
         post(proxy, chat("gpt-4o", false, ""));
-        assertEquals("qwen3.7-max", fake.completionBodies.get(0).get("model"));
+        assertEquals("qwen3.8-max", fake.completionBodies.get(0).get("model"));
         post(proxy, chat("QWEN3.7-Plus", false, ""));
         assertEquals("qwen3.7-plus", fake.completionBodies.get(1).get("model"));
         post(proxy, chat("qwen3-coder", false, ""));

@@ -77,14 +77,17 @@ final class FakeQwen implements AutoCloseable {
 
     static String defaultModels() {
         return "{\"data\": [" + model("qwen3.7-plus", "Qwen3.7-Plus", 3) + ", " + model("qwen3.7-max", "Qwen3.7-Max", 3)
-                + ", " + model("qwen3-coder-plus", "Qwen3-Coder", 0) + "]}";
+                + ", " + model("qwen3-coder-plus", "Qwen3-Coder", 0) + ", " + model(THINK_ONLY, "Qwen3.8-Max", 3) + "]}";
     }
+
+    /** §3.3: a qwen3.8 model, whose thinking cannot be switched off (think_skip.enable false). */
+    static final String THINK_ONLY = "qwen3.8-max";
 
     static String model(String id, String name, int thinking) {
         return "{\"id\": \"" + id + "\", \"name\": \"" + name + "\", \"object\": \"model\", \"owned_by\": \"qwen\", \"info\": {\"id\": \""
                 + id + "\", \"name\": \"" + name + "\", \"meta\": {\"capabilities\": {\"thinking\": " + (thinking > 0)
-                + "}, \"abilities\": {\"thinking\": " + thinking + "}, \"thinking_format\": \"summary\"}, \"is_active\": true, "
-                + "\"created_at\": 1780000000}, \"preset\": true}";
+                + "}, \"abilities\": {\"thinking\": " + thinking + "}, \"thinking_format\": \"summary\", \"think_skip\": {\"enable\": "
+                + !id.equals(THINK_ONLY) + "}}, \"is_active\": true, \"created_at\": 1780000000}, \"preset\": true}";
     }
 
     // ---- routes (§13)
@@ -139,6 +142,12 @@ final class FakeQwen implements AutoCloseable {
         List<?> messages = (List<?>) body.get("messages");
         if (messages == null || messages.size() != 1) { json(ex, 200, badRequest("Invalid input too many messages.")); return; }
         if (!Boolean.TRUE.equals(body.get("stream"))) { json(ex, 200, badRequest("Internal error")); return; }
+        Map<?, ?> features = (Map<?, ?>) ((Map<?, ?>) messages.get(0)).get("feature_config");
+        if (THINK_ONLY.equals(body.get("model")) && !Boolean.TRUE.equals(features.get("thinking_enabled"))) {   // §3.3
+            json(ex, 200, "{\"success\": false, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": {\"code\": \"invalid_input\", "
+                    + "\"details\": \"thinking cannot be disabled for this model\"}}");
+            return;
+        }
         String token = tokenOf(ex);
         if (blockedTokens.contains(token)) { respond(ex, 200, "text/html", WAF_HTML); return; }
         if (rateLimitedTokens.contains(token)) { json(ex, 200, rateLimited(1)); return; }
