@@ -47,6 +47,7 @@
  *              DELETE /api/v2/chats/<id>                     §8   after the reply, in the background
  *              GET  <auth>/api/v2/auths/refresh              §2.2 cookie refresh_token -> access token
  *              POST /api/v2/auths/signin (v1 fallback)       §2.2 email + sha256(password) -> token
+ *              GET  /api/v1/auths/                           §13  who a token belongs to (admin adds)
  *   Upstream SSE (§6): "data: {json}\n\n", no [DONE]; response.created first; deltas carry
  *              phase (answer | think | thinking_summary | ...) and status (typing | finished);
  *              answer+finished ends the reply; usage is cumulative.
@@ -222,7 +223,8 @@ public final class QwenProxy {
             "chat", "/api/v2/chats/",
             "refresh", "/api/v2/auths/refresh",    // on --auth-base-url (§2.2)
             "signin", "/api/v2/auths/signin",      // then v1 when v2 answers 404/405 (§2.2)
-            "signin_v1", "/api/v1/auths/signin");
+            "signin_v1", "/api/v1/auths/signin",
+            "whoami", "/api/v1/auths/");
 
     /** Served before the first successful fetch, and always when no token is set (§3.3, 2026-09). */
     static final List<Model> BUILTIN_MODELS = List.of(
@@ -572,7 +574,7 @@ public final class QwenProxy {
                 new Option("--model-map", "QWEN_MODEL_MAP", "", "extra aliases alias=upstream,alias2=upstream2"),
                 new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
                 new Option("--upstream-header", "QWEN_UPSTREAM_HEADERS", "", "add/override an upstream header 'Name: value' (repeatable; env ';'-separated)"),
-                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (models, models_v2, new_chat, completions, chat, refresh, signin, signin_v1)"),
+                new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (" + String.join(", ", UPSTREAM_PATHS.keySet()) + ")"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -1145,6 +1147,8 @@ public final class QwenProxy {
         ApiException last = null;
         for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
             Account a = s.accounts.acquire(tried);
+            // just started or just added: an account whose first token is on its way is worth the wait
+            if (a == null && s.accounts.awaitFirstTokens(c.rid)) a = s.accounts.acquire(tried);
             if (a == null) break;
             tried.add(a);
             try {
@@ -1850,7 +1854,10 @@ public final class QwenProxy {
             until = untilMs;
         }
 
+        /** For logs and errors; an OK account without a token is not usable, and does not say OK. */
         synchronized String describe() {
+            if (state == State.OK && accessToken == null)
+                return id + " has no token yet" + (reason.isEmpty() ? (renewable() ? " (its first renewal is pending)" : "") : " (" + reason + ")");
             return id + " " + state + (reason.isEmpty() ? "" : " (" + reason + ")");
         }
     }
@@ -1958,17 +1965,26 @@ public final class QwenProxy {
             save();
         }
 
-        /** Checks a new account with Qwen: a renewal, or a model list with its token. 400 if Qwen says no. */
+        /**
+         * Checks a new account with Qwen before it is stored: a refresh (refresh token), a sign-in
+         * (e-mail and password), then "who am I" (GET /api/v1/auths/) with the token. A credential
+         * Qwen refuses is a 400 invalid_account with Qwen's reason; an unreachable or failing
+         * upstream keeps its own status (502/503/504): nothing is known about the credential then.
+         */
         void validate(Account a, String rid) {
-            if (a.renewable()) {
-                if (renew(a, a.accessToken, rid)) return;
-                throw ApiException.invalid(null, "invalid_account", "Qwen did not accept this account: " + a.describe() + ".");
-            }
             try {
-                upstream.fetchModels(Math.min(cfg.requestTimeoutMs(), 30_000), a);
+                if (a.renewable()) {
+                    Tokens t = a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid);
+                    Log.secrets(t.access(), t.refresh());
+                    a.accessToken = t.access();
+                    if (t.refresh() != null) a.refreshToken = t.refresh();
+                    a.expiresAt = t.expiresAt();
+                }
+                upstream.whoami(a, rid);
             } catch (ApiException e) {
-                if (e.code.equals("upstream_token_expired")) throw ApiException.invalid("token", "invalid_account", "Qwen rejected this token.");
-                throw e;
+                if (e.status != 401) throw e;
+                throw ApiException.invalid(a.renewable() ? (a.refreshToken != null ? "refresh_token" : "password") : "token",
+                        "invalid_account", "Qwen did not accept this account: " + e.getMessage());
             }
         }
 
@@ -2088,7 +2104,7 @@ public final class QwenProxy {
                     a.accessToken = t.access();
                     if (t.refresh() != null) a.refreshToken = t.refresh();   // rotated: the old one is dead now
                     a.expiresAt = t.expiresAt();
-                    synchronized (a) { if (a.state == State.INVALID) a.set(State.OK, "", 0); }
+                    synchronized (a) { if (a.state == State.INVALID || a.state == State.OK) a.set(State.OK, "", 0); }
                     save();       // a rotated refresh token must survive a crash
                     Log.info(rid, "renewed the token of account " + a.id + (a.expiresAt > 0
                             ? ", valid until " + Instant.ofEpochMilli(a.expiresAt) : ""));
@@ -2099,6 +2115,7 @@ public final class QwenProxy {
                         save();
                     }
                     else if (e.code.equals("upstream_blocked")) penalize(a, e);
+                    else if (a.accessToken == null) synchronized (a) { a.reason = "renewal failed: " + e.getMessage(); }
                     Log.warn(rid, "could not renew the token of account " + a.id + ": " + e.getMessage());
                     return false;
                 }
@@ -2124,6 +2141,21 @@ public final class QwenProxy {
                     a.renewing.set(false);    // shutting down
                 }
             }
+        }
+
+        /**
+         * Waits for the renewals of accounts that have no token yet (the start-up renewal, or one for
+         * an account just added) and tries once itself where none is running. True if one succeeded.
+         * Bounded: each renewal is one upstream call with a timeout.
+         */
+        boolean awaitFirstTokens(String rid) {
+            boolean got = false;
+            for (Account a : all) {
+                boolean waiting;
+                synchronized (a) { waiting = a.state == State.OK && a.accessToken == null && a.renewable(); }
+                if (waiting && renew(a, null, rid)) got = true;
+            }
+            return got;
         }
 
         /** At startup: accounts that have only a refresh token get their first access token now. */
@@ -3347,6 +3379,16 @@ public final class QwenProxy {
                 models.add(new Model(id, name, created, thinking || always, always));
             }
             return models;
+        }
+
+        /** GET /api/v1/auths/ (§13): who the token belongs to; a rejected token is a 401 ApiException. */
+        Map<String, Object> whoami(Account a, String rid) {
+            HttpResponse<byte[]> r = send(request("whoami", "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000), a).GET().build(), BYTES, "who am I");
+            byte[] b = body(r);
+            Map<String, Object> me = Json.asObject(parseOrNull(b));
+            if (me != null && Json.obj(me, "data") != null && Boolean.TRUE.equals(me.get("success"))) me = Json.obj(me, "data");
+            if (r.statusCode() == 200 && me != null && (Json.str(me, "id") != null || Json.str(me, "email") != null)) return me;
+            throw failure(r, b);
         }
 
         /** POST /api/v2/chats/new (§4) -> the chat id. */

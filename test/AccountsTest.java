@@ -89,6 +89,58 @@ class AccountsTest extends AccountsFixture {
     }
 
     @Test
+    void theFirstRequestAfterStartWaitsForTheFirstRenewal() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) { port = free.getLocalPort(); }
+        fake.refreshDelayMs = 1500;
+        java.util.concurrent.ExecutorService bg = java.util.concurrent.Executors.newSingleThreadExecutor();
+        java.util.concurrent.Future<QwenProxy.Server> starting = bg.submit(() -> start("--refresh-token", "rt-0", "--port", "" + port));
+        QwenProxy.Server p = null;
+        try {
+            String base = "http://127.0.0.1:" + port;
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            HttpResponse<String> ready = null;
+            for (long end = System.currentTimeMillis() + 5000; ready == null && System.currentTimeMillis() < end; ) {
+                try {
+                    ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/readyz")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                } catch (java.io.IOException notYet) {
+                    Thread.sleep(20);
+                }
+            }
+            assertNotNull(ready);
+            assertEquals(503, ready.statusCode(), "not ready while no account holds a token");
+            assertFalse(starting.isDone(), "the first renewal is still on its way");
+            HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/chat/completions"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(EndToEndTest.chat("qwen3.7-plus", false, ""))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            p = starting.get();
+            assertEquals(200, EndToEndTest.get(p, "/readyz").statusCode());
+        } finally {
+            fake.refreshDelayMs = 0;
+            if (p == null) p = starting.get();
+            p.stop();
+            bg.shutdown();
+        }
+    }
+
+    @Test
+    void anAccountWithoutATokenIsNeverDescribedAsOk() throws Exception {
+        fake.refreshDelayMs = 0;
+        QwenProxy.Server p = start("--refresh-token", "rt-0", "--auth-base-url", "http://127.0.0.1:9");   // nothing listens there
+        try {
+            HttpResponse<String> r = ask(p);
+            assertEquals(503, r.statusCode());
+            String msg = (String) EndToEndTest.errorOf(r).get("message");
+            assertTrue(msg.contains("has no token yet (renewal failed: Cannot reach Qwen"), msg);
+            assertFalse(msg.contains(" OK"), msg);
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
     void aRefusedRefreshTokenMakesTheAccountInvalidWithAClearMessage() throws Exception {
         QwenProxy.Server p = start("--refresh-token", "rt-wrong");
         try {

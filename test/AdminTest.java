@@ -78,6 +78,25 @@ class AdminTest extends AccountsFixture {
             HttpResponse<String> bad = call(p, "POST", "/admin/accounts", "{\"token\":\"eyJnot.valid.token\"}", null);
             assertEquals(400, bad.statusCode());
             assertEquals("invalid_account", EndToEndTest.errorOf(bad).get("code"));
+            fake.guestModels = true;     // a model list that answers anyone proves nothing about a token
+            try {
+                for (String body : List.of("{\"token\":\"" + FakeQwen.jwt(System.currentTimeMillis() / 1000 + 900, 0) + "\"}",
+                        "{\"refresh_token\":\"rt-revoked\"}", "{\"email\":\"" + FakeQwen.EMAIL + "\",\"password\":\"wrong\"}",
+                        "{\"cookie\":\"token=" + FakeQwen.jwt(System.currentTimeMillis() / 1000 + 900, 0) + "; cna=x\"}")) {
+                    HttpResponse<String> refused = call(p, "POST", "/api/addAccount", body, null);
+                    assertEquals(400, refused.statusCode(), body + " -> " + refused.body());
+                    assertEquals("invalid_account", EndToEndTest.errorOf(refused).get("code"));
+                    assertTrue(((String) EndToEndTest.errorOf(refused).get("message")).startsWith("Qwen did not accept this account: "));
+                    assertEquals(1, accounts(p, null).size(), "nothing stored");
+                }
+            } finally {
+                fake.guestModels = false;
+            }
+            HttpResponse<String> viaPassword = call(p, "POST", "/admin/accounts",
+                    "{\"email\":\"" + FakeQwen.EMAIL + "\",\"password\":\"" + FakeQwen.PASSWORD + "\"}", null);
+            assertEquals(201, viaPassword.statusCode(), viaPassword.body());
+            assertEquals("OK", EndToEndTest.json(viaPassword.body()).get("state"));
+            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + EndToEndTest.json(viaPassword.body()).get("id"), null, null).statusCode());
 
             HttpResponse<String> added = call(p, "POST", "/admin/accounts", "{\"refresh_token\":\"rt-0\"}", null);
             assertEquals(201, added.statusCode(), added.body());

@@ -51,6 +51,8 @@ final class FakeQwen implements AutoCloseable {
     // §2.2 refresh flow: one live refresh token, rotated on every use; access tokens expire
     volatile String refreshToken = "rt-0";
     volatile int tokenTtlSeconds = 900;
+    volatile long refreshDelayMs;
+    volatile boolean guestModels;       // the model list answers any token, as for the web client's guests
     final Map<String, Long> issued = new ConcurrentHashMap<>();       // access token -> exp (ms)
     final AtomicInteger refreshes = new AtomicInteger(), rejected = new AtomicInteger();
     final java.util.Set<String> rateLimitedTokens = ConcurrentHashMap.newKeySet();
@@ -100,7 +102,7 @@ final class FakeQwen implements AutoCloseable {
             if (path.equals("/api/models") && method.equals("GET")) {
                 modelCalls.incrementAndGet();
                 if (modelsDelayMs > 0) Thread.sleep(modelsDelayMs);
-                if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
+                if (!guestModels && !authorized(ex)) { json(ex, 200, unauthorized()); return; }
                 json(ex, modelsStatus, modelsStatus == 200 ? modelsJson : "{\"detail\": \"boom\"}");
             } else if (path.equals("/api/v2/models/") && method.equals("GET")) {      // §3.2: the same list, wrapped
                 modelCalls.incrementAndGet();
@@ -120,7 +122,13 @@ final class FakeQwen implements AutoCloseable {
             } else if (path.equals("/api/v1/auths/signin") && method.equals("POST")) {
                 signIn(ex, in, false);
             } else if (path.equals("/api/v2/auths/refresh") && method.equals("GET")) {
+                if (refreshDelayMs > 0) Thread.sleep(refreshDelayMs);
                 refresh(ex);
+            } else if (path.equals("/api/v1/auths/") && method.equals("GET")) {     // who am I (§13)
+                if (!authorized(ex)) { json(ex, 401, "{\"detail\": \"Your session has expired or the token is invalid. Please sign in again.\"}"); return; }
+                String t = tokenOf(ex), user = userOf(t);
+                json(ex, 200, "{\"id\": \"" + user + "\", \"email\": \"" + user + "@example.com\", \"name\": \"" + user
+                        + "\", \"role\": \"user\", \"token\": \"" + t + "\", \"token_type\": \"Bearer\", \"expires_at\": null}");
             } else if (path.startsWith("/api/v2/chats/") && method.equals("DELETE")) {
                 deleted.add(path.substring("/api/v2/chats/".length()));
                 json(ex, 200, "{\"success\": true, \"data\": {\"status\": true}}");
@@ -267,6 +275,12 @@ final class FakeQwen implements AutoCloseable {
         String access = issue();
         json(ex, 200, v2 ? "{\"success\": true, \"data\": {\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"token\": \"" + access + "\"}}"
                 : "{\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"role\": \"user\", \"token\": \"" + access + "\", \"token_type\": \"Bearer\"}");
+    }
+
+    /** The user a token belongs to: its JWT's "id" claim. */
+    static String userOf(String jwt) {
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8);
+        return payload.replaceFirst(".*\"id\":\"([^\"]+)\".*", "$1");
     }
 
     /** A new access token that lives tokenTtlSeconds, remembered so that the fake accepts it until then. */
