@@ -181,6 +181,9 @@ public final class QwenProxy {
     /** §5.6: the edge refuses completion bodies over ~128 KiB; above this the context goes as a file. */
     static final long UPSTREAM_BODY_LIMIT = 128 << 10;
     static final long DEFAULT_CONTEXT_FILE_THRESHOLD = 90 << 10, DEFAULT_CONTEXT_LIVE_BYTES = 48 << 10;
+    static final String CONTEXT_FILE_NAME = "conversation.txt";
+    static final long UPLOAD_CACHE_MS = 1_800_000;     // an uploaded context is referenced again for this long
+    static final long PARSE_POLL_MS = 2000;            // §10.3: how often parse status is asked, at most
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
@@ -224,7 +227,11 @@ public final class QwenProxy {
             "refresh", "/api/v2/auths/refresh",    // on --auth-base-url (§2.2)
             "signin", "/api/v2/auths/signin",      // then v1 when v2 answers 404/405 (§2.2)
             "signin_v1", "/api/v1/auths/signin",
-            "whoami", "/api/v1/auths/");
+            "whoami", "/api/v1/auths/",
+            "sts", "/api/v2/files/getstsToken",       // then v1 when v2 answers 404/405 (§10.1)
+            "sts_v1", "/api/v1/files/getstsToken",
+            "parse", "/api/v2/files/parse",           // documents only (§10.3)
+            "parse_status", "/api/v2/files/parse/status");
 
     /** Served before the first successful fetch, and always when no token is set (§3.3, 2026-09). */
     static final List<Model> BUILTIN_MODELS = List.of(
@@ -575,6 +582,10 @@ public final class QwenProxy {
                 new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
                 new Option("--upstream-header", "QWEN_UPSTREAM_HEADERS", "", "add/override an upstream header 'Name: value' (repeatable; env ';'-separated)"),
                 new Option("--upstream-path", "QWEN_UPSTREAM_PATHS", "", "override an upstream path name=/path (" + String.join(", ", UPSTREAM_PATHS.keySet()) + ")"),
+                new Option("--context-file-threshold", "QWEN_CONTEXT_FILE_THRESHOLD", "" + DEFAULT_CONTEXT_FILE_THRESHOLD,
+                        "upstream bodies over this many bytes send the whole conversation as an attached file (Qwen refuses ~128 KiB)"),
+                new Option("--context-live-bytes", "QWEN_CONTEXT_LIVE_BYTES", "" + DEFAULT_CONTEXT_LIVE_BYTES,
+                        "prompt kept inline beside that file: instructions, original task, latest steps, current turn"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -1196,7 +1207,7 @@ public final class QwenProxy {
             try {
                 String chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid);
                 try {
-                    relay(s, c, s.upstream.complete(a, chatId, req.upstreamBody(chatId, firmer), c.rid), out);
+                    relay(s, c, s.upstream.complete(a, chatId, fit(s, c, req, a, chatId, firmer), c.rid), out);
                 } finally {
                     if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chatId, c.rid));
                 }
@@ -1207,6 +1218,55 @@ public final class QwenProxy {
                 Log.info(c.rid, "account " + a.id + ": token renewed after a 401; retrying");
             }
         }
+    }
+
+    /**
+     * The completion body, within the edge's size limit (§5.6). A body over --context-file-threshold
+     * sends the whole conversation as an attached text document and keeps a --context-live-bytes
+     * prompt inline (Transcript.compact); if the upload fails, a compacted prompt under the
+     * threshold goes alone. 413 if not even that fits. A firewall page that answers a body this
+     * large is the size, not the account: 413 too, and the account is left alone.
+     */
+    static String fit(Server s, Call c, ChatRequest req, Account a, String chatId, boolean firmer) {
+        String body = Json.write(req.upstreamBody(chatId, firmer));
+        long size = utf8Length(body), limit = s.cfg.contextFileThreshold();
+        if (size <= limit) return body;
+        String instructions = ChatRequest.instructions(req.tools(), req.format(), firmer);
+        Transcript t = req.transcript();
+        try {
+            String doc = t.render("");
+            Upstream.FileRef f = s.upstream.upload(a, CONTEXT_FILE_NAME, "text/plain", doc.getBytes(StandardCharsets.UTF_8), true, c.rid);
+            String notice = "[This conversation is long: all of it, every message in full, is in the attached file " + f.name()
+                    + ". Below are the instructions, the original task, the latest steps and the current turn; read the file for anything else.]";
+            String fitted = fitted(req, t, chatId, notice, instructions, List.of(f.entry()), Math.min(s.cfg.contextLiveBytes(), limit), limit);
+            if (fitted != null) {
+                c.note += " context=file:" + size / 1024 + "KiB";
+                return fitted;
+            }
+        } catch (ApiException e) {
+            if (e.code.equals("shutting_down")) throw e;
+            Log.warn(c.rid, "could not attach the " + size / 1024 + " KiB conversation as a file (" + e.getMessage() + "); sending it compacted");
+        }
+        String fitted = fitted(req, t, chatId, "[This conversation is long: older messages in the middle are left out.]", instructions, List.of(), limit, limit);
+        if (fitted == null) throw new ApiException(413, "invalid_request_error", "request_too_large", "messages", "This request cannot be sent to "
+                + "Qwen: its tool definitions and output instructions alone exceed the " + limit / 1024 + " KiB a request may have (--context-file-threshold; "
+                + "Qwen's edge refuses bodies over about " + UPSTREAM_BODY_LIMIT / 1024 + " KiB). Offer fewer or smaller tools.");
+        c.note += " context=compacted:" + size / 1024 + "KiB";
+        return fitted;
+    }
+
+    /** A compacted body of at most `limit` bytes, the prompt budgeted to `budget`; shrinks until it fits, else null. */
+    private static String fitted(ChatRequest req, Transcript t, String chatId, String notice, String instructions,
+                                 List<Map<String, Object>> files, long budget, long limit) {
+        for (int tries = 0; tries < 6 && budget > 0; tries++) {
+            String prompt = t.compact(notice, instructions, budget);
+            if (prompt == null) return null;
+            String body = Json.write(req.upstreamBody(chatId, prompt, files));
+            long over = utf8Length(body) - limit;
+            if (over <= 0) return body;
+            budget -= over + 1024;      // JSON escapes and the body's other fields: take it off the prompt
+        }
+        return null;
     }
 
     /** Before the commit point a request can start over; true if it still can. */
@@ -2315,7 +2375,7 @@ public final class QwenProxy {
 
     /** A validated chat request: what the client asked for, and everything the upstream body needs. */
     record ChatRequest(String model, String upstreamModel, boolean stream, boolean includeUsage, String prompt,
-                       Thinking thinking, long thinkingBudget, long maxTokens, List<String> stop, List<?> messages,
+                       Thinking thinking, long thinkingBudget, long maxTokens, List<String> stop, Transcript transcript,
                        Tools tools, Format format) {
 
         /** Accepts everything clients send (openai-clients-and-peers.md C.2-C.3); unknown fields are ignored. */
@@ -2339,14 +2399,16 @@ public final class QwenProxy {
                 throw ApiException.invalid("messages", "invalid_value", "'messages' must contain at least one message.");
             Tools tools = Tools.parse(b);
             Format format = Format.parse(b);
-            String prompt = flatten(list, instructions(tools, format, false));
+            Transcript transcript = Transcript.of(list);
+            String prompt = transcript.render(instructions(tools, format, false));
+            if (prompt.isBlank()) throw ApiException.invalid("messages", "invalid_value", "The messages contain no text.");
             Thinking thinking = requestedThinking(b, cfg.thinking());
             Resolved r = models.resolve(asked);
             if (r.forced() != null) thinking = r.forced();       // the model name is the most explicit choice
             if (!r.canThink()) thinking = Thinking.OFF;
             if (r.alwaysThinks()) thinking = Thinking.ON;      // refused otherwise (§3.3); --reasoning decides what shows
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
-                    prompt, thinking, budget, maxTokens, stop, list, tools, format);
+                    prompt, thinking, budget, maxTokens, stop, transcript, tools, format);
         }
 
         /**
@@ -2374,7 +2436,7 @@ public final class QwenProxy {
         }
 
         /** The same conversation, with instructions that insist (the one retry of §11 rules). */
-        String prompt(boolean firmer) { return firmer ? flatten(messages, instructions(tools, format, true)) : prompt; }
+        String prompt(boolean firmer) { return firmer ? transcript.render(instructions(tools, format, true)) : prompt; }
 
         /** enable_thinking > reasoning_effort > reasoning.effort > the configured default. */
         static Thinking requestedThinking(Map<String, Object> b, Thinking def) {
@@ -2399,7 +2461,10 @@ public final class QwenProxy {
         }
 
         /** The §5.1 body (web client, 2026-09): one user message, phase output, thinking flags of §5.2. */
-        Map<String, Object> upstreamBody(String chatId, boolean firmer) {
+        Map<String, Object> upstreamBody(String chatId, boolean firmer) { return upstreamBody(chatId, prompt(firmer), List.of()); }
+
+        /** The same with another prompt and files (§10.4 entries): a conversation too large to send whole (§5.6). */
+        Map<String, Object> upstreamBody(String chatId, String content, List<Map<String, Object>> files) {
             long now = System.currentTimeMillis() / 1000;   // seconds here; chats/new takes milliseconds (§4)
             Map<String, Object> features = orderedObject(
                     "thinking_enabled", thinking == Thinking.ON,
@@ -2412,8 +2477,8 @@ public final class QwenProxy {
             if (thinkingBudget > 0) features.put("thinking_budget", thinkingBudget);
             Map<String, Object> message = orderedObject(
                     "id", Json.NULL, "fid", UUID.randomUUID().toString(), "parentId", Json.NULL,
-                    "childrenIds", List.of(UUID.randomUUID().toString()), "role", "user", "content", prompt(firmer),
-                    "user_action", "chat", "files", List.of(), "timestamp", now, "models", List.of(upstreamModel),
+                    "childrenIds", List.of(UUID.randomUUID().toString()), "role", "user", "content", content,
+                    "user_action", "chat", "files", files, "timestamp", now, "models", List.of(upstreamModel),
                     "model", "", "chat_type", "t2t", "feature_config", features,
                     "extra", Map.of("meta", Map.of("subChatType", "t2t")), "sub_chat_type", "t2t", "parent_id", Json.NULL);
             return orderedObject("stream", true, "version", "2.1", "incremental_output", true,
@@ -2434,54 +2499,122 @@ public final class QwenProxy {
     static String flatten(List<?> messages) { return flatten(messages, ""); }
 
     static String flatten(List<?> messages, String extraSystem) {
-        StringBuilder system = new StringBuilder();
-        List<String> turns = new ArrayList<>();
-        boolean loneUser = true;
-        Map<String, String> toolNames = new LinkedHashMap<>();
-        for (int i = 0; i < messages.size(); i++) {
-            String at = "messages[" + i + "]";
-            if (!(messages.get(i) instanceof Map<?, ?> raw))
-                throw ApiException.invalid(at, "invalid_type", at + " must be an object.");
-            @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) raw;
-            String role = optString(m, "role");
-            if (role == null) throw ApiException.invalid(at + ".role", "missing_required_parameter", at + " has no 'role'.");
-            String text = contentText(m.get("content"), at + ".content");
-            switch (role) {
-                case "system", "developer" -> {
-                    if (!text.isBlank()) system.append(system.length() > 0 ? "\n\n" : "").append(text);
-                }
-                case "user" -> turns.add("User: " + text);
-                case "assistant" -> {
-                    loneUser = false;
-                    StringBuilder a = new StringBuilder(THINK_BLOCK.matcher(text).replaceAll("").trim());
-                    for (String call : toolCalls(m, toolNames, at)) a.append(a.length() > 0 ? "\n" : "").append(call);
-                    if (a.length() > 0) turns.add("Assistant: " + a);
-                }
-                case "tool", "function" -> {
-                    loneUser = false;
-                    String id = optString(m, "tool_call_id"), name = optString(m, "name");
-                    if (name == null && id != null) name = toolNames.get(id);
-                    StringBuilder label = new StringBuilder("Tool");
-                    if (id != null || name != null)
-                        label.append(" (").append(id == null ? name : name == null ? id : id + ", " + name).append(')');
-                    turns.add(label + ":\n<tool_response>\n" + text + "\n</tool_response>");
-                }
-                default -> throw ApiException.invalid(at + ".role", "invalid_value", "Unknown role '" + role
-                        + "'; expected system, developer, user, assistant or tool.");
-            }
-        }
-        if (!extraSystem.isEmpty()) system.append(system.length() > 0 ? "\n\n" : "").append(extraSystem);
-        String out;
-        if (system.length() == 0 && loneUser && turns.size() == 1) {
-            out = turns.get(0).substring("User: ".length());   // a plain question goes as it is
-        } else {
-            StringBuilder b = new StringBuilder();
-            if (system.length() > 0) b.append("System: ").append(system);
-            for (String t : turns) b.append(b.length() > 0 ? "\n\n" : "").append(t);
-            out = b.toString();
-        }
+        String out = Transcript.of(messages).render(extraSystem);
         if (out.isBlank()) throw ApiException.invalid("messages", "invalid_value", "The messages contain no text.");
         return out;
+    }
+
+    /**
+     * A conversation as the upstream will read it: the system and developer text, and the turns,
+     * each already labelled ("User: ...", "Assistant: ...", "Tool (id, name):\n<tool_response>...").
+     */
+    record Transcript(String system, List<String> turns, boolean loneUser) {
+        static Transcript of(List<?> messages) {
+            StringBuilder system = new StringBuilder();
+            List<String> turns = new ArrayList<>();
+            boolean loneUser = true;
+            Map<String, String> toolNames = new LinkedHashMap<>();
+            for (int i = 0; i < messages.size(); i++) {
+                String at = "messages[" + i + "]";
+                if (!(messages.get(i) instanceof Map<?, ?> raw))
+                    throw ApiException.invalid(at, "invalid_type", at + " must be an object.");
+                @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) raw;
+                String role = optString(m, "role");
+                if (role == null) throw ApiException.invalid(at + ".role", "missing_required_parameter", at + " has no 'role'.");
+                String text = contentText(m.get("content"), at + ".content");
+                switch (role) {
+                    case "system", "developer" -> {
+                        if (!text.isBlank()) system.append(system.length() > 0 ? "\n\n" : "").append(text);
+                    }
+                    case "user" -> turns.add("User: " + text);
+                    case "assistant" -> {
+                        loneUser = false;
+                        StringBuilder a = new StringBuilder(THINK_BLOCK.matcher(text).replaceAll("").trim());
+                        for (String call : toolCalls(m, toolNames, at)) a.append(a.length() > 0 ? "\n" : "").append(call);
+                        if (a.length() > 0) turns.add("Assistant: " + a);
+                    }
+                    case "tool", "function" -> {
+                        loneUser = false;
+                        String id = optString(m, "tool_call_id"), name = optString(m, "name");
+                        if (name == null && id != null) name = toolNames.get(id);
+                        StringBuilder label = new StringBuilder("Tool");
+                        if (id != null || name != null)
+                            label.append(" (").append(id == null ? name : name == null ? id : id + ", " + name).append(')');
+                        turns.add(label + ":\n<tool_response>\n" + text + "\n</tool_response>");
+                    }
+                    default -> throw ApiException.invalid(at + ".role", "invalid_value", "Unknown role '" + role
+                            + "'; expected system, developer, user, assistant or tool.");
+                }
+            }
+            return new Transcript(system.toString(), List.copyOf(turns), loneUser);
+        }
+
+        /** The transcript with our instructions after the client's system text; a plain question goes as it is. */
+        String render(String extraSystem) {
+            String sys = join(system, extraSystem);
+            if (sys.isEmpty() && loneUser && turns.size() == 1) return turns.get(0).substring("User: ".length());
+            StringBuilder b = new StringBuilder();
+            if (!sys.isEmpty()) b.append("System: ").append(sys);
+            for (String t : turns) b.append(b.length() > 0 ? "\n\n" : "").append(t);
+            return b.toString();
+        }
+
+        /**
+         * §5.6: a prompt of at most `budget` UTF-8 bytes for a conversation too large to send whole.
+         * In priority order: the notice, our instructions (tool protocol, output format), the
+         * client's system text (clipped to 40 % of what is left), the original task (the first
+         * user turn, 25 %), the current turn (what follows the last assistant turn), then the
+         * latest turns, newest first, as long as they fit whole. Older middle turns are dropped
+         * first. Rendered in conversation order; null if the notice and instructions alone do not fit.
+         */
+        String compact(String notice, String instructions, long budget) {
+            long left = budget - utf8Length(notice) - utf8Length(instructions) - 64;
+            if (left < 1024) return null;
+            String sys = clip(system, left * 2 / 5);
+            left -= utf8Length(sys);
+            int n = turns.size(), lastAssistant = -1;
+            for (int i = 0; i < n; i++) if (turns.get(i).startsWith("Assistant: ")) lastAssistant = i;
+            // the current turn: the user's message or the tool results the reply is for
+            int current = lastAssistant < 0 || lastAssistant == n - 1 ? Math.max(0, n - 1) : lastAssistant + 1;
+            int first = 0;
+            while (first < current && !turns.get(first).startsWith("User: ")) first++;
+            boolean hasFirst = first < current;
+            String task = hasFirst ? clip(turns.get(first), left / 4) : "";
+            left -= utf8Length(task);
+            String now = clip(String.join("\n\n", turns.subList(current, n)), left);
+            left -= utf8Length(now);
+            int from = current;       // the latest turns before the current one that fit whole
+            while (from - 1 > (hasFirst ? first : -1) && utf8Length(turns.get(from - 1)) + 2 <= left) left -= utf8Length(turns.get(--from)) + 2;
+            int dropped = from - (hasFirst ? first + 1 : 0);
+            StringBuilder b = new StringBuilder(notice);
+            String s = join(sys, instructions);
+            if (!s.isEmpty()) b.append("\n\nSystem: ").append(s);
+            if (hasFirst) b.append("\n\n").append(task);
+            if (dropped > 0) b.append("\n\n[").append(dropped).append(dropped == 1 ? " earlier message is" : " earlier messages are")
+                    .append(" left out here.]");
+            for (String t : turns.subList(from, current)) b.append("\n\n").append(t);
+            if (!now.isEmpty()) b.append("\n\n").append(now);
+            return b.toString();
+        }
+
+        private static String join(String a, String b) {
+            return a.isEmpty() ? b : b.isEmpty() ? a : a + "\n\n" + b;
+        }
+
+        /** At most max UTF-8 bytes: the head and the tail, with a marker where the middle was. */
+        static String clip(String s, long max) {
+            long size = utf8Length(s);
+            if (size <= max) return s;
+            String marker = "\n[… " + (size - max) + " bytes left out here …]\n";
+            long keep = Math.max(0, max - utf8Length(marker));
+            // proportional: bytes per char of this text, rounded down so the result stays within max
+            int chars = (int) Math.max(0, keep * s.length() / size - 1);
+            int head = chars * 2 / 3, tail = chars - head;
+            if (head > 0 && Character.isHighSurrogate(s.charAt(head - 1))) head--;
+            int tailStart = s.length() - tail;
+            if (tail > 0 && Character.isLowSurrogate(s.charAt(tailStart))) tailStart++;
+            return s.substring(0, head) + marker + s.substring(tailStart);
+        }
     }
 
     /** Prior assistant tool calls, in Qwen's own Hermes format so the model recognises its history. */
@@ -3381,6 +3514,160 @@ public final class QwenProxy {
             return models;
         }
 
+        /** An uploaded file, as a completion references it (§10.4). kind: image, video, audio or file. */
+        record FileRef(String id, String url, String name, long size, String mime, String kind) {
+            /** The web client's messages[0].files[] entry (§10.4; C2A and G4F agree on the field names). */
+            Map<String, Object> entry() {
+                long now = System.currentTimeMillis();
+                String showType = kind, fileClass = kind.equals("image") ? "vision" : kind.equals("file") ? "document" : kind;
+                Map<String, Object> file = orderedObject("created_at", now, "data", Map.of(), "filename", name, "hash", Json.NULL,
+                        "id", id, "user_id", "", "meta", orderedObject("name", name, "size", size, "content_type", mime), "update_at", now);
+                return orderedObject("type", kind, "file", file, "id", id, "url", url, "name", name, "collection_name", "",
+                        "progress", 0, "status", "uploaded", "greenNet", "success", "size", size, "error", "",
+                        "itemId", UUID.randomUUID().toString(), "file_type", mime, "showType", showType, "file_class", fileClass,
+                        "uploadTaskId", UUID.randomUUID().toString());
+            }
+        }
+
+        private final Map<String, Object[]> uploads = new ConcurrentHashMap<>();   // account + sha256 -> {FileRef, expiry}
+
+        /**
+         * Bytes -> a file the upstream can reference (§10): an STS credential (§10.1), a PUT to
+         * Alibaba OSS signed by hand (§10.2), and for documents Qwen's parse, polled until done
+         * (§10.3). The same bytes for the same account are uploaded once per UPLOAD_CACHE_MS.
+         */
+        FileRef upload(Account a, String name, String mime, byte[] data, boolean document, String rid) {
+            String key = a.id + "/" + sha256(data);
+            long now = System.currentTimeMillis();
+            Object[] hit = uploads.get(key);
+            if (hit != null && (Long) hit[1] > now) {
+                Log.debug(rid, "upload: " + name + " is already there");
+                return (FileRef) hit[0];
+            }
+            String kind = document ? "file" : mime.startsWith("image/") ? "image" : mime.startsWith("video/") ? "video"
+                    : mime.startsWith("audio/") ? "audio" : "file";
+            Map<String, Object> ask = orderedObject("filename", name, "filesize", data.length, "filetype", kind.equals("file") ? "document" : kind);
+            HttpResponse<byte[]> r = null;
+            for (String path : List.of("sts", "sts_v1")) {
+                r = send(request(path, "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000), a)
+                        .POST(HttpRequest.BodyPublishers.ofString(Json.write(ask))).build(), BYTES, "upload credential");
+                if (r.statusCode() != 404 && r.statusCode() != 405) break;
+            }
+            byte[] b = body(r);
+            Map<String, Object> env = Json.asObject(parseOrNull(b)), sts = env != null && Json.obj(env, "data") != null ? Json.obj(env, "data") : env;
+            if (r.statusCode() != 200 || sts == null || Boolean.FALSE.equals(env.get("success")) || Json.str(sts, "access_key_secret") == null)
+                throw failure(r, b);
+            String fileId = firstString(Json.str(sts, "file_id"), UUID.randomUUID().toString()), url = Json.str(sts, "file_url");
+            putToOss(sts, mime, data, rid);
+            if (document) parse(a, fileId, rid);
+            FileRef f = new FileRef(fileId, url == null ? "" : url, name, data.length, mime, kind);
+            uploads.values().removeIf(v -> (Long) v[1] <= now);
+            if (uploads.size() < 256) uploads.put(key, new Object[] {f, now + UPLOAD_CACHE_MS});
+            Log.info(rid, "uploaded " + name + " (" + data.length / 1024 + " KiB) as file " + fileId);
+            return f;
+        }
+
+        /**
+         * §10.2: PUT the bytes to the STS credential's object, signed OSS4-HMAC-SHA256 as the web
+         * client's SDK does: unsigned payload; content-type and the x-oss-* headers signed; the
+         * canonical path is /bucket/key; the scope's region without its "oss-" prefix. The target
+         * is file_url without its query (or bucket.endpoint).
+         */
+        private void putToOss(Map<String, Object> sts, String mime, byte[] data, String rid) {
+            String key = firstString(Json.str(sts, "file_path"), ""), bucket = firstString(Json.str(sts, "bucketname"), "");
+            String region = firstString(Json.str(sts, "region"), "cn-hangzhou").replaceFirst("^oss-", "");
+            String fileUrl = Json.str(sts, "file_url"), endpoint = firstString(Json.str(sts, "endpoint"), Json.str(sts, "region") + ".aliyuncs.com");
+            String target = fileUrl != null && fileUrl.startsWith("http") ? fileUrl.replaceFirst("[?#].*$", "")
+                    : "https://" + (endpoint.startsWith(bucket + ".") ? endpoint : bucket + "." + endpoint.replaceFirst("^https?://", "")) + ossPath(key);
+            ZonedDateTime now = ZonedDateTime.now(java.time.ZoneOffset.UTC);
+            String date = now.format(DateTimeFormatter.ofPattern("yyyyMMdd")), stamp = now.format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'"));
+            Map<String, String> signed = new java.util.TreeMap<>(Map.of("content-type", mime, "x-oss-content-sha256", "UNSIGNED-PAYLOAD",
+                    "x-oss-date", stamp));
+            if (Json.str(sts, "security_token") != null) signed.put("x-oss-security-token", Json.str(sts, "security_token"));
+            String authorization = ossAuthorization("PUT", "/" + bucket + ossPath(key), signed, Json.str(sts, "access_key_id"),
+                    Json.str(sts, "access_key_secret"), date, stamp, region);
+            HttpRequest.Builder put = HttpRequest.newBuilder(URI.create(target)).timeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 60_000)))
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).header("Authorization", authorization);
+            signed.forEach(put::header);
+            HttpResponse<byte[]> r = send(put.build(), BYTES, "file upload");
+            if (r.statusCode() / 100 != 2) throw new ApiException(502, "server_error", "upload_failed", null, "Qwen's file storage refused the upload: HTTP "
+                    + r.statusCode() + " " + abbreviate(new String(r.body(), StandardCharsets.UTF_8)));
+            Log.debug(rid, "upload: stored " + key);
+        }
+
+        static String ossPath(String key) {
+            String k = key.startsWith("/") ? key : "/" + key;
+            return java.net.URLEncoder.encode(k, StandardCharsets.UTF_8).replace("+", "%20").replace("%2F", "/").replace("%7E", "~")
+                    .replace("*", "%2A");
+        }
+
+        /** The OSS V4 Authorization header: HMAC-SHA256 over the canonical request, key derived per day and region. */
+        static String ossAuthorization(String method, String canonicalPath, Map<String, String> signedHeaders, String accessKey,
+                                       String secret, String date, String stamp, String region) {
+            StringBuilder canonical = new StringBuilder(method).append('\n').append(canonicalPath).append("\n\n");
+            signedHeaders.forEach((k, v) -> canonical.append(k).append(':').append(v.trim()).append('\n'));
+            canonical.append("\n\nUNSIGNED-PAYLOAD");
+            String scope = date + "/" + region + "/oss/aliyun_v4_request";
+            String toSign = "OSS4-HMAC-SHA256\n" + stamp + "\n" + scope + "\n" + sha256(canonical.toString());
+            byte[] k = hmac(("aliyun_v4" + secret).getBytes(StandardCharsets.UTF_8), date);
+            for (String part : List.of(region, "oss", "aliyun_v4_request")) k = hmac(k, part);
+            return "OSS4-HMAC-SHA256 Credential=" + accessKey + "/" + scope + ",Signature=" + hex(hmac(k, toSign));
+        }
+
+        static byte[] hmac(byte[] key, String data) {
+            try {
+                javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+                mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+                return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException(e);     // HmacSHA256 is in every JDK
+            }
+        }
+
+        /**
+         * §10.3: documents are parsed by Qwen before a completion may reference them. Asked every
+         * 0.25 s at first, then every PARSE_POLL_MS, until a status says success or failure.
+         */
+        private void parse(Account a, String fileId, String rid) {
+            long timeout = Math.min(cfg.requestTimeoutMs(), 30_000), deadline = System.currentTimeMillis() + cfg.requestTimeoutMs();
+            HttpResponse<byte[]> r = send(request("parse", "", null, rid, timeout, a)
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(Map.of("file_id", fileId)))).build(), BYTES, "document parse");
+            Map<String, Object> env = Json.asObject(parseOrNull(body(r)));
+            if (r.statusCode() != 200 || env == null || Boolean.FALSE.equals(env.get("success"))) throw failure(r, body(r));
+            for (long wait = 250; ; wait = Math.min(PARSE_POLL_MS, wait * 2)) {
+                r = send(request("parse_status", "", null, rid, timeout, a)
+                        .POST(HttpRequest.BodyPublishers.ofString(Json.write(Map.of("file_id_list", List.of(fileId))))).build(), BYTES, "parse status");
+                env = Json.asObject(parseOrNull(body(r)));
+                if (r.statusCode() != 200 || env == null || Boolean.FALSE.equals(env.get("success"))) throw failure(r, body(r));
+                String status = parseStatus(env, fileId).toLowerCase(Locale.ROOT);
+                if (Set.of("success", "finished", "done", "parsed", "completed").contains(status)) return;
+                if (Set.of("failed", "error", "fail").contains(status))
+                    throw new ApiException(502, "server_error", "upload_failed", null, "Qwen could not parse the uploaded document (status " + status + ").");
+                if (System.currentTimeMillis() + wait > deadline) throw timeout("document parse", cfg.requestTimeoutMs());
+                try {
+                    Thread.sleep(wait);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ApiException(503, "server_error", "shutting_down", null, "The proxy is shutting down.");
+                }
+            }
+        }
+
+        /** The status in any of the shapes seen (§10.3): data[id], data[0], data, [id] or the top level; "" if none. */
+        static String parseStatus(Map<String, Object> env, String fileId) {
+            Object data = env.get("data");
+            List<Object> places = new ArrayList<>();
+            if (data instanceof Map<?, ?> m) { places.add(m.get(fileId)); places.add(m); }
+            if (data instanceof List<?> l && !l.isEmpty()) places.add(l.get(0));
+            places.add(env.get(fileId));
+            places.add(env);
+            for (Object p : places) {
+                Map<String, Object> o = Json.asObject(p);
+                if (o != null && Json.str(o, "status") != null) return Json.str(o, "status");
+            }
+            return "";
+        }
+
         /** GET /api/v1/auths/ (§13): who the token belongs to; a rejected token is a 401 ApiException. */
         Map<String, Object> whoami(Account a, String rid) {
             HttpResponse<byte[]> r = send(request("whoami", "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000), a).GET().build(), BYTES, "who am I");
@@ -3404,9 +3691,9 @@ public final class QwenProxy {
         }
 
         /** POST /api/v2/chat/completions?chat_id= (§5) -> the open SSE stream; anything else is an error (§7.1). */
-        Reply complete(Account a, String chatId, Map<String, Object> body, String rid) {
+        Reply complete(Account a, String chatId, String body, String rid) {
             HttpRequest req = request("completions", "?chat_id=" + java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
-                    chatId, rid, cfg.requestTimeoutMs(), a).POST(HttpRequest.BodyPublishers.ofString(Json.write(body))).build();
+                    chatId, rid, cfg.requestTimeoutMs(), a).POST(HttpRequest.BodyPublishers.ofString(body)).build();
             // a 200 event stream is pushed through a Reply as it arrives; anything else is read whole
             HttpResponse<Object> r = send(req, info -> {
                 String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
@@ -3420,7 +3707,14 @@ public final class QwenProxy {
             // some gateways drop the content type; a body of data: lines is still a stream
             if (r.statusCode() == 200 && new String(b, 0, Math.min(b.length, 64), StandardCharsets.UTF_8).stripLeading().startsWith("data:"))
                 return Reply.of(b);
-            throw failure(r, b);
+            ApiException e = failure(r, b);
+            long size = utf8Length(body);
+            // §5.6: the edge answers an oversized body with its firewall page; that is the request's size, not the account
+            if (e.code.equals("upstream_blocked") && size > DEFAULT_CONTEXT_FILE_THRESHOLD)
+                throw new ApiException(413, "invalid_request_error", "request_too_large", "messages", "Qwen's edge refused this "
+                        + size / 1024 + " KiB request as too large (it takes about " + UPSTREAM_BODY_LIMIT / 1024 + " KiB); lower "
+                        + "--context-file-threshold (now " + cfg.contextFileThreshold() / 1024 + " KiB) so that long conversations go as a file.");
+            throw e;
         }
 
         /** DELETE /api/v2/chats/<id> (§8); runs in the background, failures are only logged. */
@@ -4233,15 +4527,32 @@ public final class QwenProxy {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
-    static String sha256(String s) {
+    static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch < 0x80) n++;
+            else if (ch < 0x800) n += 2;
+            else if (Character.isHighSurrogate(ch)) { n += 4; i++; }
+            else n += 3;
+        }
+        return n;
+    }
+
+    static String sha256(String s) { return sha256(s.getBytes(StandardCharsets.UTF_8)); }
+
+    static String sha256(byte[] data) {
         try {
-            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            StringBuilder b = new StringBuilder();
-            for (byte x : d) b.append(String.format("%02x", x));
-            return b.toString();
+            return hex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);   // every JDK has SHA-256
         }
+    }
+
+    static String hex(byte[] d) {
+        StringBuilder b = new StringBuilder(d.length * 2);
+        for (byte x : d) b.append(Character.forDigit((x >> 4) & 15, 16)).append(Character.forDigit(x & 15, 16));
+        return b.toString();
     }
 
     /** "~/x" -> the user's home + "/x". */

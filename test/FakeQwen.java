@@ -52,7 +52,15 @@ final class FakeQwen implements AutoCloseable {
     volatile String refreshToken = "rt-0";
     volatile int tokenTtlSeconds = 900;
     volatile long refreshDelayMs;
-    volatile boolean guestModels;       // the model list answers any token, as for the web client's guests
+    volatile boolean guestModels;
+    // §5.6 and §10: the edge's size limit, uploads (STS, OSS, parse)
+    static final int BODY_LIMIT = 128 * 1024;
+    final List<Integer> completionSizes = new CopyOnWriteArrayList<>();
+    final Map<String, String> stsIssued = new ConcurrentHashMap<>();     // file_id -> object key
+    final Map<String, String> stored = new ConcurrentHashMap<>();        // file_id -> uploaded text
+    final Map<String, Integer> parsing = new ConcurrentHashMap<>();      // file_id -> status polls so far
+    final AtomicInteger stsCalls = new AtomicInteger();
+    volatile boolean failUploads;       // the STS endpoint answers with an error envelope       // the model list answers any token, as for the web client's guests
     final Map<String, Long> issued = new ConcurrentHashMap<>();       // access token -> exp (ms)
     final AtomicInteger refreshes = new AtomicInteger(), rejected = new AtomicInteger();
     final java.util.Set<String> rateLimitedTokens = ConcurrentHashMap.newKeySet();
@@ -129,6 +137,21 @@ final class FakeQwen implements AutoCloseable {
                 String t = tokenOf(ex), user = userOf(t);
                 json(ex, 200, "{\"id\": \"" + user + "\", \"email\": \"" + user + "@example.com\", \"name\": \"" + user
                         + "\", \"role\": \"user\", \"token\": \"" + t + "\", \"token_type\": \"Bearer\", \"expires_at\": null}");
+            } else if (path.equals("/api/v2/files/getstsToken") && method.equals("POST")) {
+                sts(ex, in);
+            } else if (path.startsWith("/oss/") && method.equals("PUT")) {
+                ossPut(ex, path.substring(5), in);
+            } else if (path.equals("/api/v2/files/parse") && method.equals("POST")) {
+                if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
+                String id = String.valueOf(parse(in).get("file_id"));
+                if (!stored.containsKey(id)) { json(ex, 200, badRequest("file not found")); return; }
+                parsing.put(id, 0);
+                json(ex, 200, "{\"success\": true, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": {}}");
+            } else if (path.equals("/api/v2/files/parse/status") && method.equals("POST")) {
+                String id = String.valueOf(((List<?>) parse(in).get("file_id_list")).get(0));
+                int polls = parsing.merge(id, 1, Integer::sum);     // "parsing" once, then "success"
+                json(ex, 200, "{\"success\": true, \"data\": [{\"file_id\": \"" + id + "\", \"status\": \""
+                        + (polls < 2 ? "parsing" : "success") + "\"}]}");
             } else if (path.startsWith("/api/v2/chats/") && method.equals("DELETE")) {
                 deleted.add(path.substring("/api/v2/chats/".length()));
                 json(ex, 200, "{\"success\": true, \"data\": {\"status\": true}}");
@@ -141,6 +164,8 @@ final class FakeQwen implements AutoCloseable {
     }
 
     private void completion(HttpExchange ex, byte[] in) throws IOException {
+        completionSizes.add(in.length);
+        if (in.length > BODY_LIMIT) { respond(ex, 200, "text/html", WAF_HTML); return; }     // §5.6: the edge, before anything else
         Map<String, Object> body = parse(in);
         completionBodies.add(body);
         completionHeaders.add(new LinkedHashMap<>(ex.getRequestHeaders()));
@@ -150,6 +175,10 @@ final class FakeQwen implements AutoCloseable {
         List<?> messages = (List<?>) body.get("messages");
         if (messages == null || messages.size() != 1) { json(ex, 200, badRequest("Invalid input too many messages.")); return; }
         if (!Boolean.TRUE.equals(body.get("stream"))) { json(ex, 200, badRequest("Internal error")); return; }
+        for (Object f : (List<?>) ((Map<?, ?>) messages.get(0)).get("files")) {      // §10.4: only parsed uploads
+            Object id = ((Map<?, ?>) f).get("id");
+            if (parsing.getOrDefault(String.valueOf(id), 0) < 2) { json(ex, 200, badRequest("file " + id + " is not ready")); return; }
+        }
         Map<?, ?> features = (Map<?, ?>) ((Map<?, ?>) messages.get(0)).get("feature_config");
         if (THINK_ONLY.equals(body.get("model")) && !Boolean.TRUE.equals(features.get("thinking_enabled"))) {   // §3.3
             json(ex, 200, "{\"success\": false, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": {\"code\": \"invalid_input\", "
@@ -275,6 +304,56 @@ final class FakeQwen implements AutoCloseable {
         String access = issue();
         json(ex, 200, v2 ? "{\"success\": true, \"data\": {\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"token\": \"" + access + "\"}}"
                 : "{\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"role\": \"user\", \"token\": \"" + access + "\", \"token_type\": \"Bearer\"}");
+    }
+
+    static final String OSS_KEY_ID = "STS.fakeKeyId", OSS_SECRET = "fake-oss-secret", OSS_TOKEN = "CAISfakeSecurityToken";
+
+    /** §10.1 v2: a wrapped STS credential for one object in the (fake) OSS bucket. */
+    private void sts(HttpExchange ex, byte[] in) throws IOException {
+        stsCalls.incrementAndGet();
+        if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
+        if (failUploads) { json(ex, 200, "{\"success\": false, \"data\": {\"code\": \"Internal_Server_Error\", \"details\": \"upload service down\"}}"); return; }
+        Map<String, Object> b = parse(in);
+        String id = UUID.randomUUID().toString(), key = "uploads/2026/12/02/" + id + "/" + b.get("filename");
+        stsIssued.put(id, key);
+        json(ex, 200, "{\"success\": true, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": {\"access_key_id\": \"" + OSS_KEY_ID
+                + "\", \"access_key_secret\": \"" + OSS_SECRET + "\", \"security_token\": \"" + OSS_TOKEN + "\", \"file_url\": \"" + url()
+                + "/oss/" + key + "?Expires=1790000000&OSSAccessKeyId=" + OSS_KEY_ID + "&Signature=x\", \"file_path\": \"" + key
+                + "\", \"file_id\": \"" + id + "\", \"bucketname\": \"qwen-webui-prod\", \"region\": \"oss-ap-southeast-1\", "
+                + "\"endpoint\": \"oss-ap-southeast-1.aliyuncs.com\", \"expiration\": \"2026-12-02T13:06:48Z\"}}");
+    }
+
+    /** §10.2: an OSS PUT, accepted only with a valid OSS4-HMAC-SHA256 signature of the issued credential. */
+    private void ossPut(HttpExchange ex, String key, byte[] in) throws IOException {
+        var h = ex.getRequestHeaders();
+        String auth = String.valueOf(h.getFirst("Authorization")), date = String.valueOf(h.getFirst("x-oss-date"));
+        String scope = date.substring(0, Math.min(8, date.length())) + "/ap-southeast-1/oss/aliyun_v4_request";
+        String canonical = "PUT\n/qwen-webui-prod/" + key + "\n\ncontent-type:" + h.getFirst("Content-Type")
+                + "\nx-oss-content-sha256:" + h.getFirst("x-oss-content-sha256") + "\nx-oss-date:" + date
+                + "\nx-oss-security-token:" + h.getFirst("x-oss-security-token") + "\n\n\nUNSIGNED-PAYLOAD";
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            byte[] k = ("aliyun_v4" + OSS_SECRET).getBytes(StandardCharsets.UTF_8);
+            for (String part : new String[] {date.substring(0, 8), "ap-southeast-1", "oss", "aliyun_v4_request"}) {
+                mac.init(new javax.crypto.spec.SecretKeySpec(k, "HmacSHA256"));
+                k = mac.doFinal(part.getBytes(StandardCharsets.UTF_8));
+            }
+            mac.init(new javax.crypto.spec.SecretKeySpec(k, "HmacSHA256"));
+            String toSign = "OSS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
+            String expected = "OSS4-HMAC-SHA256 Credential=" + OSS_KEY_ID + "/" + scope + ",Signature="
+                    + java.util.HexFormat.of().formatHex(mac.doFinal(toSign.getBytes(StandardCharsets.UTF_8)));
+            String id = null;
+            for (Map.Entry<String, String> e : stsIssued.entrySet()) if (e.getValue().equals(key)) id = e.getKey();
+            if (!expected.equals(auth) || id == null) {
+                respond(ex, 403, "application/xml", "<Error><Code>SignatureDoesNotMatch</Code><CanonicalRequest>" + canonical + "</CanonicalRequest></Error>");
+                return;
+            }
+            stored.put(id, new String(in, StandardCharsets.UTF_8));
+            respond(ex, 200, "text/plain", "");
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException(e);
+        }
     }
 
     /** The user a token belongs to: its JWT's "id" claim. */

@@ -1,0 +1,201 @@
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * §5.6: agent-sized conversations against a fake whose edge refuses bodies over 128 KiB. The
+ * whole conversation goes as an attached document (§10: STS, signed OSS PUT, parse), a budgeted
+ * prompt stays inline; without uploads it is compacted; an oversized body is never an account block.
+ */
+class LargeRequestTest {
+    static FakeQwen fake;
+    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void up() throws Exception {
+        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
+        fake = new FakeQwen();
+        EndToEndTest.fake = fake;
+    }
+
+    @AfterAll
+    static void down() {
+        fake.close();
+        QwenProxy.Log.out = System.err;
+    }
+
+    @BeforeEach
+    void reset() {
+        fake.completionBodies.clear();
+        fake.completionSizes.clear();
+        fake.failUploads = false;
+    }
+
+    static final String TOOLS = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"read_file\",\"description\":\"Reads a file.\","
+            + "\"parameters\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"]}}}]";
+
+    /** An agent loop of ~300 KB: a long system prompt, the task, 40 file reads, and the latest result. */
+    static String agentConversation(boolean stream) {
+        StringBuilder m = new StringBuilder("[{\"role\":\"system\",\"content\":\"SYSTEM-RULES " + "Follow the rules. ".repeat(1200) + "\"},");
+        m.append("{\"role\":\"user\",\"content\":\"TASK-START refactor the project\"}");
+        for (int i = 0; i < 40; i++) {
+            m.append(",{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_").append(i)
+                    .append("\",\"type\":\"function\",\"function\":{\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"f").append(i).append(".java\\\"}\"}}]}");
+            m.append(",{\"role\":\"tool\",\"tool_call_id\":\"call_").append(i).append("\",\"content\":\"RESULT-").append(i).append(' ')
+                    .append("class F { int x = 1; }\\n".repeat(300)).append("\"}");
+        }
+        m.append(",{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_last\",\"type\":\"function\",\"function\":"
+                + "{\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"answer.txt\\\"}\"}}]}");
+        m.append(",{\"role\":\"tool\",\"tool_call_id\":\"call_last\",\"content\":\"final result: 42\"}]");
+        return "{\"model\":\"qwen3.7-plus\",\"stream\":" + stream + "," + TOOLS + ",\"messages\":" + m + "}";
+    }
+
+    static String answerOf(HttpResponse<String> r, boolean stream) {
+        if (!stream) return (String) EndToEndTest.at(EndToEndTest.json(r.body()), "choices", 0, "message", "content");
+        StringBuilder b = new StringBuilder();
+        for (String e : EndToEndTest.events(r.body())) {
+            if (e.equals("[DONE]")) continue;
+            Object c = EndToEndTest.at(EndToEndTest.json(e), "choices", 0, "delta", "content");
+            if (c != null) b.append(c);
+        }
+        return b.toString();
+    }
+
+    @Test
+    void aLargeAgentConversation_goesAsAnAttachedDocument_withABudgetedPromptInline() throws Exception {
+        QwenProxy.Server p = EndToEndTest.start();
+        try {
+            for (boolean stream : List.of(false, true)) {
+                fake.completionBodies.clear();
+                fake.completionSizes.clear();
+                String request = agentConversation(stream);
+                assertTrue(request.length() > 300_000, "an agent-sized request: " + request.length());
+                HttpResponse<String> r = EndToEndTest.post(p, request);
+                assertEquals(200, r.statusCode(), r.body());
+                assertEquals("The tool said: final result: 42", answerOf(r, stream), "answered from the current turn");
+                int size = fake.completionSizes.get(0);
+                assertTrue(size <= 90 * 1024, "the upstream body stays under the threshold: " + size);
+                Map<?, ?> msg = (Map<?, ?>) EndToEndTest.at(fake.completionBodies.get(0), "messages", 0);
+                List<?> files = (List<?>) msg.get("files");
+                assertEquals(1, files.size());
+                Map<?, ?> file = (Map<?, ?>) files.get(0);
+                assertEquals("file", file.get("type"));
+                assertEquals("document", file.get("file_class"));
+                assertEquals("conversation.txt", file.get("name"));
+                String doc = fake.stored.get((String) file.get("id"));
+                assertNotNull(doc, "the referenced file was uploaded, signed, and parsed");
+                for (String mark : List.of("SYSTEM-RULES", "TASK-START", "RESULT-0 ", "RESULT-20 ", "RESULT-39 ", "final result: 42"))
+                    assertTrue(doc.contains(mark), "the whole conversation is in the document: " + mark);
+                assertTrue(doc.length() > 250_000);
+                String live = (String) msg.get("content");
+                assertTrue(live.length() <= 48 * 1024, "the live prompt keeps to its budget: " + live.length());
+                assertTrue(live.startsWith("[This conversation is long: all of it"), live.substring(0, 80));
+                assertTrue(live.contains("<tools>"), "the tool protocol stays inline");
+                assertTrue(live.contains("SYSTEM-RULES"));
+                assertTrue(live.contains("User: TASK-START"), "the original task stays inline");
+                assertTrue(live.contains("RESULT-39 ") && !live.contains("RESULT-0 "), "the latest steps stay, the oldest go");
+                assertTrue(live.indexOf("TASK-START") < live.indexOf("RESULT-39 ") && live.indexOf("RESULT-39 ") < live.indexOf("final result: 42"),
+                        "in conversation order");
+            }
+            int sts = fake.stsCalls.get();
+            assertEquals(200, EndToEndTest.post(p, agentConversation(false)).statusCode());
+            assertEquals(sts, fake.stsCalls.get(), "an identical context is not uploaded twice");
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void whenTheUploadFails_aCompactedPromptUnderTheLimitIsSentAndAnswered() throws Exception {
+        fake.failUploads = true;
+        QwenProxy.Server p = EndToEndTest.start();
+        try {
+            for (boolean stream : List.of(false, true)) {
+                fake.completionBodies.clear();
+                fake.completionSizes.clear();
+                HttpResponse<String> r = EndToEndTest.post(p, agentConversation(stream));
+                assertEquals(200, r.statusCode(), r.body());
+                assertEquals("The tool said: final result: 42", answerOf(r, stream));
+                assertTrue(fake.completionSizes.get(0) <= 90 * 1024, "" + fake.completionSizes.get(0));
+                Map<?, ?> msg = (Map<?, ?>) EndToEndTest.at(fake.completionBodies.get(0), "messages", 0);
+                assertEquals(List.of(), msg.get("files"));
+                String prompt = (String) msg.get("content");
+                assertTrue(prompt.contains("earlier messages are left out here") && prompt.contains("User: TASK-START")
+                        && prompt.contains("<tools>") && prompt.contains("final result: 42") && !prompt.contains("RESULT-0 "), prompt.substring(0, 200));
+            }
+            String log = logs.toString(StandardCharsets.UTF_8);
+            assertTrue(log.contains("WARN") && log.contains("sending it compacted"), log);
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void aFirewallPageForAnOversizedBody_isA413_andTheAccountStaysUsable() throws Exception {
+        QwenProxy.Server p = EndToEndTest.start("--context-file-threshold", "10000000");   // nothing goes as a file
+        try {
+            HttpResponse<String> r = EndToEndTest.post(p, agentConversation(false));
+            assertEquals(413, r.statusCode(), r.body());
+            Map<String, Object> e = EndToEndTest.errorOf(r);
+            assertEquals("request_too_large", e.get("code"));
+            assertTrue(((String) e.get("message")).contains("128 KiB"), (String) e.get("message"));
+            assertEquals(1, fake.completionSizes.size(), "no failover loop: the same body fails on every account");
+            assertEquals(200, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).statusCode(), "the account is not blocked");
+            assertEquals(200, EndToEndTest.get(p, "/readyz").statusCode());
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void instructionsThatCannotFitAtAll_areA413NamingTheLimit() throws Exception {
+        QwenProxy.Server p = EndToEndTest.start();
+        try {
+            String huge = "x".repeat(200_000);
+            HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":\"qwen3.7-plus\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
+                    + "\"description\":\"" + huge + "\",\"parameters\":{\"type\":\"object\"}}}],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+            assertEquals(413, r.statusCode(), r.body());
+            assertEquals("request_too_large", EndToEndTest.errorOf(r).get("code"));
+            assertTrue(((String) EndToEndTest.errorOf(r).get("message")).contains("KiB"));
+            assertEquals(0, fake.completionSizes.size(), "nothing was sent");
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void compact_keepsPrioritiesOrderAndBudget() {
+        List<Object> messages = new ArrayList<>();
+        messages.add(Map.of("role", "system", "content", "S".repeat(30_000)));
+        messages.add(Map.of("role", "user", "content", "FIRST " + "t".repeat(20_000)));
+        for (int i = 0; i < 10; i++) {
+            messages.add(Map.of("role", "assistant", "content", "step " + i + " " + "a".repeat(2000)));
+            messages.add(Map.of("role", "user", "content", "ok " + i));
+        }
+        QwenProxy.Transcript t = QwenProxy.Transcript.of(messages);
+        String out = t.compact("NOTICE", "<tools>protocol</tools>", 20_000);
+        assertTrue(QwenProxy.utf8Length(out) <= 20_000, "" + QwenProxy.utf8Length(out));
+        assertTrue(out.startsWith("NOTICE\n\nSystem: SSS"));
+        assertTrue(out.contains("<tools>protocol</tools>"));
+        assertTrue(out.contains("bytes left out here"), "the long system text and task are clipped in the middle");
+        assertTrue(out.contains("User: FIRST"));
+        assertTrue(out.endsWith("User: ok 9"), "the current turn comes last, whole");
+        assertTrue(out.contains("step 9") && !out.contains("step 0 "), "newest steps kept, oldest dropped");
+        assertTrue(out.contains("earlier messages are left out here."));
+        assertNull(t.compact("NOTICE", "x".repeat(30_000), 20_000), "instructions alone over the budget");
+        assertEquals("short", QwenProxy.Transcript.clip("short", 10));
+        String clipped = QwenProxy.Transcript.clip("é".repeat(5000), 1000);
+        assertTrue(QwenProxy.utf8Length(clipped) <= 1000 && clipped.startsWith("éé") && clipped.endsWith("éé"), clipped);
+    }
+}
