@@ -152,6 +152,14 @@ final class FakeQwen implements AutoCloseable {
                 int polls = parsing.merge(id, 1, Integer::sum);     // "parsing" once, then "success"
                 json(ex, 200, "{\"success\": true, \"data\": [{\"file_id\": \"" + id + "\", \"status\": \""
                         + (polls < 2 ? "parsing" : "success") + "\"}]}");
+            } else if (path.equals("/_fake/last") && method.equals("GET")) {      // for client tests in another process
+                int n = completionSizes.size();
+                Map<String, Object> last = completionBodies.isEmpty() ? Map.of() : completionBodies.get(completionBodies.size() - 1);
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("size", n == 0 ? 0 : completionSizes.get(n - 1));
+                out.put("body", last);
+                out.put("files", stored);
+                json(ex, 200, QwenProxy.Json.write(out));
             } else if (path.startsWith("/api/v2/chats/") && method.equals("DELETE")) {
                 deleted.add(path.substring("/api/v2/chats/".length()));
                 json(ex, 200, "{\"success\": true, \"data\": {\"status\": true}}");

@@ -85,3 +85,31 @@ for (const streaming of [false, true]) {
   assert.deepEqual(structured, { city: "Paris", temp: 21 });
   console.log(`langchain bindTools + withStructuredOutput (streaming=${streaming}): ok`);
 }
+
+// §5.6: an agent conversation of ~300 KB (long system prompt, 40 file reads) through the SDK; the fake's edge
+// refuses bodies over 128 KiB, so an answer means the proxy attached the conversation as a document
+const fakeURL = process.argv[3];
+const big = [{ role: "system", content: "SYSTEM-RULES " + "Follow the rules. ".repeat(1200) }, { role: "user", content: "TASK-START refactor" }];
+for (let i = 0; i < 40; i++) {
+  big.push({ role: "assistant", content: null, tool_calls: [{ id: `call_${i}`, type: "function",
+    function: { name: "read_file", arguments: JSON.stringify({ path: `f${i}.java` }) } }] });
+  big.push({ role: "tool", tool_call_id: `call_${i}`, content: `RESULT-${i} ` + "class F { int x = 1; }\n".repeat(300) });
+}
+big.push({ role: "assistant", content: null, tool_calls: [{ id: "call_last", type: "function", function: { name: "read_file", arguments: "{\"path\":\"a.txt\"}" } }] });
+big.push({ role: "tool", tool_call_id: "call_last", content: "final result: 42" });
+assert.ok(JSON.stringify(big).length > 300_000);
+const readFile = [{ type: "function", function: { name: "read_file", description: "Reads a file",
+  parameters: { type: "object", properties: { path: { type: "string" } }, required: ["path"] } } }];
+for (const stream of [false, true]) {
+  let text = "";
+  if (stream) for await (const c of await sdk.chat.completions.create({ model: "qwen3.7-plus", stream, tools: readFile, messages: big }))
+    text += c.choices[0]?.delta.content ?? "";
+  else text = (await sdk.chat.completions.create({ model: "qwen3.7-plus", tools: readFile, messages: big })).choices[0].message.content;
+  assert.equal(text, "The tool said: final result: 42");
+  const last = await (await fetch(fakeURL + "/_fake/last")).json();
+  assert.ok(last.size < 128 * 1024, `upstream body ${last.size} bytes`);
+  const doc = last.files[last.body.messages[0].files[0].id];
+  for (const mark of ["SYSTEM-RULES", "TASK-START", "RESULT-0 ", "RESULT-39 ", "final result: 42"]) assert.ok(doc.includes(mark), mark);
+  console.log(`openai, a 300 KB agent conversation (stream=${stream}): upstream body ${last.size} bytes, whole context attached: ok`);
+}
+

@@ -15,4 +15,4 @@ for _ in $(seq 100); do [ -s build/clients/fake.url ] && break; sleep 0.1; done
 java -cp build/main QwenProxy --port 18931 --base-url "$(head -1 build/clients/fake.url)" --token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6ImZha2UtdXNlciJ9.c2lnbmF0dXJlLWZha2U \
   --data-dir build/clients/data --log-level warn >/dev/null 2>&1 & proxy=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18931/healthz >/dev/null && break; sleep 0.1; done
-node build/clients/agent.mjs http://127.0.0.1:18931
+node build/clients/agent.mjs http://127.0.0.1:18931 "$(head -1 build/clients/fake.url)"
