@@ -48,9 +48,15 @@
  *              GET  <auth>/api/v2/auths/refresh              §2.2 cookie refresh_token -> access token
  *              POST /api/v2/auths/signin (v1 fallback)       §2.2 email + sha256(password) -> token
  *              GET  /api/v1/auths/                           §13  who a token belongs to (admin adds)
+ *              POST /api/v2/files/getstsToken (v1 fallback)  §10.1 upload credential; then a signed PUT to
+ *                   OSS (§10.2), POST /api/v2/files/parse and .../parse/status (§10.3), files[] (§10.4)
  *   Upstream SSE (§6): "data: {json}\n\n", no [DONE]; response.created first; deltas carry
  *              phase (answer | think | thinking_summary | ...) and status (typing | finished);
- *              answer+finished ends the reply; usage is cumulative.
+ *              answer+finished ends the reply; usage is cumulative. A second candidate answer
+ *              (response_index "1") may interleave its events: only the main one counts (§6.3b).
+ *   Size (§5.6): the edge refuses bodies over ~128 KiB. Above --context-file-threshold the whole
+ *              conversation goes as an attached document with a budgeted prompt inline
+ *              (Transcript.compact); a firewall page for an oversized body is a 413, not an account block.
  *   Downstream SSE: "data: {chunk}\n\n", one flush per event; first chunk delta.role=assistant;
  *              reasoning in delta.reasoning_content (also as "reasoning", or <think> in content, or hidden);
  *              last chunk delta {} + finish_reason; usage chunk with choices:[] only when
@@ -77,9 +83,10 @@
  *       </tool_response>
  *   Text parts of a content array are joined with newlines; cache_control and other part
  *   attributes are dropped; image, audio and file parts are refused (400 unsupported_content).
+ *   Models whose thinking cannot be switched off (§3.3 think_skip) are always asked to think.
  *
  * ERRORS  (every one {"error":{"message","type","param","code"}})
- *   401 invalid_api_key | 400 invalid_request_error (+param) | 413 request_too_large
+ *   401 invalid_api_key | 400 invalid_request_error (+param) | 413 request_too_large (body, §5.6)
  *   404 model_not_found | 401 upstream_token_missing / upstream_token_expired
  *   429 rate_limit_exceeded + Retry-After | 503 upstream_blocked (WAF, captcha)
  *   502 upstream_error / empty_response | 400 content_filter | 504 upstream_timeout
