@@ -117,6 +117,25 @@ class LargeRequestTest {
     }
 
     @Test
+    void aLargeConversationWithoutTools_isAttachedToo() throws Exception {
+        QwenProxy.Server p = EndToEndTest.start();
+        try {
+            StringBuilder m = new StringBuilder("[{\"role\":\"user\",\"content\":\"FIRST question\"}");
+            for (int i = 0; i < 30; i++)
+                m.append(",{\"role\":\"assistant\",\"content\":\"ANSWER-").append(i).append(' ').append("words ".repeat(800))
+                        .append("\"},{\"role\":\"user\",\"content\":\"more ").append(i).append("\"}");
+            HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":\"qwen3.7-plus\",\"stream\":true,\"messages\":" + m + "]}");
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals("Hello from Qwen.", answerOf(r, true));
+            Map<?, ?> msg = (Map<?, ?>) EndToEndTest.at(fake.completionBodies.get(0), "messages", 0);
+            assertTrue(fake.stored.get((String) ((Map<?, ?>) ((List<?>) msg.get("files")).get(0)).get("id")).contains("ANSWER-0 "));
+            assertTrue(((String) msg.get("content")).endsWith("User: more 29"));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
     void whenTheUploadFails_aCompactedPromptUnderTheLimitIsSentAndAnswered() throws Exception {
         fake.failUploads = true;
         QwenProxy.Server p = EndToEndTest.start();
