@@ -15,13 +15,14 @@ build/main/QwenProxy.class: QwenProxy.java
 	@rm -rf build/main && mkdir -p build/main
 	$(JAVAC) --release 17 -Xlint:all,-serial -Werror -d build/main QwenProxy.java
 
-# precompiled fast path: starts in a fraction of a second
+# precompiled fast path: starts in a fraction of a second. Not echoed: ARGS may hold a secret
+# (the README passes secrets in the environment instead: QWEN_REFRESH_TOKEN=... make run)
 run: build
-	$(JAVA) -cp build/main QwenProxy $(ARGS)
+	@$(JAVA) -cp build/main QwenProxy $(ARGS)
 
 # the plain single-file way, exactly as users run it
 dev:
-	$(JAVA) QwenProxy.java $(ARGS)
+	@$(JAVA) QwenProxy.java $(ARGS)
 
 $(JUNIT):
 	mvn -q -B dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:$(JUNIT_V)

@@ -171,6 +171,7 @@ public final class QwenProxy {
     // ==== 1. Constants ====
 
     static final String NAME = "QwenProxy", VERSION = "0.1.0";
+    static final String GENERATED_KEY_FILE = "generated-api-key";   // in --data-dir, for a public bind without keys
     static final long CHUNKED = 0, NO_BODY = -1;   // sendResponseHeaders lengths (RSPBODY_* arrive in JDK 26)
 
     static final String DEFAULT_HOST = "127.0.0.1";
@@ -267,6 +268,10 @@ public final class QwenProxy {
     enum Startup { OK, CMDERR, SYSERR }
 
     public static void main(String[] args) {
+        if (List.of(args).contains("--version") || List.of(args).contains("-V")) {
+            System.out.println(NAME + " " + VERSION);
+            return;
+        }
         boolean login = args.length > 0 && args[0].equals("login");
         if (login) args = java.util.Arrays.copyOfRange(args, 1, args.length);
         Config cfg;
@@ -288,7 +293,11 @@ public final class QwenProxy {
         }
         try {
             Server server = start(cfg);
-            Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "qwenproxy-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {      // Ctrl-C, SIGTERM (docker stop, systemd)
+                Log.info(null, "shutting down");
+                server.stop();
+                Log.info(null, "stopped");
+            }, "qwenproxy-shutdown"));
             System.out.print(server.banner());
             System.out.flush();
             // "java QwenProxy.java" compiled this file in memory; hand that garbage back now that
@@ -340,30 +349,60 @@ public final class QwenProxy {
 
         Server(Config cfg) throws IOException {
             this.cfg = cfg;
-            ExecutorService v = virtualThreadExecutor();
-            virtualThreads = v != null;
-            workers = v != null ? v : Executors.newCachedThreadPool(daemonThreads("qwenproxy-worker"));
-            background = Executors.newCachedThreadPool(daemonThreads("qwenproxy-background"));
-            timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("qwenproxy-timer"));
-            // The upstream client's callbacks write SSE events to clients, and the JDK server's socket
-            // writes are synchronized: on JDK 21-23 a virtual thread blocked there pins its carrier
-            // (JEP 491 lifted that in 24). So the client shares virtual threads from 24 on (measured:
-            // ~20 % less CPU per request on 25) and keeps its own platform pool before.
-            upstream = new Upstream(cfg, virtualThreads && Runtime.version().feature() >= 24 ? workers : null);
-            accounts = new Accounts(cfg);
-            accounts.connect(upstream);
-            accounts.open(new Store(cfg.dataDir()));
-            models = new Models(cfg, upstream, accounts, background);
-            accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
-            keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
-            reload();
-            boolean open = apiKeys.isEmpty() && !isLoopback(cfg.host());
-            generatedKey = open ? "sk-qwenproxy-" + randomToken(24) : null;
-            if (open) apiKeys = List.of(generatedKey);
-            Log.secrets(generatedKey);
-            http = HttpServer.create(new InetSocketAddress(cfg.host(), cfg.port()), 256);
-            http.createContext("/", ex -> handle(this, ex));
-            http.setExecutor(workers);  // without it one stream would block every other request
+            http = bind(cfg.host(), cfg.port());   // first: a busy port fails before anything is made on disk
+            try {
+                ExecutorService v = virtualThreadExecutor();
+                virtualThreads = v != null;
+                workers = v != null ? v : Executors.newCachedThreadPool(daemonThreads("qwenproxy-worker"));
+                background = Executors.newCachedThreadPool(daemonThreads("qwenproxy-background"));
+                timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("qwenproxy-timer"));
+                // The upstream client's callbacks write SSE events to clients, and the JDK server's socket
+                // writes are synchronized: on JDK 21-23 a virtual thread blocked there pins its carrier
+                // (JEP 491 lifted that in 24). So the client shares virtual threads from 24 on (measured:
+                // ~20 % less CPU per request on 25) and keeps its own platform pool before.
+                upstream = new Upstream(cfg, virtualThreads && Runtime.version().feature() >= 24 ? workers : null);
+                accounts = new Accounts(cfg);
+                accounts.connect(upstream);
+                accounts.open(new Store(cfg.dataDir()));
+                models = new Models(cfg, upstream, accounts, background);
+                accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
+                keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
+                reload();
+                boolean open = apiKeys.isEmpty() && !isLoopback(cfg.host());
+                generatedKey = open ? keptKey(java.nio.file.Path.of(cfg.dataDir(), GENERATED_KEY_FILE)) : null;
+                if (open) apiKeys = List.of(generatedKey);
+                Log.secrets(generatedKey);
+                http.createContext("/", ex -> handle(this, ex));
+                http.setExecutor(workers);  // without it one stream would block every other request
+            } catch (IOException | RuntimeException e) {
+                http.stop(0);
+                throw e;
+            }
+        }
+
+        /** The listening socket, with a message that says what to do when it cannot be had. */
+        static HttpServer bind(String host, int port) throws IOException {
+            try {
+                return HttpServer.create(new InetSocketAddress(host, port), 256);
+            } catch (java.net.BindException e) {
+                throw new IOException(String.valueOf(e.getMessage()).contains("in use")
+                        ? "port " + port + " on " + host + " is already in use (another QwenProxy?); choose another with --port or PORT"
+                        : "cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); check --host");
+            }
+        }
+
+        /**
+         * The client key made for a proxy that listens beyond loopback with no key configured: made
+         * once and kept in the data directory (owner-only), so configured clients survive restarts.
+         */
+        static String keptKey(java.nio.file.Path file) throws IOException {
+            if (java.nio.file.Files.exists(file)) {
+                String k = java.nio.file.Files.readString(file).strip();
+                if (k.startsWith("sk-") && k.length() >= 20) return k;
+            }
+            String k = "sk-qwenproxy-" + randomToken(24);
+            Store.writePrivate(file, (k + "\n").getBytes(StandardCharsets.UTF_8));
+            return k;
         }
 
         /** Listen first (health checks answer at once), then one bounded model fetch for the banner. */
@@ -442,12 +481,21 @@ public final class QwenProxy {
         String banner() {
             StringBuilder b = new StringBuilder();
             String url = url();
-            b.append(NAME).append(' ').append(VERSION).append(" listening on ").append(url).append('\n');
-            b.append("  upstream  ").append(cfg.baseUrl()).append(accounts.isEmpty()
-                    ? "  (no QWEN_AUTH_TOKEN: chat requests will get 401 until you set one)" : "").append('\n');
-            if (!accounts.isEmpty()) b.append("  accounts  ").append(accounts.summary()).append('\n');
+            String bound = "http://" + (cfg.host().contains(":") ? "[" + cfg.host() + "]" : cfg.host()) + ":" + port();
+            b.append(NAME).append(' ').append(VERSION).append(" listening on ").append(bound)
+                    .append(isLoopback(cfg.host()) ? "" : url.equals(bound) ? "  (reachable from the network)"
+                            : "  (every interface: reachable from the network; locally " + url + ")").append('\n');
+            b.append("  upstream  ").append(cfg.baseUrl()).append('\n');
+            if (accounts.isEmpty()) b.append("  accounts  none: chat requests get 401 until you give one. Set QWEN_REFRESH_TOKEN=<the refresh_token\n"
+                    + "            cookie> (lasts ~300 days), run `java QwenProxy.java login`, or set QWEN_AUTH_TOKEN=<token> (15 minutes)\n");
+            else b.append("  accounts  ").append(accounts.summary()).append('\n');
+            long expires = accounts.lastExpiry();
+            if (expires > 0) b.append("  note      every account is a plain access token, and they expire: the last at ")
+                    .append(Instant.ofEpochMilli(expires).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)).append(" (in ")
+                    .append(Math.max(0, (expires - System.currentTimeMillis()) / 60_000)).append(" min). To keep going, set\n")
+                    .append("            QWEN_REFRESH_TOKEN=<the refresh_token cookie> or run `java QwenProxy.java login` (see README)\n");
             b.append("  auth      ").append(generatedKey != null
-                    ? "required; generated key (shown once): " + generatedKey
+                    ? "required; key (generated once, kept in " + java.nio.file.Path.of(cfg.dataDir(), GENERATED_KEY_FILE) + "): " + generatedKey
                     : apiKeys.isEmpty() ? "none (loopback only)" : apiKeys.size() + " client key(s)").append('\n');
             b.append("  runtime   JDK ").append(Runtime.version().feature()).append(", ")
                     .append(virtualThreads ? "virtual threads" : "platform threads").append('\n');
@@ -598,7 +646,8 @@ public final class QwenProxy {
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
                 new Option("--keepalive-ms", "QWEN_KEEPALIVE_MS", "" + DEFAULT_KEEPALIVE_MS, "SSE comment interval while the upstream is silent"),
                 new Option("--log-level", "LOG_LEVEL", "info", "debug, info, warn, error (debug logs upstream events, secrets masked)"),
-                new Option("--help", "", "", "print this help"));
+                new Option("--help", "", "", "print this help"),
+                new Option("--version", "", "", "print the version"));
 
         static String helpText() {
             StringBuilder b = new StringBuilder(NAME + " " + VERSION
@@ -631,6 +680,7 @@ public final class QwenProxy {
                 if (a.startsWith("--") && eq > 0) { value = a.substring(eq + 1); a = a.substring(0, eq); }
                 switch (a) {
                     case "-h", "--help" -> help = true;
+                    case "-V", "--version" -> { }       // main() answers it before anything else
                     case "--keep-chats" -> v.put("--delete-chats", "false");
                     case "--delete-chats" -> v.put("--delete-chats", value == null ? "true" : value);
                     default -> {
@@ -638,7 +688,8 @@ public final class QwenProxy {
                         if (OPTIONS.stream().noneMatch(o -> o.flag().equals(flag)))
                             throw new UsageException("unknown option " + a);
                         if (value == null) {
-                            if (i + 1 >= args.length) throw new UsageException(a + " needs a value");
+                            // "--host --port 8790": the next flag is not this one's value
+                            if (i + 1 >= args.length || args[i + 1].startsWith("--")) throw new UsageException(a + " needs a value");
                             value = args[++i];
                         }
                         if (a.equals("--upstream-header")) headers.add(value);
@@ -801,8 +852,33 @@ public final class QwenProxy {
 
         static void log(int lvl, String rid, String msg) {
             if (lvl < level) return;
-            String line = Instant.now() + " " + NAMES[lvl] + (rid == null ? "" : " [" + rid + "]") + " " + redact(msg);
+            String line = Instant.now() + " " + NAMES[lvl] + (rid == null ? "" : " [" + rid + "]") + " " + clean(redact(msg));
             out.println(line);
+        }
+
+        /**
+         * One line, no terminal controls: client text (a model name, a path) cannot forge a log line
+         * or recolour a terminal (CWE-117). Newlines and other control characters become \n, \\u001b...
+         */
+        static String clean(String s) {
+            if (s == null) return null;
+            int i = 0;
+            while (i < s.length() && !control(s.charAt(i))) i++;
+            if (i == s.length()) return s;
+            StringBuilder b = new StringBuilder(s.length() + 16).append(s, 0, i);
+            for (; i < s.length(); i++) {
+                char ch = s.charAt(i);
+                if (!control(ch)) b.append(ch);
+                else if (ch == '\n') b.append("\\n");
+                else if (ch == '\r') b.append("\\r");
+                else if (ch == '\t') b.append("\\t");
+                else b.append(String.format("\\u%04x", (int) ch));
+            }
+            return b.toString();
+        }
+
+        private static boolean control(char ch) {
+            return ch < 0x20 || (ch >= 0x7f && ch < 0xa0) || ch == '\u2028' || ch == '\u2029';
         }
     }
 
@@ -818,7 +894,7 @@ public final class QwenProxy {
         final Map<String, String> headers = new LinkedHashMap<>();
 
         ApiException(int status, String type, String code, String param, String message) {
-            super(Log.redact(message));
+            super(Log.clean(Log.redact(message)));     // messages echo client input: one clean line
             this.status = status;
             this.type = type;
             this.code = code;
@@ -855,6 +931,7 @@ public final class QwenProxy {
         boolean responded;      // a complete non-streaming response went out
         int status = 200;
         String note = "";
+        ApiException error;     // what went wrong, for the request's log line
 
         Call(HttpExchange ex) { this.ex = ex; }
     }
@@ -883,17 +960,20 @@ public final class QwenProxy {
             String path = ex.getRequestURI().getRawPath();
             // health probes come every few seconds from Docker, Kubernetes and uptime checkers: not news
             boolean probe = c.status == 200 && (path.equals("/healthz") || path.equals("/readyz"));
-            Log.log(probe ? Log.DEBUG : Log.INFO, c.rid, ex.getRequestMethod() + " " + path + " " + c.status + " " + ms + "ms" + c.note);
+            // one line per request, the error (if any) in it: a 5xx or a broken stream is a warning
+            int level = probe ? Log.DEBUG : c.error != null && (c.error.status >= 500 || c.status == 200) ? Log.WARN : Log.INFO;
+            Log.log(level, c.rid, ex.getRequestMethod() + " " + path + " " + c.status + " " + ms + "ms" + c.note
+                    + (c.error == null ? "" : " error=" + c.error.code + ": " + c.error.getMessage()));
         }
     }
 
     /** Before the commit point: a real status and error body. After it: one SSE error event. */
     static void fail(Call c, ApiException e) {
-        Log.log(e.status >= 500 ? Log.WARN : Log.INFO, c.rid, e.status + " " + e.code + ": " + e.getMessage());
+        c.error = e;         // logged with the request's line
         try {
             if (c.sse != null && !c.sse.abandon()) {
                 c.sse.error(e);
-                c.note += " stream-error=" + e.code;
+                c.note += " (in the stream)";
             } else if (!c.responded) {
                 e.headers.forEach((k, v) -> c.ex.getResponseHeaders().set(k, v));
                 sendJson(c, e.status, e.body());
@@ -1158,8 +1238,9 @@ public final class QwenProxy {
         c.note = " model=" + req.model() + " upstream=" + req.upstreamModel() + (req.stream() ? " stream" : "");
         if (s.accounts.isEmpty()) {
             throw new ApiException(401, "authentication_error", "upstream_token_missing", null,
-                    "No Qwen token is configured. Sign in at https://chat.qwen.ai, copy localStorage 'token' "
-                            + "(DevTools > Application > Local Storage), and restart with QWEN_AUTH_TOKEN=<token> or --token <token>.");
+                    "No Qwen account is configured. Sign in at https://chat.qwen.ai and restart the proxy with "
+                            + "QWEN_REFRESH_TOKEN=<the refresh_token cookie> (renews itself for ~300 days), or run "
+                            + "'java QwenProxy.java login' once, or set QWEN_AUTH_TOKEN=<localStorage 'token'> (lasts ~15 minutes). See the README, 'Getting the token'.");
         }
         Set<Account> tried = new java.util.HashSet<>();
         ApiException last = null;
@@ -1529,6 +1610,9 @@ public final class QwenProxy {
         if (s.accounts.find(a.id) != null)
             throw new ApiException(409, "invalid_request_error", "account_exists", null, "Account " + a.id + " is already in the pool.");
         s.accounts.validate(a, rid);
+        Account same = s.accounts.sameUser(a);
+        if (same != null) throw new ApiException(409, "invalid_request_error", "account_exists", null,
+                "This is the Qwen user of account " + same.id + ", which is already in the pool.");
         a.source = "added";
         s.accounts.add(a);
         s.accounts.save();
@@ -1961,12 +2045,33 @@ public final class QwenProxy {
             for (String pw : cfg.passwords()) add(Account.parse(pw));
         }
 
-        /** Adds an account unless the same identity is there already; false then. */
+        /**
+         * Adds an account unless it is there already: the same credential, or the same Qwen user
+         * given another way (a cookie and a token of one person). Then the one that can renew itself
+         * stays. False if a was not added.
+         */
         boolean add(Account a) {
             for (Account b : all) if (b.id.equals(a.id)) return false;
+            Account same = sameUser(a);
+            if (same != null) {
+                if (!a.renewable() || same.renewable()) {
+                    Log.info(null, "account " + a.id + " is the same Qwen user as " + same.id + "; keeping " + same.id);
+                    return false;
+                }
+                all.remove(same);
+                Log.info(null, "account " + same.id + " is the same Qwen user as " + a.id + ", which renews itself; keeping " + a.id);
+            }
             a.upstreamKey = cfg.baseUrl();
             all.add(a);
             return true;
+        }
+
+        /** Another account of the same Qwen user (by the user id in their tokens), or null. */
+        Account sameUser(Account a) {
+            String user = jwtUser(a.accessToken);
+            if (user == null) return null;
+            for (Account b : all) if (b != a && user.equals(jwtUser(b.accessToken))) return b;
+            return null;
         }
 
         void connect(Upstream u) { upstream = u; }
@@ -2230,6 +2335,16 @@ public final class QwenProxy {
             for (Account a : all) if (a.accessToken == null && a.renewable()) renew(a, null, null);
         }
 
+        /** When the last token expires if no account can renew itself (plain access tokens), else 0. */
+        long lastExpiry() {
+            long last = 0;
+            for (Account a : all) {
+                if (a.renewable() || a.expiresAt == 0) return 0;
+                last = Math.max(last, a.expiresAt);
+            }
+            return last;
+        }
+
         String summary() {
             Map<String, Integer> kinds = new LinkedHashMap<>();
             for (Account a : all) kinds.merge(a.kind, 1, Integer::sum);
@@ -2278,25 +2393,28 @@ public final class QwenProxy {
         }
 
         synchronized void save(List<Map<String, Object>> accounts) {
-            java.nio.file.Path tmp = dir.resolve("accounts.json.tmp");
             try {
-                if (!java.nio.file.Files.isDirectory(dir)) {
-                    java.nio.file.Files.createDirectories(dir);
-                    posix(dir, "rwx------");
-                }
-                byte[] b = (Json.write(orderedObject("version", 1, "saved_at", Instant.now().toString(), "accounts", accounts)) + "\n")
-                        .getBytes(StandardCharsets.UTF_8);
-                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
-                    posix(tmp, "rw-------");           // before a single secret is written
-                    ch.write(java.nio.ByteBuffer.wrap(b));
-                    ch.force(true);
-                }
-                java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                writePrivate(file, (Json.write(orderedObject("version", 1, "saved_at", Instant.now().toString(), "accounts", accounts)) + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
             } catch (IOException | RuntimeException e) {
                 Log.error(null, "could not save " + file + ": " + e.getMessage());
             }
+        }
+
+        /** Writes a file of secrets: owner-only (0600 in a 0700 directory), atomically (temp file, fsync, rename). */
+        static void writePrivate(java.nio.file.Path file, byte[] b) throws IOException {
+            java.nio.file.Path dir = file.toAbsolutePath().getParent(), tmp = dir.resolve(file.getFileName() + ".tmp");
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                java.nio.file.Files.createDirectories(dir);
+                posix(dir, "rwx------");
+            }
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
+                posix(tmp, "rw-------");           // before a single secret is written
+                ch.write(java.nio.ByteBuffer.wrap(b));
+                ch.force(true);
+            }
+            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
 
         private static void posix(java.nio.file.Path p, String perms) throws IOException {
@@ -2358,13 +2476,23 @@ public final class QwenProxy {
 
     /** The exp claim of a JWT in ms (no signature check: we only schedule renewals by it), or 0. */
     static long jwtExpiry(String jwt) {
+        return Json.longValue(jwtClaims(jwt).get("exp"), 0) * 1000;    // 0: renew only when Qwen says it expired
+    }
+
+    /** Who a token belongs to: its JWT's "id" claim (the Qwen user id, §2.1), or null. */
+    static String jwtUser(String jwt) {
+        return jwt == null ? null : Json.str(jwtClaims(jwt), "id");
+    }
+
+    /** The claims of a JWT, unchecked (we only read its expiry and user); empty if it is no JWT we can read. */
+    static Map<String, Object> jwtClaims(String jwt) {
         String[] parts = jwt.split("\\.");
-        if (parts.length < 2) return 0;
+        if (parts.length < 2) return Map.of();
         try {
             Map<String, Object> claims = Json.asObject(Json.parse(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)));
-            return claims == null ? 0 : Json.longValue(claims.get("exp"), 0) * 1000;
+            return claims == null ? Map.of() : claims;
         } catch (RuntimeException e) {
-            return 0;    // not a JWT we can read: renew only when Qwen says it expired
+            return Map.of();
         }
     }
 
@@ -3389,7 +3517,7 @@ public final class QwenProxy {
     static Map<String, Object> completion(String id, long created, String model, String content, String reasoning, boolean alsoAsReasoning,
                                           List<Map<String, Object>> calls, String finishReason, Map<String, Object> usage) {
         Map<String, Object> message = orderedObject("role", "assistant",
-                "content", !calls.isEmpty() && content.isBlank() ? Json.NULL : content);
+                "content", !calls.isEmpty() && content.isBlank() ? Json.NULL : content, "refusal", Json.NULL);   // required by the schema
         if (!reasoning.isEmpty()) message.put("reasoning_content", reasoning);
         if (!reasoning.isEmpty() && alsoAsReasoning) message.put("reasoning", reasoning);
         if (!calls.isEmpty()) message.put("tool_calls", calls);
@@ -3866,8 +3994,9 @@ public final class QwenProxy {
 
         static ApiException tokenExpired() {
             return new ApiException(401, "authentication_error", "upstream_token_expired", null,
-                    "Qwen rejected the token: it has expired or was revoked. Sign in at https://chat.qwen.ai, copy a fresh "
-                            + "localStorage 'token' (DevTools > Application > Local Storage) and restart with QWEN_AUTH_TOKEN=<token>.");
+                    "Qwen rejected the token: it has expired or was revoked (access tokens live about 15 minutes). Give the proxy "
+                            + "an account that renews itself: QWEN_REFRESH_TOKEN=<the refresh_token cookie of chat.qwen.ai>, or run "
+                            + "'java QwenProxy.java login' once (README, 'Getting the token').");
         }
 
         static ApiException blocked() {
@@ -4034,7 +4163,9 @@ public final class QwenProxy {
                 if (cause instanceof ClientGone g) throw g;
                 if (aborted == CLIENT_GONE) throw new ClientGone(cause);
                 if (cause instanceof ApiException a) throw a;
-                throw new ApiException(502, "server_error", "upstream_error", null, "The Qwen stream broke off: " + cause);
+                Log.warn(null, "upstream stream broke off: " + cause);       // the detail is for the log, not the client
+                throw new ApiException(502, "server_error", "upstream_error", null,
+                        "The connection to Qwen broke off in the middle of the reply; retry the request.");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 abort(CLIENT_GONE);

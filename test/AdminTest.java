@@ -169,7 +169,7 @@ class AdminTest extends AccountsFixture {
 
     @Test
     void files_areReloadedUnderTrafficWithoutFailingRequests() throws Exception {
-        Path dir = Files.createTempDirectory("qwenproxy-files");
+        Path dir = EndToEndTest.scratchDir();
         Path accountsFile = dir.resolve("accounts.txt"), keysFile = dir.resolve("keys.txt");
         Files.writeString(accountsFile, "# my accounts\n" + FakeQwen.TOKEN + "\n");
         Files.writeString(keysFile, "key-a\n");

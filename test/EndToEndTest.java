@@ -71,9 +71,27 @@ class EndToEndTest {
 
     /** A fresh data directory: tests never touch ~/.qwenproxy. */
     static String tempDir() throws java.io.IOException {
+        return scratchDir().resolve("data").toString();
+    }
+
+    static final List<java.nio.file.Path> scratch = new java.util.concurrent.CopyOnWriteArrayList<>();
+    static {   // deleteOnExit cannot remove a directory that is not empty: remove the whole trees at exit
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (java.nio.file.Path d : scratch) {
+                try (var files = java.nio.file.Files.walk(d)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                } catch (java.io.IOException | RuntimeException ignored) {
+                    // best effort at exit
+                }
+            }
+        }));
+    }
+
+    /** A directory under the system's temp dir that is removed, contents and all, when the JVM exits. */
+    static java.nio.file.Path scratchDir() throws java.io.IOException {
         java.nio.file.Path d = java.nio.file.Files.createTempDirectory("qwenproxy-test");
-        d.toFile().deleteOnExit();
-        return d.resolve("data").toString();
+        scratch.add(d);
+        return d;
     }
 
     // ---- client helpers

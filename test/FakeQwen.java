@@ -296,7 +296,7 @@ final class FakeQwen implements AutoCloseable {
             return;
         }
         refreshes.incrementAndGet();
-        String access = issue();
+        String access = issue("refresh-user");
         refreshToken = "rt-" + UUID.randomUUID();
         ex.getResponseHeaders().add("Set-Cookie", "refresh_token=" + refreshToken + "; Path=/; Domain=.qwen.ai; HttpOnly; Secure");
         json(ex, 200, "{\"success\": true, \"data\": {\"access_token\": \"" + access + "\"}}");
@@ -309,7 +309,7 @@ final class FakeQwen implements AutoCloseable {
             return;
         }
         signins.incrementAndGet();
-        String access = issue();
+        String access = issue("password-user");
         json(ex, 200, v2 ? "{\"success\": true, \"data\": {\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"token\": \"" + access + "\"}}"
                 : "{\"id\": \"u1\", \"email\": \"" + EMAIL + "\", \"role\": \"user\", \"token\": \"" + access + "\", \"token_type\": \"Bearer\"}");
     }
@@ -371,18 +371,20 @@ final class FakeQwen implements AutoCloseable {
     }
 
     /** A new access token that lives tokenTtlSeconds, remembered so that the fake accepts it until then. */
-    private String issue() {
+    private String issue(String user) {
         long now = System.currentTimeMillis(), exp = now + tokenTtlSeconds * 1000L;
-        String access = jwt(exp / 1000, now / 1000);
+        String access = jwt(exp / 1000, now / 1000, user);
         issued.put(access, exp);
         return access;
     }
 
     /** A 2026-style access token: kid legacy, type access_token, exp/iat in seconds (§2.1). */
-    static String jwt(long exp, long iat) {
+    static String jwt(long exp, long iat) { return jwt(exp, iat, "fake-user"); }
+
+    static String jwt(long exp, long iat, String user) {
         java.util.Base64.Encoder b = java.util.Base64.getUrlEncoder().withoutPadding();
         return b.encodeToString("{\"alg\":\"HS256\",\"kid\":\"legacy\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8)) + "."
-                + b.encodeToString(("{\"id\":\"fake-user\",\"type\":\"access_token\",\"exp\":" + exp + ",\"iat\":" + iat + ",\"n\":\""
+                + b.encodeToString(("{\"id\":\"" + user + "\",\"type\":\"access_token\",\"exp\":" + exp + ",\"iat\":" + iat + ",\"n\":\""
                 + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8)) + "." + b.encodeToString(UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
     }
 
