@@ -22,10 +22,12 @@
  *    7. Handlers             chat completions (accounts, retries, Output), admin API, readiness
  *    8. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *    9. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
- *   10. OpenAI -> upstream   request validation, conversation flattening, upstream bodies
+ *   10. OpenAI -> upstream   request validation, conversation flattening (Transcript; compacted when
+ *                            too long for one request, §5.6), upstream bodies
  *   11. Tools and formats    tool prompt, streaming tool-call parser, schema checks, response_format
- *   12. Upstream -> OpenAI   StreamTranslator (phases -> deltas, max_tokens, stop), chunks, usage
- *   13. Upstream client      one HttpClient, header table, error classification, chat deletion
+ *   12. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> deltas, max_tokens, stop), usage
+ *   13. Upstream client      one HttpClient, header table, error classification, chat deletion,
+ *                            file upload (STS, hand-signed OSS PUT, parse), who-am-I
  *   14. SSE and gzip         "data:" lines -> payloads; streaming gunzip
  *   15. JSON                 parse (depth cap, offsets, numbers kept as text) and write
  *   16. Utilities

@@ -35,6 +35,13 @@ abstract class AccountsFixture {
         fake.completionHeaders.clear();
     }
 
+    /** The same with the fake's plain token as its account. */
+    static QwenProxy.Server withToken(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--token", FakeQwen.TOKEN));
+        all.addAll(List.of(args));
+        return start(all.toArray(new String[0]));
+    }
+
     /** A proxy on the fake for both chat and auth; a fresh data dir unless the test names one. */
     static QwenProxy.Server start(String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--auth-base-url", fake.url()));

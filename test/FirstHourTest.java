@@ -1,5 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -24,22 +22,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** What a new user meets first: the command line, the banner, the first errors, the log, the README. */
-class FirstHourTest {
-    static FakeQwen fake;
-    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
-
-    @BeforeAll
-    static void up() throws Exception {
-        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
-        fake = new FakeQwen();
-        EndToEndTest.fake = fake;
-    }
-
-    @AfterAll
-    static void down() {
-        fake.close();
-        QwenProxy.Log.out = System.err;
-    }
+class FirstHourTest extends AccountsFixture {
 
     @Test
     void versionFlag_printsTheVersion() {
@@ -64,7 +47,7 @@ class FirstHourTest {
 
     @Test
     void aBusyPort_namesTheAddressAndTheFlag_andCreatesNothing() throws Exception {
-        QwenProxy.Server first = EndToEndTest.start();
+        QwenProxy.Server first = withToken();
         try {
             Path dir = EndToEndTest.scratchDir().resolve("never");
             IOException e = assertThrows(IOException.class, () -> QwenProxy.start(QwenProxy.Config.load(new String[] {"--port",
@@ -80,7 +63,7 @@ class FirstHourTest {
     @Test
     void aPublicBind_saysSoInTheBanner_andKeepsItsGeneratedKeyAcrossRestarts() throws Exception {
         String data = EndToEndTest.tempDir();
-        QwenProxy.Server p = EndToEndTest.start("--host", "0.0.0.0", "--data-dir", data);
+        QwenProxy.Server p = withToken("--host", "0.0.0.0", "--data-dir", data);
         String key;
         try {
             key = p.generatedKey;
@@ -90,7 +73,7 @@ class FirstHourTest {
         } finally {
             p.stop();
         }
-        QwenProxy.Server again = EndToEndTest.start("--host", "0.0.0.0", "--data-dir", data);
+        QwenProxy.Server again = withToken("--host", "0.0.0.0", "--data-dir", data);
         try {
             assertEquals(key, again.generatedKey, "clients configured with the key keep working after a restart");
             assertEquals(200, EndToEndTest.post(again, EndToEndTest.chat("qwen3.7-plus", false, ""), "Authorization", "Bearer " + key).statusCode());
@@ -102,7 +85,7 @@ class FirstHourTest {
     @Test
     void theBannerSaysWhenEveryAccountIsAnExpiringToken_andWhatLasts() throws Exception {
         long exp = System.currentTimeMillis() / 1000 + 900;
-        QwenProxy.Server p = EndToEndTest.start("--token", FakeQwen.jwt(exp, 0, "someone"));
+        QwenProxy.Server p = withToken("--token", FakeQwen.jwt(exp, 0, "someone"));
         try {
             String b = p.banner();
             assertTrue(b.contains("every account is a plain access token, and they expire: the last at "
@@ -182,7 +165,7 @@ class FirstHourTest {
     void oneQwenUserGivenTwice_isOneAccount_theRenewableOneStays() throws Exception {
         String token = FakeQwen.jwt(System.currentTimeMillis() / 1000 + 900, 0, "same-person");
         String other = FakeQwen.jwt(System.currentTimeMillis() / 1000 + 800, 0, "same-person");
-        QwenProxy.Server p = EndToEndTest.start("--cookie", "token=" + other + "; refresh_token=rt-9");
+        QwenProxy.Server p = withToken("--cookie", "token=" + other + "; refresh_token=rt-9");
         try {   // start() gave --token FakeQwen.TOKEN (fake-user) too
             assertEquals(2, p.accounts.all.size());
         } finally {
@@ -201,7 +184,7 @@ class FirstHourTest {
 
     @Test
     void aClientErrorIsLoggedOnce_withItsCode() throws Exception {
-        QwenProxy.Server p = EndToEndTest.start();
+        QwenProxy.Server p = withToken();
         try {
             HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":\"qwen3.7-plus\",\"messages\":\"hi\"}");
             assertEquals(400, r.statusCode());
@@ -218,7 +201,7 @@ class FirstHourTest {
 
     @Test
     void clientTextCannotForgeLogLinesOrReachTheTerminal() throws Exception {
-        QwenProxy.Server p = EndToEndTest.start();
+        QwenProxy.Server p = withToken();
         try {
             String model = "x\u001b[31mRED\nFAKE 2026-12-02T00:00:00Z INFO injected";
             HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":" + QwenProxy.Json.write(model) + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
@@ -238,7 +221,7 @@ class FirstHourTest {
 
     @Test
     void nonStreamingMessages_carryRefusalNull_asTheOpenApiSchemaRequires() throws Exception {
-        QwenProxy.Server p = EndToEndTest.start();
+        QwenProxy.Server p = withToken();
         try {
             Map<String, Object> done = EndToEndTest.json(EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).body());
             Map<?, ?> message = (Map<?, ?>) EndToEndTest.at(done, "choices", 0, "message");

@@ -1,10 +1,6 @@
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,22 +14,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * whole conversation goes as an attached document (§10: STS, signed OSS PUT, parse), a budgeted
  * prompt stays inline; without uploads it is compacted; an oversized body is never an account block.
  */
-class LargeRequestTest {
-    static FakeQwen fake;
-    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
-
-    @BeforeAll
-    static void up() throws Exception {
-        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
-        fake = new FakeQwen();
-        EndToEndTest.fake = fake;
-    }
-
-    @AfterAll
-    static void down() {
-        fake.close();
-        QwenProxy.Log.out = System.err;
-    }
+class LargeRequestTest extends AccountsFixture {
 
     @BeforeEach
     void reset() {
@@ -74,7 +55,7 @@ class LargeRequestTest {
 
     @Test
     void aLargeAgentConversation_goesAsAnAttachedDocument_withABudgetedPromptInline() throws Exception {
-        QwenProxy.Server p = EndToEndTest.start();
+        QwenProxy.Server p = withToken();
         try {
             for (boolean stream : List.of(false, true)) {
                 fake.completionBodies.clear();
@@ -118,7 +99,7 @@ class LargeRequestTest {
 
     @Test
     void aLargeConversationWithoutTools_isAttachedToo() throws Exception {
-        QwenProxy.Server p = EndToEndTest.start();
+        QwenProxy.Server p = withToken();
         try {
             StringBuilder m = new StringBuilder("[{\"role\":\"user\",\"content\":\"FIRST question\"}");
             for (int i = 0; i < 30; i++)
@@ -138,7 +119,7 @@ class LargeRequestTest {
     @Test
     void whenTheUploadFails_aCompactedPromptUnderTheLimitIsSentAndAnswered() throws Exception {
         fake.failUploads = true;
-        QwenProxy.Server p = EndToEndTest.start();
+        QwenProxy.Server p = withToken();
         try {
             for (boolean stream : List.of(false, true)) {
                 fake.completionBodies.clear();
@@ -162,7 +143,7 @@ class LargeRequestTest {
 
     @Test
     void aFirewallPageForAnOversizedBody_isA413_andTheAccountStaysUsable() throws Exception {
-        QwenProxy.Server p = EndToEndTest.start("--context-file-threshold", "10000000");   // nothing goes as a file
+        QwenProxy.Server p = withToken("--context-file-threshold", "10000000");   // nothing goes as a file
         try {
             HttpResponse<String> r = EndToEndTest.post(p, agentConversation(false));
             assertEquals(413, r.statusCode(), r.body());
@@ -179,7 +160,7 @@ class LargeRequestTest {
 
     @Test
     void instructionsThatCannotFitAtAll_areA413NamingTheLimit() throws Exception {
-        QwenProxy.Server p = EndToEndTest.start();
+        QwenProxy.Server p = withToken();
         try {
             String huge = "x".repeat(200_000);
             HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":\"qwen3.7-plus\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
