@@ -1879,6 +1879,7 @@ public final class QwenProxy {
         String email, passwordHash;         // password accounts: sha256 hex, what the sign-in takes (§2.2)
         String givenRefresh;                // the refresh token as given, tried again if a saved rotation fails
         String upstreamKey = "";            // the upstream it belongs to: state is kept per (upstream, account)
+        volatile String user;               // the Qwen user id, when who-am-I told us (admin adds)
         String source = "config";           // config | added | login: only config accounts follow the flags
         private final String jar;           // the browser's other cookies (cna, acw_tc, ...), if given
         volatile String accessToken, refreshToken;
@@ -1989,6 +1990,12 @@ public final class QwenProxy {
             return new Account("cookie", t, r, jar.toString());
         }
 
+        /** Who this is: the id who-am-I gave, else the user id inside the token (§2.1), else null. */
+        String user() {
+            String u = user;
+            return u != null ? u : jwtUser(accessToken);
+        }
+
         /** The Cookie header: the browser's jar with this account's current token. */
         String cookie() {
             String t = accessToken == null ? "" : "token=" + accessToken;
@@ -2068,11 +2075,11 @@ public final class QwenProxy {
             return true;
         }
 
-        /** Another account of the same Qwen user (by the user id in their tokens), or null. */
+        /** Another account of the same Qwen user (who-am-I's id, else the user id in the token), or null. */
         Account sameUser(Account a) {
-            String user = jwtUser(a.accessToken);
+            String user = a.user();
             if (user == null) return null;
-            for (Account b : all) if (b != a && user.equals(jwtUser(b.accessToken))) return b;
+            for (Account b : all) if (b != a && user.equals(b.user())) return b;
             return null;
         }
 
@@ -2154,7 +2161,8 @@ public final class QwenProxy {
                     if (t.refresh() != null) a.refreshToken = t.refresh();
                     a.expiresAt = t.expiresAt();
                 }
-                upstream.whoami(a, rid);
+                Map<String, Object> me = upstream.whoami(a, rid);
+                a.user = firstString(Json.str(me, "id"), Json.str(me, "email"));
             } catch (ApiException e) {
                 if (e.status != 401) throw e;
                 throw ApiException.invalid(a.renewable() ? (a.refreshToken != null ? "refresh_token" : "password") : "token",
@@ -3812,6 +3820,8 @@ public final class QwenProxy {
             Map<String, Object> me = Json.asObject(parseOrNull(b));
             if (me != null && Json.obj(me, "data") != null && Boolean.TRUE.equals(me.get("success"))) me = Json.obj(me, "data");
             if (r.statusCode() == 200 && me != null && (Json.str(me, "id") != null || Json.str(me, "email") != null)) return me;
+            // here a 401 or 403 that is no firewall page can only mean the token ("Not authenticated")
+            if ((r.statusCode() == 401 || r.statusCode() == 403) && !looksBlocked(new String(b, StandardCharsets.UTF_8))) throw tokenExpired();
             throw failure(r, b);
         }
 

@@ -92,6 +92,12 @@ class AdminTest extends AccountsFixture {
             } finally {
                 fake.guestModels = false;
             }
+            HttpResponse<String> asCookie = call(p, "POST", "/admin/accounts", "{\"cookie\":\"token=" + FakeQwen.TOKEN2 + "; cna=x\"}", null);
+            assertEquals(201, asCookie.statusCode(), asCookie.body());
+            HttpResponse<String> again = call(p, "POST", "/admin/accounts", "{\"token\":\"" + FakeQwen.TOKEN2 + "\"}", null);
+            assertEquals(409, again.statusCode(), "the same Qwen user as a token after a cookie: " + again.body());
+            assertEquals("account_exists", EndToEndTest.errorOf(again).get("code"));
+            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + EndToEndTest.json(asCookie.body()).get("id"), null, null).statusCode());
             HttpResponse<String> viaPassword = call(p, "POST", "/admin/accounts",
                     "{\"email\":\"" + FakeQwen.EMAIL + "\",\"password\":\"" + FakeQwen.PASSWORD + "\"}", null);
             assertEquals(201, viaPassword.statusCode(), viaPassword.body());
