@@ -189,6 +189,7 @@ class FirstHourTest extends AccountsFixture {
             HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":\"qwen3.7-plus\",\"messages\":\"hi\"}");
             assertEquals(400, r.statusCode());
             String rid = r.headers().firstValue("X-Request-Id").orElseThrow();
+            logLine(rid);      // the request's line comes last, after the reply went out
             List<String> lines = new ArrayList<>();
             for (String l : logs.toString(StandardCharsets.UTF_8).split("\n")) if (l.contains(rid)) lines.add(l);
             assertEquals(1, lines.size(), lines.toString());
@@ -209,6 +210,7 @@ class FirstHourTest extends AccountsFixture {
             String msg = (String) EndToEndTest.errorOf(r).get("message");
             assertTrue(msg.contains("x\\u001b[31mRED\\nFAKE"), msg);
             assertFalse(msg.contains("\u001b") || msg.contains("\n"), msg);
+            assertTrue(logLine(r.headers().firstValue("X-Request-Id").orElseThrow()).contains("x\\u001b[31mRED\\nFAKE"));
             String log = logs.toString(StandardCharsets.UTF_8);
             assertFalse(log.contains("\u001b"), "no terminal escape in the log");
             for (String line : log.split("\n")) assertFalse(line.startsWith("FAKE"), "no forged line: " + line);
@@ -217,6 +219,13 @@ class FirstHourTest extends AccountsFixture {
         }
         assertEquals("a\\nb\\r\\tc\\u001bd\\u0085", QwenProxy.Log.clean("a\nb\r\tc\u001bd\u0085"));
         assertEquals("plain é 中", QwenProxy.Log.clean("plain é 中"));
+    }
+
+    /** The log line of a request, once it is written (it follows the reply), within 5 s. */
+    static String logLine(String rid) throws InterruptedException {
+        for (long end = System.currentTimeMillis() + 5000; System.currentTimeMillis() < end; Thread.sleep(10))
+            for (String l : logs.toString(StandardCharsets.UTF_8).split("\n")) if (l.contains("[" + rid + "]")) return l;
+        return fail("no log line for " + rid);
     }
 
     @Test
