@@ -1990,10 +1990,10 @@ public final class QwenProxy {
             return new Account("cookie", t, r, jar.toString());
         }
 
-        /** Who this is: the id who-am-I gave, else the user id inside the token (§2.1), else null. */
+        /** Who this is: the id who-am-I gave, else the user id inside the token (§2.1), else the token itself. */
         String user() {
-            String u = user;
-            return u != null ? u : jwtUser(accessToken);
+            String u = user != null ? user : jwtUser(accessToken);
+            return u != null ? u : accessToken == null ? null : "token " + sha256(accessToken);
         }
 
         /** The Cookie header: the browser's jar with this account's current token. */

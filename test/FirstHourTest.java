@@ -180,6 +180,12 @@ class FirstHourTest extends AccountsFixture {
         } finally {
             q.stop();
         }
+        QwenProxy.Server r = start("--cookie", "token=opaque-token-1; cna=x", "--token", "opaque-token-1");
+        try {
+            assertEquals(1, r.accounts.all.size(), "one token given twice, as a cookie and as a token, even when it is no JWT");
+        } finally {
+            r.stop();
+        }
     }
 
     @Test
