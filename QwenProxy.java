@@ -42,7 +42,7 @@
  *              /api/reloadConfig, /api/configStatus, /api/deleteAccount/{id}.
  *   Client auth: "Authorization: Bearer <key>" or "x-api-key: <key>" when keys are configured;
  *              /admin takes the admin key (--admin-key, else the first client key, else loopback only).
- *   Consumed (paths in UPSTREAM_PATHS, references to ../shared/protocol/qwen-web.md):
+ *   Consumed (paths in UPSTREAM_PATHS; §N and C.N cite test/PROTOCOL.md, the protocol in our words):
  *              GET  /api/models (404/405: /api/v2/models/)   §3   model list
  *              POST /api/v2/chats/new                        §4   one new chat per request
  *              POST /api/v2/chat/completions?chat_id=<id>    §5   SSE, one user message
@@ -202,7 +202,7 @@ public final class QwenProxy {
     static final long DEFAULT_RETRY_AFTER_S = 3600;  // RateLimited without "num": the quota is daily
 
     /**
-     * Every header sent upstream, in the browser's order (qwen-web.md §2.4, CAP-SEP26), without
+     * Every header sent upstream, in the browser's order (§2.4, CAP-SEP26; tags are defined in test/PROTOCOL.md), without
      * the bx-* anti-bot values: stale ones trigger risk control (§2.5, C2A 2026-09). Placeholders
      * are filled per call; a header whose value ends up empty is not sent. --upstream-header
      * overrides or removes any entry ("Name:" with no value removes it).
@@ -227,7 +227,7 @@ public final class QwenProxy {
                     + "Chrome/146.0.0.0 Safari/537.36",
             "Version", "0.3.12");                // frontend build; without it every completion fails (§2.5, OMNI)
 
-    /** Upstream paths (qwen-web.md §3, §4, §5, §8); --upstream-path name=/path overrides one. */
+    /** Upstream paths (§3, §4, §5, §8, §10); --upstream-path name=/path overrides one. */
     static final Map<String, String> UPSTREAM_PATHS = orderedMap(
             "models", "/api/models",
             "models_v2", "/api/v2/models/",          // asked when the first answers 404/405 (§3.2)
@@ -2523,7 +2523,7 @@ public final class QwenProxy {
                        Thinking thinking, long thinkingBudget, long maxTokens, List<String> stop, Transcript transcript,
                        Tools tools, Format format) {
 
-        /** Accepts everything clients send (openai-clients-and-peers.md C.2-C.3); unknown fields are ignored. */
+        /** Accepts everything clients send (C.2-C.3); unknown fields are ignored. */
         static ChatRequest parse(Map<String, Object> b, Models models, Config cfg) {
             String asked = optString(b, "model");
             boolean stream = optBool(b, "stream", false);

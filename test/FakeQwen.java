@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * An in-process chat.qwen.ai that follows ../shared/protocol/qwen-web.md §13 to the byte:
+ * An in-process chat.qwen.ai that follows test/PROTOCOL.md §13 to the byte:
  * Python-style JSON separators, the trailing space after response.created, two empty typing
  * deltas before the finished event, no [DONE]. Tests queue scripted replies with next(); without
  * one, a completion answers "Hello from Qwen." (with a thinking_summary phase first when the

@@ -9,7 +9,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The upstream -> OpenAI translator on the real captures of qwen-web.md §6 (test/captures). */
+/** The upstream -> OpenAI translator on the real captures of test/PROTOCOL.md §6 (test/captures). */
 class StreamTranslatorTest {
     final StringBuilder content = new StringBuilder(), reasoning = new StringBuilder();
     final List<String> pieces = new ArrayList<>();
