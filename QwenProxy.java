@@ -891,9 +891,14 @@ public final class QwenProxy {
      * into a response (or, after the commit point, a final SSE error event) only in handle().
      */
     static final class ApiException extends RuntimeException {
+        /** What a failure is about, for the code that reacts to it (the accounts, the retries). */
+        enum Kind { OTHER, TOKEN, RATE_LIMIT, BLOCKED, SHUTDOWN }
+
         final int status;
         final String type, code, param;
         final Map<String, String> headers = new LinkedHashMap<>();
+        Kind kind = Kind.OTHER;
+        long retryAfterS;        // RATE_LIMIT: seconds until it may work again
 
         ApiException(int status, String type, String code, String param, String message) {
             super(Log.clean(Log.redact(message)));     // messages echo client input: one clean line
@@ -904,6 +909,13 @@ public final class QwenProxy {
         }
 
         ApiException header(String name, String value) { headers.put(name, value); return this; }
+
+        ApiException kind(Kind k) { kind = k; return this; }
+
+        ApiException retryAfter(long seconds) { retryAfterS = seconds; return header("Retry-After", Long.toString(seconds)); }
+
+        /** The account could do better another time or another account could: a token, a limit, the firewall. */
+        boolean aboutAccount() { return kind == Kind.TOKEN || kind == Kind.RATE_LIMIT || kind == Kind.BLOCKED; }
 
         Map<String, Object> body() {
             Map<String, Object> e = new LinkedHashMap<>();
@@ -916,6 +928,83 @@ public final class QwenProxy {
 
         static ApiException invalid(String param, String code, String message) {
             return new ApiException(400, "invalid_request_error", code, param, message);
+        }
+
+        // ---- what Qwen's failures mean (§7): built here, from data, and asked by kind, never by code string
+
+        static ApiException timeout(String what, long ms) {
+            return new ApiException(504, "server_error", "upstream_timeout", null,
+                    "Qwen did not answer (" + what + ") within " + ms + " ms (--request-timeout-ms).");
+        }
+
+        /** {"success":false,"data":{"code","details","num"}} and its variants (§7.1, §7.4). */
+        static ApiException envelopeError(Map<String, Object> env) {
+            if (env.get("ret") instanceof List<?> ret && ret.toString().matches("(?s).*(FAIL_SYS_USER_VALIDATE|RGV587).*")) return blocked();
+            Map<String, Object> data = Json.obj(env, "data");
+            String code = Json.str(data, "code") != null ? Json.str(data, "code") : Json.str(env, "code");
+            String details = firstString(Json.str(data, "details"), Json.str(data, "message"), Json.str(env, "detail"),
+                    Json.str(env, "details"), Json.str(env, "message"));
+            Object num = data != null && data.containsKey("num") ? data.get("num") : env.get("num");
+            return classify(code, details, num);
+        }
+
+        /** Upstream error code -> OpenAI status, type and code (issue table; §7.1, §7.3). */
+        static ApiException classify(String code, String details, Object num) {
+            String c = code == null ? "" : code, d = details == null ? "" : details;
+            String lc = c.toLowerCase(Locale.ROOT), ld = d.toLowerCase(Locale.ROOT);
+            if (lc.equals("unauthorized") || lc.equals("invalid token") || ld.contains("token has expired") || ld.contains("log in again"))
+                return tokenExpired();
+            boolean daily = lc.equals("ratelimited") || lc.equals("quotalimited") || ld.contains("quota") || ld.contains("upper limit");
+            if (daily || Set.of("parallellimited", "too_many_requests", "server_busy").contains(lc)) {
+                long hours = Json.longValue(num, 0);
+                // a quota without "num" waits the default hour; a burst limit (parallel, busy) a minute
+                long after = hours > 0 ? hours * 3600 : daily ? DEFAULT_RETRY_AFTER_S : 60;
+                return rateLimited("Qwen rate limit" + (c.isEmpty() ? "" : " (" + c + ")") + (d.isEmpty() ? "" : ": " + d), after);
+            }
+            if (lc.equals("data_inspection_failed"))
+                return new ApiException(400, "invalid_request_error", "content_filter", null, "Qwen's content moderation refused this request: " + d);
+            if (lc.equals("contextlengthexceeded"))
+                return new ApiException(400, "invalid_request_error", "context_length_exceeded", "messages", "The conversation is too long for Qwen: " + d);
+            if (lc.contains("fail_sys_user_validate") || lc.contains("rgv587")) return blocked();
+            return new ApiException(502, "server_error", "upstream_error", null,
+                    "Qwen error" + (c.isEmpty() ? "" : " " + c) + (d.isEmpty() ? "" : ": " + d));
+        }
+
+        static ApiException rateLimited(String message, long retryAfterSeconds) {
+            ApiException e = new ApiException(429, "rate_limit_error", "rate_limit_exceeded", null,
+                    sentence(message) + ". Retry after " + retryAfterSeconds + " s.").kind(Kind.RATE_LIMIT).retryAfter(retryAfterSeconds);
+            // the OpenAI SDKs ignore a Retry-After over a minute and retry within seconds; for a quota
+            // that lasts hours that only delays the error, so tell them not to (C.6)
+            return retryAfterSeconds > 60 ? e.header("x-should-retry", "false") : e;
+        }
+
+        static ApiException tokenExpired() {
+            return new ApiException(401, "authentication_error", "upstream_token_expired", null,
+                    "Qwen rejected the token: it has expired or was revoked (access tokens live about 15 minutes). Give the proxy "
+                            + "an account that renews itself: QWEN_REFRESH_TOKEN=<the refresh_token cookie of chat.qwen.ai>, or run "
+                            + "'java QwenProxy.java login' once (README, 'Getting the token').").kind(Kind.TOKEN);
+        }
+
+        static ApiException blocked() {
+            return new ApiException(503, "server_error", "upstream_blocked", null,
+                    "Qwen's anti-bot firewall (Alibaba WAF / captcha) blocked the request. Open https://chat.qwen.ai in a "
+                            + "browser with the same account, solve any captcha, pass your browser cookies with --cookie, "
+                            + "and retry later.").header("x-should-retry", "false").kind(Kind.BLOCKED);
+        }
+
+        static final String[] WAF_MARKERS = {"aliyun_waf", "fail_sys_user_validate", "rgv587", "_____tmd_____", "/punish",
+                "baxia", "x5sec", "captcha", "人机验证", "安全验证", "滑块验证"};
+
+        /** §7.4: WAF HTML pages and baxia JSON. Only ever applied to non-answer bodies. */
+        static boolean looksBlocked(String body) {
+            String b = body.length() > 65536 ? body.substring(0, 65536) : body;
+            String l = b.toLowerCase(Locale.ROOT);
+            for (String m : WAF_MARKERS) if (l.contains(m)) return true;
+            return false;
+        }
+
+        static ApiException shuttingDown() {
+            return new ApiException(503, "server_error", "shutting_down", null, "The proxy is shutting down.").kind(Kind.SHUTDOWN);
         }
     }
 
@@ -1258,7 +1347,7 @@ public final class QwenProxy {
                 c.note += " account=" + a.id;
                 return;
             } catch (ApiException e) {
-                if (!uncommit(c) || !Accounts.accountSpecific(e)) throw e;
+                if (!uncommit(c) || !e.aboutAccount()) throw e;
                 s.accounts.penalize(a, e);
                 last = e;
                 Log.info(c.rid, "account " + a.id + " failed (" + e.code + "); trying another");
@@ -1303,7 +1392,7 @@ public final class QwenProxy {
                 }
                 return;
             } catch (ApiException e) {
-                if (renewed || !e.code.equals("upstream_token_expired") || out.visible || (out.sse != null && out.sse.committed())
+                if (renewed || e.kind != ApiException.Kind.TOKEN || out.visible || (out.sse != null && out.sse.committed())
                         || !s.accounts.renew(a, token, c.rid)) throw e;
                 Log.info(c.rid, "account " + a.id + ": token renewed after a 401; retrying");
             }
@@ -1334,7 +1423,7 @@ public final class QwenProxy {
                 return fitted;
             }
         } catch (ApiException e) {
-            if (e.code.equals("shutting_down")) throw e;
+            if (e.kind == ApiException.Kind.SHUTDOWN) throw e;
             Log.warn(c.rid, "could not attach the " + size / 1024 + " KiB conversation as a file (" + e.getMessage() + "); sending it compacted");
         }
         String fitted = fitted(req, t, chatId, "[This conversation is long: older messages in the middle are left out.]", instructions, List.of(), limit, limit);
@@ -1764,7 +1853,7 @@ public final class QwenProxy {
                 try {
                     fresh = upstream.fetchModels(timeoutMs, a);
                 } catch (ApiException e) {    // an expired token: renew it once, as chat requests do
-                    if (!e.code.equals("upstream_token_expired") || !accounts.renew(a, token, null)) throw e;
+                    if (e.kind != ApiException.Kind.TOKEN || !accounts.renew(a, token, null)) throw e;
                     fresh = upstream.fetchModels(timeoutMs, a);
                 }
                 if (fresh.isEmpty()) throw new ApiException(502, "server_error", "upstream_error", null, "Qwen listed no models");
@@ -2224,17 +2313,12 @@ public final class QwenProxy {
                 }
                 why.add(a.describe());
             }
-            if (busy) return Upstream.rateLimited("Every account is at its --account-concurrency limit", 1);
+            if (busy) return ApiException.rateLimited("Every account is at its --account-concurrency limit", 1);
             if (soonest != Long.MAX_VALUE)
-                return Upstream.rateLimited("No Qwen account is usable right now: " + String.join("; ", why),
+                return ApiException.rateLimited("No Qwen account is usable right now: " + String.join("; ", why),
                         Math.max(1, (soonest - now + 999) / 1000));
             return new ApiException(503, "server_error", "no_available_accounts", null,
                     "No usable Qwen account: " + String.join("; ", why) + ". Renew the tokens (see README, 'Getting the token').");
-        }
-
-        /** Is this failure about the account (so another account may do better)? */
-        static boolean accountSpecific(ApiException e) {
-            return Set.of("upstream_token_expired", "rate_limit_exceeded", "upstream_blocked").contains(e.code);
         }
 
         /** What a failure says about the account: cooling, blocked (backing off) or invalid. */
@@ -2242,17 +2326,14 @@ public final class QwenProxy {
             long now = System.currentTimeMillis();
             synchronized (a) {
                 a.failures++;
-                switch (e.code) {
-                    case "rate_limit_exceeded" -> {
-                        long s = Json.longValue(new Json.Num(e.headers.getOrDefault("Retry-After", "3600")), 3600);
-                        a.set(State.COOLING, e.getMessage(), now + s * 1000);
-                    }
-                    case "upstream_blocked" -> {
+                switch (e.kind) {
+                    case RATE_LIMIT -> a.set(State.COOLING, e.getMessage(), now + Math.max(1, e.retryAfterS) * 1000);
+                    case BLOCKED -> {
                         a.strikes++;
                         long pause = Math.min(MAX_COOLDOWN_MS, cfg.blockedCooldownMs() << Math.min(a.strikes - 1, 20));
                         a.set(State.BLOCKED, "anti-bot firewall, retry in " + pause / 1000 + " s", now + pause);
                     }
-                    case "upstream_token_expired" -> a.set(State.INVALID, a.renewable()
+                    case TOKEN -> a.set(State.INVALID, a.renewable()
                             ? "token rejected even after renewal" : "token expired or revoked; give it a new one", 0);
                     default -> { return; }
                 }
@@ -2296,7 +2377,7 @@ public final class QwenProxy {
                         a.set(State.INVALID, (a.refreshToken != null ? "refresh token rejected: " : "sign-in refused: ") + e.getMessage(), 0);
                         save();
                     }
-                    else if (e.code.equals("upstream_blocked")) penalize(a, e);
+                    else if (e.kind == ApiException.Kind.BLOCKED) penalize(a, e);
                     else if (a.accessToken == null) synchronized (a) { a.reason = "renewal failed: " + e.getMessage(); }
                     Log.warn(rid, "could not renew the token of account " + a.id + ": " + e.getMessage());
                     return false;
@@ -3350,7 +3431,7 @@ public final class QwenProxy {
                     for (String line : data.split("\n")) if (!line.isBlank() && accept(line)) return true;
                     return false;
                 }
-                if (Upstream.looksBlocked(data)) throw Upstream.blocked();
+                if (ApiException.looksBlocked(data)) throw ApiException.blocked();
                 Log.debug(null, "upstream: skipping non-JSON event: " + abbreviate(data));
                 return false;
             }
@@ -3364,7 +3445,7 @@ public final class QwenProxy {
                 String details = Json.str(err, "details");
                 return streamError(Json.str(err, "code"), details != null ? details : Json.str(err, "message"), null);
             }
-            if (Boolean.FALSE.equals(ev.get("success")) || ev.containsKey("ret")) throw Upstream.envelopeError(ev);
+            if (Boolean.FALSE.equals(ev.get("success")) || ev.containsKey("ret")) throw ApiException.envelopeError(ev);
             // cumulative, but later events may drop detail objects (§6 thinking capture): merge, newest wins
             if (ev.get("usage") instanceof Map<?, ?>) usage = merge(usage, Json.asObject(ev.get("usage")));
             Map<String, Object> delta = null;
@@ -3429,7 +3510,7 @@ public final class QwenProxy {
         private boolean streamError(String code, String details, Object num) {
             if (answerChars > 0 && "data_inspection_failed".equals(code)) { finish = "content_filter"; return true; }
             if (answerChars > 0 && "ContextLengthExceeded".equals(code)) { finish = "length"; return true; }
-            throw Upstream.classify(code, details, num);
+            throw ApiException.classify(code, details, num);
         }
 
         /** thinking_summary: extra.summary_thought.content[] is a growing snapshot; send only what is new. */
@@ -3613,21 +3694,17 @@ public final class QwenProxy {
             try {
                 return client().send(r, handler);
             } catch (HttpTimeoutException e) {
-                throw timeout(what, r.timeout().map(Duration::toMillis).orElse(0L));
+                throw ApiException.timeout(what, r.timeout().map(Duration::toMillis).orElse(0L));
             } catch (IOException e) {
                 throw new ApiException(502, "server_error", "upstream_unreachable", null, "Cannot reach Qwen at "
                         + cfg.baseUrl() + " (" + what + "): " + e.getClass().getSimpleName()
                         + (e.getMessage() == null ? "" : " " + e.getMessage()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new ApiException(503, "server_error", "shutting_down", null, "The proxy is shutting down.");
+                throw ApiException.shuttingDown();
             }
         }
 
-        static ApiException timeout(String what, long ms) {
-            return new ApiException(504, "server_error", "upstream_timeout", null,
-                    "Qwen did not answer (" + what + ") within " + ms + " ms (--request-timeout-ms).");
-        }
 
         /**
          * GET /api/models (§3.1), and GET /api/v2/models/ (§3.2) if that route is gone: both are in use by
@@ -3788,12 +3865,12 @@ public final class QwenProxy {
                 if (Set.of("success", "finished", "done", "parsed", "completed").contains(status)) return;
                 if (Set.of("failed", "error", "fail").contains(status))
                     throw new ApiException(502, "server_error", "upload_failed", null, "Qwen could not parse the uploaded document (status " + status + ").");
-                if (System.currentTimeMillis() + wait > deadline) throw timeout("document parse", cfg.requestTimeoutMs());
+                if (System.currentTimeMillis() + wait > deadline) throw ApiException.timeout("document parse", cfg.requestTimeoutMs());
                 try {
                     Thread.sleep(wait);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new ApiException(503, "server_error", "shutting_down", null, "The proxy is shutting down.");
+                    throw ApiException.shuttingDown();
                 }
             }
         }
@@ -3821,7 +3898,7 @@ public final class QwenProxy {
             if (me != null && Json.obj(me, "data") != null && Boolean.TRUE.equals(me.get("success"))) me = Json.obj(me, "data");
             if (r.statusCode() == 200 && me != null && (Json.str(me, "id") != null || Json.str(me, "email") != null)) return me;
             // here a 401 or 403 that is no firewall page can only mean the token ("Not authenticated")
-            if ((r.statusCode() == 401 || r.statusCode() == 403) && !looksBlocked(new String(b, StandardCharsets.UTF_8))) throw tokenExpired();
+            if ((r.statusCode() == 401 || r.statusCode() == 403) && !ApiException.looksBlocked(new String(b, StandardCharsets.UTF_8))) throw ApiException.tokenExpired();
             throw failure(r, b);
         }
 
@@ -3857,7 +3934,7 @@ public final class QwenProxy {
             ApiException e = failure(r, b);
             long size = utf8Length(body);
             // §5.6: the edge answers an oversized body with its firewall page; that is the request's size, not the account
-            if (e.code.equals("upstream_blocked") && size > DEFAULT_CONTEXT_FILE_THRESHOLD)
+            if (e.kind == ApiException.Kind.BLOCKED && size > DEFAULT_CONTEXT_FILE_THRESHOLD)
                 throw new ApiException(413, "invalid_request_error", "request_too_large", "messages", "Qwen's edge refused this "
                         + size / 1024 + " KiB request as too large (it takes about " + UPSTREAM_BODY_LIMIT / 1024 + " KiB); lower "
                         + "--context-file-threshold (now " + cfg.contextFileThreshold() / 1024 + " KiB) so that long conversations go as a file.");
@@ -3896,7 +3973,7 @@ public final class QwenProxy {
                 if (exp == 0) exp = Json.longValue(data == null ? null : data.get("expires_at"), 0) * 1000;
                 return new Tokens(access, rotated, exp);
             }
-            if (looksBlocked(new String(b, StandardCharsets.UTF_8))) throw blocked();
+            if (ApiException.looksBlocked(new String(b, StandardCharsets.UTF_8))) throw ApiException.blocked();
             String code = firstString(Json.str(data, "code"), Json.str(env, "code"), "HTTP " + r.statusCode());
             String details = firstString(Json.str(data, "details"), Json.str(data, "message"), Json.str(env, "detail"), Json.str(env, "message"), "");
             if (r.statusCode() == 401 || r.statusCode() == 403 || Boolean.FALSE.equals(env == null ? null : env.get("success")))
@@ -3929,7 +4006,7 @@ public final class QwenProxy {
                 if (r.statusCode() == 200 && token != null) {
                     return new Tokens(token, setCookie(r, "refresh_token"), jwtExpiry(token));
                 }
-                if (looksBlocked(new String(b, StandardCharsets.UTF_8))) throw blocked();
+                if (ApiException.looksBlocked(new String(b, StandardCharsets.UTF_8))) throw ApiException.blocked();
                 if (r.statusCode() / 100 == 4 || (env != null && Boolean.FALSE.equals(env.get("success"))))
                     throw new ApiException(401, "authentication_error", "sign_in_failed", null, "Qwen refused the sign-in for " + email
                             + ": " + firstString(Json.str(env, "detail"), Json.str(data, "details"), Json.str(data, "code"), "HTTP " + r.statusCode()));
@@ -3942,18 +4019,18 @@ public final class QwenProxy {
         static ApiException failure(HttpResponse<?> r, byte[] body) {
             int status = r.statusCode();
             String text = new String(body, StandardCharsets.UTF_8);
-            if (looksBlocked(text) || r.headers().firstValue("bxpunish").isPresent()) return blocked();
+            if (ApiException.looksBlocked(text) || r.headers().firstValue("bxpunish").isPresent()) return ApiException.blocked();
             Map<String, Object> env = Json.asObject(parseOrNull(body));
             if (env != null && (Boolean.FALSE.equals(env.get("success")) || env.containsKey("code") || env.containsKey("ret")
                     || Json.obj(env, "data") != null && Json.obj(env, "data").containsKey("code"))) {
-                ApiException e = envelopeError(env);
-                r.headers().firstValue("Retry-After").ifPresent(v -> { if (e.status == 429) e.header("Retry-After", v); });
+                ApiException e = ApiException.envelopeError(env);
+                r.headers().firstValue("Retry-After").ifPresent(v -> { if (e.kind == ApiException.Kind.RATE_LIMIT) e.retryAfter(Json.longValue(new Json.Num(v.trim()), e.retryAfterS)); });
                 return e;
             }
             String detail = env != null && Json.str(env, "detail") != null ? Json.str(env, "detail") : abbreviate(text);
-            if (status == 401 || (status == 403 && detail.toLowerCase(Locale.ROOT).contains("token"))) return tokenExpired();
-            if (status == 403) return blocked();
-            if (status == 429) return rateLimited("HTTP 429 " + detail, r.headers().firstValue("Retry-After")
+            if (status == 401 || (status == 403 && detail.toLowerCase(Locale.ROOT).contains("token"))) return ApiException.tokenExpired();
+            if (status == 403) return ApiException.blocked();
+            if (status == 429) return ApiException.rateLimited("HTTP 429 " + detail, r.headers().firstValue("Retry-After")
                     .map(v -> Json.longValue(new Json.Num(v.trim()), DEFAULT_RETRY_AFTER_S)).orElse(DEFAULT_RETRY_AFTER_S));
             if (status == 504) return new ApiException(504, "server_error", "upstream_timeout", null, "Qwen's gateway timed out (HTTP 504).");
             if (status == 404) return new ApiException(502, "server_error", "upstream_error", null, "Qwen answered 404 for "
@@ -3961,72 +4038,6 @@ public final class QwenProxy {
             String what = status == 200 ? "an unexpected " + r.headers().firstValue("Content-Type").orElse("untyped") + " reply"
                     : "HTTP " + status;
             return new ApiException(502, "server_error", "upstream_error", null, "Qwen answered with " + what + ": " + detail);
-        }
-
-        /** {"success":false,"data":{"code","details","num"}} and its variants (§7.1, §7.4). */
-        static ApiException envelopeError(Map<String, Object> env) {
-            if (env.get("ret") instanceof List<?> ret && ret.toString().matches("(?s).*(FAIL_SYS_USER_VALIDATE|RGV587).*")) return blocked();
-            Map<String, Object> data = Json.obj(env, "data");
-            String code = Json.str(data, "code") != null ? Json.str(data, "code") : Json.str(env, "code");
-            String details = firstString(Json.str(data, "details"), Json.str(data, "message"), Json.str(env, "detail"),
-                    Json.str(env, "details"), Json.str(env, "message"));
-            Object num = data != null && data.containsKey("num") ? data.get("num") : env.get("num");
-            return classify(code, details, num);
-        }
-
-        /** Upstream error code -> OpenAI status, type and code (issue table; §7.1, §7.3). */
-        static ApiException classify(String code, String details, Object num) {
-            String c = code == null ? "" : code, d = details == null ? "" : details;
-            String lc = c.toLowerCase(Locale.ROOT), ld = d.toLowerCase(Locale.ROOT);
-            if (lc.equals("unauthorized") || lc.equals("invalid token") || ld.contains("token has expired") || ld.contains("log in again"))
-                return tokenExpired();
-            boolean daily = lc.equals("ratelimited") || lc.equals("quotalimited") || ld.contains("quota") || ld.contains("upper limit");
-            if (daily || Set.of("parallellimited", "too_many_requests", "server_busy").contains(lc)) {
-                long hours = Json.longValue(num, 0);
-                // a quota without "num" waits the default hour; a burst limit (parallel, busy) a minute
-                long after = hours > 0 ? hours * 3600 : daily ? DEFAULT_RETRY_AFTER_S : 60;
-                return rateLimited("Qwen rate limit" + (c.isEmpty() ? "" : " (" + c + ")") + (d.isEmpty() ? "" : ": " + d), after);
-            }
-            if (lc.equals("data_inspection_failed"))
-                return new ApiException(400, "invalid_request_error", "content_filter", null, "Qwen's content moderation refused this request: " + d);
-            if (lc.equals("contextlengthexceeded"))
-                return new ApiException(400, "invalid_request_error", "context_length_exceeded", "messages", "The conversation is too long for Qwen: " + d);
-            if (lc.contains("fail_sys_user_validate") || lc.contains("rgv587")) return blocked();
-            return new ApiException(502, "server_error", "upstream_error", null,
-                    "Qwen error" + (c.isEmpty() ? "" : " " + c) + (d.isEmpty() ? "" : ": " + d));
-        }
-
-        static ApiException rateLimited(String message, long retryAfterSeconds) {
-            ApiException e = new ApiException(429, "rate_limit_error", "rate_limit_exceeded", null,
-                    sentence(message) + ". Retry after " + retryAfterSeconds + " s.").header("Retry-After", Long.toString(retryAfterSeconds));
-            // the OpenAI SDKs ignore a Retry-After over a minute and retry within seconds; for a quota
-            // that lasts hours that only delays the error, so tell them not to (C.6)
-            return retryAfterSeconds > 60 ? e.header("x-should-retry", "false") : e;
-        }
-
-        static ApiException tokenExpired() {
-            return new ApiException(401, "authentication_error", "upstream_token_expired", null,
-                    "Qwen rejected the token: it has expired or was revoked (access tokens live about 15 minutes). Give the proxy "
-                            + "an account that renews itself: QWEN_REFRESH_TOKEN=<the refresh_token cookie of chat.qwen.ai>, or run "
-                            + "'java QwenProxy.java login' once (README, 'Getting the token').");
-        }
-
-        static ApiException blocked() {
-            return new ApiException(503, "server_error", "upstream_blocked", null,
-                    "Qwen's anti-bot firewall (Alibaba WAF / captcha) blocked the request. Open https://chat.qwen.ai in a "
-                            + "browser with the same account, solve any captcha, pass your browser cookies with --cookie, "
-                            + "and retry later.").header("x-should-retry", "false");
-        }
-
-        static final String[] WAF_MARKERS = {"aliyun_waf", "fail_sys_user_validate", "rgv587", "_____tmd_____", "/punish",
-                "baxia", "x5sec", "captcha", "人机验证", "安全验证", "滑块验证"};
-
-        /** §7.4: WAF HTML pages and baxia JSON. Only ever applied to non-answer bodies. */
-        static boolean looksBlocked(String body) {
-            String b = body.length() > 65536 ? body.substring(0, 65536) : body;
-            String l = b.toLowerCase(Locale.ROOT);
-            for (String m : WAF_MARKERS) if (l.contains(m)) return true;
-            return false;
         }
 
         static final HttpResponse.BodyHandler<byte[]> BYTES = HttpResponse.BodyHandlers.ofByteArray();
@@ -4171,7 +4182,7 @@ public final class QwenProxy {
                 done.get();
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
-                if (aborted == TIMED_OUT) throw Upstream.timeout("stream went silent", timeoutMs);
+                if (aborted == TIMED_OUT) throw ApiException.timeout("stream went silent", timeoutMs);
                 if (cause instanceof ClientGone g) throw g;
                 if (aborted == CLIENT_GONE) throw new ClientGone(cause);
                 if (cause instanceof ApiException a) throw a;
@@ -4181,7 +4192,7 @@ public final class QwenProxy {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 abort(CLIENT_GONE);
-                throw new ApiException(503, "server_error", "shutting_down", null, "The proxy is shutting down.");
+                throw ApiException.shuttingDown();
             }
         }
 
