@@ -1018,7 +1018,7 @@ public final class QwenProxy {
         final HttpExchange ex;
         final String rid = "req_" + randomToken(9);
         final long started = System.nanoTime();
-        SseWriter sse;          // set once a streaming reply is being prepared
+        SseStream stream;       // set once a streaming reply is being prepared
         boolean responded;      // a complete non-streaming response went out
         int status = 200;
         String note = "";
@@ -1062,8 +1062,8 @@ public final class QwenProxy {
     static void fail(Call c, ApiException e) {
         c.error = e;         // logged with the request's line
         try {
-            if (c.sse != null && !c.sse.abandon()) {
-                c.sse.error(e);
+            if (c.stream != null && !c.stream.abandon()) {
+                c.stream.error(e);
                 c.note += " (in the stream)";
             } else if (!c.responded) {
                 e.headers.forEach((k, v) -> c.ex.getResponseHeaders().set(k, v));
@@ -1099,7 +1099,7 @@ public final class QwenProxy {
             case "/readyz" -> { allow(method, "GET"); handleReady(s, c); }
             case "/verify" -> { allow(method, "POST"); handleVerify(s, c); }
             case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
-            case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); handleChat(s, c); }
+            case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); new ChatCall(s, c).failover(); }
             case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
             default -> {
                 if (!path.startsWith("/models/")) {
@@ -1236,32 +1236,30 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 6. SSE writer ====
+    // ==== 6. Client stream and dialects ====
 
     /**
-     * The downstream stream. commit() sends the 200 and the role chunk; before it, abandon() lets
-     * the catch ladder answer with a real status instead. Every event is one write and one flush
-     * (the JDK's chunked stream buffers 4 KiB otherwise). Synchronized: the keep-alive timer
-     * writes from another thread.
+     * A streamed reply's transport: one state, OPEN -> COMMITTED -> ENDED, or OPEN -> ABANDONED
+     * when the catch ladder takes the request back for a real status (the one question it asks,
+     * like JLHTTP's headersSent()). commit() sends the 200 and the dialect's opening event. Every
+     * event is one write and one flush (the JDK's chunked stream buffers 4 KiB otherwise).
+     * Synchronized: the watchdog writes keep-alives from another thread.
      */
-    static final class SseWriter {
+    static final class SseStream {
+        enum State { OPEN, COMMITTED, ENDED, ABANDONED }
+
         private final HttpExchange ex;
-        private final String prefix;     // {"id":…,"object":"chat.completion.chunk","created":…,"model":…,
         private OutputStream out;
-        private boolean committed, abandoned, ended;   // ended: [DONE] or an error event went out
+        private State state = State.OPEN;
         volatile long lastWrite = System.currentTimeMillis();
 
-        SseWriter(HttpExchange ex, String id, long created, String model) {
-            this.ex = ex;
-            this.prefix = "{\"id\":" + Json.write(id) + ",\"object\":\"chat.completion.chunk\",\"created\":" + created
-                    + ",\"model\":" + Json.write(model) + ",";
-        }
+        SseStream(HttpExchange ex) { this.ex = ex; }
 
-        synchronized boolean committed() { return committed; }
+        synchronized State state() { return state; }
 
-        /** Sends headers and the role chunk once; false if the ladder already took the request over. */
-        synchronized boolean commit() {
-            if (committed || abandoned) return committed;
+        /** Sends the headers and `first` once; false if the catch ladder already took the request back. */
+        synchronized boolean commit(String first) {
+            if (state != State.OPEN) return state != State.ABANDONED;
             Headers h = ex.getResponseHeaders();
             h.set("Content-Type", "text/event-stream; charset=utf-8");
             h.set("Cache-Control", "no-cache");
@@ -1273,39 +1271,32 @@ public final class QwenProxy {
             } catch (IOException e) {
                 throw new ClientGone(e);
             }
-            committed = true;
-            // OpenAI: the first chunk carries the role, content "" (C.5 rule 1)
-            chunk(orderedObject("role", "assistant", "content", ""), null);
+            state = State.COMMITTED;
+            write(first);
             return true;
         }
 
-        /** Before the commit point: give the request back to the catch ladder for a real status. */
+        /** Before the commit: give the request back for a real status (true). After it: false. */
         synchronized boolean abandon() {
-            if (committed) return false;
-            abandoned = true;
-            return true;
+            if (state == State.OPEN) state = State.ABANDONED;
+            return state == State.ABANDONED;
         }
 
-        synchronized void chunk(Map<String, Object> delta, String finishReason) {
-            Map<String, Object> choice = orderedObject("index", 0, "delta", delta, "logprobs", Json.NULL,
-                    "finish_reason", finishReason == null ? Json.NULL : finishReason);
-            write("data: " + prefix + "\"choices\":[" + Json.write(choice) + "]}\n\n");
+        synchronized void event(String s) { if (state == State.COMMITTED) write(s); }
+
+        /** The last event: nothing may follow it (a late upstream piece, a keep-alive). */
+        synchronized void end(String last) {
+            event(last);
+            if (state == State.COMMITTED) state = State.ENDED;
         }
 
-        /** OpenAI: a separate usage chunk with choices:[], after the finish chunk (C.5 rule 5). */
-        synchronized void usage(Map<String, Object> usage) {
-            write("data: " + prefix + "\"choices\":[],\"usage\":" + Json.write(usage) + "}\n\n");
-        }
-
-        synchronized void done() { write("data: [DONE]\n\n"); ended = true; }
-
-        synchronized void error(ApiException e) { write("data: " + Json.write(e.body()) + "\n\n"); ended = true; }
+        /** After the commit a failure is one error event (C.5 rule 6), then the end. */
+        synchronized void error(ApiException e) { end("data: " + Json.write(e.body()) + "\n\n"); }
 
         /** An SSE comment keeps idle connections (proxies, CDNs, client timeouts) alive while Qwen thinks. */
-        synchronized void comment() { if (committed) write(": keep-alive\n\n"); }
+        synchronized void comment() { event(": keep-alive\n\n"); }
 
         private void write(String s) {
-            if (ended) return;     // nothing may follow the last event (a late upstream piece, a keep-alive)
             try {
                 out.write(s.getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -1316,269 +1307,390 @@ public final class QwenProxy {
         }
     }
 
+    /** Cumulative token counts of a reply (§6.5), whatever the wire. */
+    record Usage(long input, long output, long total, long cached, long reasoning) {}
+
+    /**
+     * A reply as neutral events, which a dialect turns into its wire format: OpenAI chat chunks or
+     * one chat.completion today; another front door is another dialect, not another path. Tool
+     * calls arrive whole (they are parsed from the answer text), so a call is one event.
+     */
+    interface Dialect {
+        /** The reply begins (a stream commits: headers and its opening event). */
+        void open();
+        void reasoning(String text);
+        void text(String text);
+        void toolCall(int index, String name, String arguments);
+        /** The reply is complete. */
+        void finish(String reason, Usage usage);
+        /** The upstream is quiet; keep the client's connection alive. */
+        void keepAlive();
+        /** Something beyond the opening reached the client: the reply can no longer be retried. */
+        boolean delivered();
+        /** Before the one firmer retry: forget what was collected. */
+        void reset();
+    }
+
+    /** OpenAI's usage object (C.4). */
+    static Map<String, Object> openAiUsage(Usage u) {
+        return orderedObject("prompt_tokens", u.input(), "completion_tokens", u.output(), "total_tokens", u.total(),
+                "prompt_tokens_details", Map.of("cached_tokens", u.cached()), "completion_tokens_details", Map.of("reasoning_tokens", u.reasoning()));
+    }
+
+    /** OpenAI Chat Completions, streamed: chat.completion.chunk events (C.5). */
+    static final class OpenAiChunks implements Dialect {
+        private final SseStream stream;
+        private final String prefix;     // {"id":…,"object":"chat.completion.chunk","created":…,"model":…,
+        private final boolean includeUsage, alsoAsReasoning;
+        private boolean delivered;
+
+        OpenAiChunks(SseStream stream, String model, boolean includeUsage, boolean alsoAsReasoning) {
+            this.stream = stream;
+            this.prefix = "{\"id\":" + Json.write("chatcmpl-" + randomToken(18)) + ",\"object\":\"chat.completion.chunk\",\"created\":"
+                    + System.currentTimeMillis() / 1000 + ",\"model\":" + Json.write(model) + ",";
+            this.includeUsage = includeUsage;
+            this.alsoAsReasoning = alsoAsReasoning;
+        }
+
+        private String chunk(Map<String, Object> delta, String finishReason) {
+            Map<String, Object> choice = orderedObject("index", 0, "delta", delta, "logprobs", Json.NULL,
+                    "finish_reason", finishReason == null ? Json.NULL : finishReason);
+            return "data: " + prefix + "\"choices\":[" + Json.write(choice) + "]}\n\n";
+        }
+
+        private void send(Map<String, Object> delta) {
+            open();
+            stream.event(chunk(delta, null));
+            delivered = true;
+        }
+
+        // the first chunk carries the role and content "" (C.5 rule 1)
+        @Override public void open() { stream.commit(chunk(orderedObject("role", "assistant", "content", ""), null)); }
+
+        @Override public void reasoning(String t) {    // --reasoning both: the same text as "reasoning" too (C.5 rule 2)
+            send(alsoAsReasoning ? orderedObject("reasoning_content", t, "reasoning", t) : Map.of("reasoning_content", t));
+        }
+
+        @Override public void text(String t) { send(Map.of("content", t)); }
+
+        // the first delta of a call has index, id, type and name with empty arguments; then the arguments (C.5 rule 3)
+        @Override public void toolCall(int index, String name, String arguments) {
+            send(Map.of("tool_calls", List.of(orderedObject("index", index, "id", "call_" + randomToken(18), "type", "function",
+                    "function", orderedObject("name", name, "arguments", "")))));
+            send(Map.of("tool_calls", List.of(orderedObject("index", index, "function", Map.of("arguments", arguments)))));
+        }
+
+        // a final chunk with an empty delta, the usage chunk (choices []) only when asked, then [DONE] (C.5 rules 4, 5)
+        @Override public void finish(String reason, Usage usage) {
+            open();
+            stream.event(chunk(Map.of(), reason));
+            if (includeUsage) stream.event("data: " + prefix + "\"choices\":[],\"usage\":" + Json.write(openAiUsage(usage)) + "}\n\n");
+            stream.end("data: [DONE]\n\n");
+        }
+
+        @Override public void keepAlive() { stream.comment(); }
+
+        @Override public boolean delivered() { return delivered; }
+
+        @Override public void reset() { }    // only ever called while nothing was delivered
+    }
+
+    /** OpenAI Chat Completions, assembled: one chat.completion when the reply is complete (C.4). */
+    static final class OpenAiCompletion implements Dialect {
+        private final Call c;
+        private final String model;
+        private final boolean alsoAsReasoning;
+        private final StringBuilder content = new StringBuilder(), reasoning = new StringBuilder();
+        private final List<Object> calls = new ArrayList<>();
+
+        OpenAiCompletion(Call c, String model, boolean alsoAsReasoning) {
+            this.c = c;
+            this.model = model;
+            this.alsoAsReasoning = alsoAsReasoning;
+        }
+
+        @Override public void open() { }
+        @Override public void reasoning(String t) { reasoning.append(t); }
+        @Override public void text(String t) { content.append(t); }
+
+        @Override public void toolCall(int index, String name, String arguments) {
+            calls.add(orderedObject("id", "call_" + randomToken(18), "type", "function", "function", orderedObject("name", name, "arguments", arguments)));
+        }
+
+        // content null when the reply is only tool calls; refusal is required by OpenAI's schema (C.4)
+        @Override public void finish(String reason, Usage usage) {
+            Map<String, Object> message = orderedObject("role", "assistant",
+                    "content", !calls.isEmpty() && content.toString().isBlank() ? Json.NULL : content.toString(), "refusal", Json.NULL);
+            if (reasoning.length() > 0) message.put("reasoning_content", reasoning.toString());
+            if (reasoning.length() > 0 && alsoAsReasoning) message.put("reasoning", reasoning.toString());
+            if (!calls.isEmpty()) message.put("tool_calls", calls);
+            Map<String, Object> choice = orderedObject("index", 0, "message", message, "logprobs", Json.NULL, "finish_reason", reason);
+            sendJson(c, 200, orderedObject("id", "chatcmpl-" + randomToken(18), "object", "chat.completion", "created",
+                    System.currentTimeMillis() / 1000, "model", model, "choices", List.of(choice), "usage", openAiUsage(usage)));
+        }
+
+        @Override public void keepAlive() { }
+        @Override public boolean delivered() { return false; }
+
+        @Override public void reset() {
+            content.setLength(0);
+            reasoning.setLength(0);
+            calls.clear();
+        }
+    }
+
     // ==== 7. Handlers ====
 
     /**
-     * POST /v1/chat/completions: validate, then try accounts until one answers. A failure that is
-     * about the account (expired token, rate limit, WAF) moves on to the next account, as long as
-     * nothing has reached the client yet; an expired token is first renewed and retried once.
+     * One POST /v1/chat/completions: the exchange, the parsed request, the attempts and the client
+     * stream. Its retries, outermost first, each named for what it retries:
+     *   failover()       the next account, when a failure is about the account (an expired token
+     *                    that cannot be renewed, a rate limit, the firewall) and nothing reached the client;
+     *   converse()       the same account once more with firmer instructions, when a reply breaks the
+     *                    request's rules (a required tool call missing, unusable calls, JSON off the schema);
+     *   renewing()       the same exchange after renewing an expired token (§7.1, §12.2 step 6);
+     *   attempt()        one upstream exchange: a chat, a body that fits (§5.6), the stream relayed.
+     * The commit decision (when the 200 goes out) lives in relay()'s watchdog and in the dialect's
+     * first event; the catch ladder asks the client stream's one state whether a status can still be sent.
      */
-    static void handleChat(Server s, Call c) {
-        Map<String, Object> body = readJsonObject(c, s.cfg.maxBodyBytes());
-        ChatRequest req = ChatRequest.parse(body, s.models, s.cfg);
-        c.note = " model=" + req.model() + " upstream=" + req.upstreamModel() + (req.stream() ? " stream" : "");
-        if (s.accounts.isEmpty()) {
-            throw new ApiException(401, "authentication_error", "upstream_token_missing", null,
-                    "No Qwen account is configured. Sign in at https://chat.qwen.ai and restart the proxy with "
-                            + "QWEN_REFRESH_TOKEN=<the refresh_token cookie> (renews itself for ~300 days), or run "
-                            + "'java QwenProxy.java login' once, or set QWEN_AUTH_TOKEN=<localStorage 'token'> (lasts ~15 minutes). See the README, 'Getting the token'.");
-        }
-        Set<Account> tried = new java.util.HashSet<>();
-        ApiException last = null;
-        for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
-            Account a = s.accounts.acquire(tried);
-            // just started or just added: an account whose first token is on its way is worth the wait
-            if (a == null && s.accounts.awaitFirstTokens(c.rid)) a = s.accounts.acquire(tried);
-            if (a == null) break;
-            tried.add(a);
-            try {
-                converse(s, c, req, a);
-                s.accounts.succeeded(a);
-                c.note += " account=" + a.id;
-                return;
-            } catch (ApiException e) {
-                if (!uncommit(c) || !e.aboutAccount()) throw e;
-                s.accounts.penalize(a, e);
-                last = e;
-                Log.info(c.rid, "account " + a.id + " failed (" + e.code + "); trying another");
-            } finally {
-                s.accounts.release(a);
-            }
-        }
-        throw last != null ? last : s.accounts.unavailable();
-    }
-
-    /**
-     * One account's go at the request. A reply that breaks the request's rules (no tool call when
-     * one was required, invalid calls only, JSON that misses the schema) is asked for once more
-     * with firmer instructions, as long as the client has seen nothing of the first one.
-     */
-    static void converse(Server s, Call c, ChatRequest req, Account a) {
-        Output out = new Output(c, req);
-        for (int round = 0; ; round++) {
-            attempt(s, c, req, a, out, round > 0);
-            ApiException problem = out.settle();
-            if (problem == null) {
-                out.send();
-                c.note += " finish=" + out.finish + (out.calls.isEmpty() ? "" : " tool_calls=" + out.calls.size());
-                return;
-            }
-            if (round > 0 || out.visible) throw problem;
-            Log.info(c.rid, problem.getMessage() + " Asking once more, more firmly.");
-            out.reset();
-        }
-    }
-
-    /** One upstream exchange into out; a 401 renews the token and tries once more (§7.1, §12.2 step 6). */
-    static void attempt(Server s, Call c, ChatRequest req, Account a, Output out, boolean firmer) {
-        for (boolean renewed = false; ; renewed = true) {
-            String token = a.accessToken;
-            try {
-                String chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid);
-                try {
-                    relay(s, c, s.upstream.complete(a, chatId, fit(s, c, req, a, chatId, firmer), c.rid), out);
-                } finally {
-                    if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chatId, c.rid));
-                }
-                return;
-            } catch (ApiException e) {
-                if (renewed || e.kind != ApiException.Kind.TOKEN || out.visible || (out.sse != null && out.sse.committed())
-                        || !s.accounts.renew(a, token, c.rid)) throw e;
-                Log.info(c.rid, "account " + a.id + ": token renewed after a 401; retrying");
-            }
-        }
-    }
-
-    /**
-     * The completion body, within the edge's size limit (§5.6). A body over --context-file-threshold
-     * sends the whole conversation as an attached text document and keeps a --context-live-bytes
-     * prompt inline (Transcript.compact); if the upload fails, a compacted prompt under the
-     * threshold goes alone. 413 if not even that fits. A firewall page that answers a body this
-     * large is the size, not the account: 413 too, and the account is left alone.
-     */
-    static String fit(Server s, Call c, ChatRequest req, Account a, String chatId, boolean firmer) {
-        String body = Json.write(req.upstreamBody(chatId, firmer));
-        long size = utf8Length(body), limit = s.cfg.contextFileThreshold();
-        if (size <= limit) return body;
-        String instructions = ChatRequest.instructions(req.tools(), req.format(), firmer);
-        Transcript t = req.transcript();
-        try {
-            String doc = t.render("");
-            Upstream.FileRef f = s.upstream.upload(a, CONTEXT_FILE_NAME, "text/plain", doc.getBytes(StandardCharsets.UTF_8), true, c.rid);
-            String notice = "[This conversation is long: all of it, every message in full, is in the attached file " + f.name()
-                    + ". Below are the instructions, the original task, the latest steps and the current turn; read the file for anything else.]";
-            String fitted = fitted(req, t, chatId, notice, instructions, List.of(f.entry()), Math.min(s.cfg.contextLiveBytes(), limit), limit);
-            if (fitted != null) {
-                c.note += " context=file:" + size / 1024 + "KiB";
-                return fitted;
-            }
-        } catch (ApiException e) {
-            if (e.kind == ApiException.Kind.SHUTDOWN) throw e;
-            Log.warn(c.rid, "could not attach the " + size / 1024 + " KiB conversation as a file (" + e.getMessage() + "); sending it compacted");
-        }
-        String fitted = fitted(req, t, chatId, "[This conversation is long: older messages in the middle are left out.]", instructions, List.of(), limit, limit);
-        if (fitted == null) throw new ApiException(413, "invalid_request_error", "request_too_large", "messages", "This request cannot be sent to "
-                + "Qwen: its tool definitions and output instructions alone exceed the " + limit / 1024 + " KiB a request may have (--context-file-threshold; "
-                + "Qwen's edge refuses bodies over about " + UPSTREAM_BODY_LIMIT / 1024 + " KiB). Offer fewer or smaller tools.");
-        c.note += " context=compacted:" + size / 1024 + "KiB";
-        return fitted;
-    }
-
-    /** A compacted body of at most `limit` bytes, the prompt budgeted to `budget`; shrinks until it fits, else null. */
-    private static String fitted(ChatRequest req, Transcript t, String chatId, String notice, String instructions,
-                                 List<Map<String, Object>> files, long budget, long limit) {
-        for (int tries = 0; tries < 6 && budget > 0; tries++) {
-            String prompt = t.compact(notice, instructions, budget);
-            if (prompt == null) return null;
-            String body = Json.write(req.upstreamBody(chatId, prompt, files));
-            long over = utf8Length(body) - limit;
-            if (over <= 0) return body;
-            budget -= over + 1024;      // JSON escapes and the body's other fields: take it off the prompt
-        }
-        return null;
-    }
-
-    /** Before the commit point a request can start over; true if it still can. */
-    static boolean uncommit(Call c) {
-        if (c.sse == null) return true;
-        if (!c.sse.abandon()) return false;
-        c.sse = null;
-        return true;
-    }
-
-    /**
-     * Reads one upstream stream to its end through a StreamTranslator into out. A timer watches
-     * it meanwhile: it commits the stream after COMMIT_HOLD_MS, sends keep-alive comments, and
-     * aborts the upstream when it is silent for longer than --request-timeout-ms.
-     */
-    static void relay(Server s, Call c, Reply reply, Output out) {
-        SseWriter sse = out.sse;
-        StreamTranslator t = out.translator(s.cfg.reasoning());
-        long opened = System.currentTimeMillis(), timeout = s.cfg.requestTimeoutMs(), keepalive = s.cfg.keepaliveMs();
-        long period = Math.max(10, Math.min(1000, Math.min(timeout, keepalive) / 4));
-        ScheduledFuture<?> watch = s.timer.scheduleAtFixedRate(() -> {
-            long now = System.currentTimeMillis();
-            try {
-                if (now - reply.lastActivity > timeout) reply.abort(Reply.TIMED_OUT);
-                if (sse != null && now - opened >= COMMIT_HOLD_MS) {
-                    sse.commit();
-                    if (now - sse.lastWrite >= keepalive) sse.comment();
-                }
-            } catch (ClientGone e) {
-                reply.abort(Reply.CLIENT_GONE);
-            } catch (RuntimeException e) {
-                Log.warn(c.rid, "watchdog: " + e);   // never let the timer task die silently
-            }
-        }, period, period, TimeUnit.MILLISECONDS);
-        try {
-            reply.pump(t, timeout);
-        } finally {
-            watch.cancel(false);
-            reply.close();
-        }
-    }
-
-    /**
-     * Where one request's reply goes: SSE chunks, or one chat.completion at the end. It sits
-     * between the translator (reasoning, answer text) and the client, runs answer text through
-     * the ToolParser when tools are offered, and holds output back while a retry may still be
-     * needed (a required tool call, a response_format), so a retry stays invisible.
-     */
-    static final class Output implements StreamTranslator.Sink, ToolParser.Out {
+    static final class ChatCall {
+        final Server s;
         final Call c;
         final ChatRequest req;
-        final SseWriter sse;
-        final String id = "chatcmpl-" + randomToken(18);
-        final long created = System.currentTimeMillis() / 1000;
-        final StringBuilder content = new StringBuilder(), reasoning = new StringBuilder();
+
+        ChatCall(Server s, Call c) {
+            this.s = s;
+            this.c = c;
+            req = ChatRequest.parse(readJsonObject(c, s.cfg.maxBodyBytes()), s.models, s.cfg);
+            c.note = " model=" + req.model() + " upstream=" + req.upstreamModel() + (req.stream() ? " stream" : "");
+        }
+
+        void failover() {
+            if (s.accounts.isEmpty()) {
+                throw new ApiException(401, "authentication_error", "upstream_token_missing", null,
+                        "No Qwen account is configured. Sign in at https://chat.qwen.ai and restart the proxy with "
+                                + "QWEN_REFRESH_TOKEN=<the refresh_token cookie> (renews itself for ~300 days), or run "
+                                + "'java QwenProxy.java login' once, or set QWEN_AUTH_TOKEN=<localStorage 'token'> (lasts ~15 minutes). See the README, 'Getting the token'.");
+            }
+            Set<Account> tried = new java.util.HashSet<>();
+            ApiException last = null;
+            for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
+                Account a = s.accounts.acquire(tried);
+                // just started or just added: an account whose first token is on its way is worth the wait
+                if (a == null && s.accounts.awaitFirstTokens(c.rid)) a = s.accounts.acquire(tried);
+                if (a == null) break;
+                tried.add(a);
+                try {
+                    converse(a);
+                    s.accounts.succeeded(a);
+                    c.note += " account=" + a.id;
+                    return;
+                } catch (ApiException e) {
+                    if (!(c.stream == null || c.stream.abandon()) || !e.aboutAccount()) throw e;
+                    c.stream = null;           // the next account starts a stream of its own
+                    s.accounts.penalize(a, e);
+                    last = e;
+                    Log.info(c.rid, "account " + a.id + " failed (" + e.code + "); trying another");
+                } finally {
+                    s.accounts.release(a);
+                }
+            }
+            throw last != null ? last : s.accounts.unavailable();
+        }
+
+        /** The reply's neutral layer and its dialect: OpenAI chunks on a new client stream, or one chat.completion. */
+        Output output() {
+            boolean both = s.cfg.reasoning() == Reasoning.BOTH;
+            if (!req.stream()) return new Output(req, new OpenAiCompletion(c, req.model(), both), c.rid);
+            c.stream = new SseStream(c.ex);
+            return new Output(req, new OpenAiChunks(c.stream, req.model(), req.includeUsage(), both), c.rid);
+        }
+
+        void converse(Account a) {
+            Output out = output();
+            for (int round = 0; ; round++) {
+                renewing(a, out, round > 0);
+                ApiException problem = out.settle();
+                if (problem == null) {
+                    out.send();
+                    c.note += " finish=" + out.finish + (out.calls == 0 ? "" : " tool_calls=" + out.calls);
+                    return;
+                }
+                if (round > 0 || out.to.delivered()) throw problem;
+                Log.info(c.rid, problem.getMessage() + " Asking once more, more firmly.");
+                out.reset();
+            }
+        }
+
+        void renewing(Account a, Output out, boolean firmer) {
+            for (boolean renewed = false; ; renewed = true) {
+                String token = a.accessToken;
+                try {
+                    attempt(a, out, firmer);
+                    return;
+                } catch (ApiException e) {
+                    if (renewed || e.kind != ApiException.Kind.TOKEN || (c.stream != null && c.stream.state() != SseStream.State.OPEN)
+                            || !s.accounts.renew(a, token, c.rid)) throw e;
+                    Log.info(c.rid, "account " + a.id + ": token renewed after a 401; retrying");
+                }
+            }
+        }
+
+        void attempt(Account a, Output out, boolean firmer) {
+            String chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid);
+            try {
+                relay(s.upstream.complete(a, chatId, fit(a, chatId, firmer), c.rid), out);
+            } finally {
+                if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chatId, c.rid));
+            }
+        }
+
+        /**
+         * The completion body, within the edge's size limit (§5.6). A body over --context-file-threshold
+         * sends the whole conversation as an attached text document and keeps a --context-live-bytes
+         * prompt inline (Transcript.compact); if the upload fails, a compacted prompt under the
+         * threshold goes alone. 413 if not even that fits. A firewall page that answers a body this
+         * large is the size, not the account: 413 too, and the account is left alone.
+         */
+        String fit(Account a, String chatId, boolean firmer) {
+            String body = Json.write(req.upstreamBody(chatId, firmer));
+            long size = utf8Length(body), limit = s.cfg.contextFileThreshold();
+            if (size <= limit) return body;
+            String instructions = ChatRequest.instructions(req.tools(), req.format(), firmer);
+            Transcript t = req.transcript();
+            try {
+                String doc = t.render("");
+                Upstream.FileRef f = s.upstream.upload(a, CONTEXT_FILE_NAME, "text/plain", doc.getBytes(StandardCharsets.UTF_8), true, c.rid);
+                String notice = "[This conversation is long: all of it, every message in full, is in the attached file " + f.name()
+                        + ". Below are the instructions, the original task, the latest steps and the current turn; read the file for anything else.]";
+                String fitted = fitted(t, chatId, notice, instructions, List.of(f.entry()), Math.min(s.cfg.contextLiveBytes(), limit), limit);
+                if (fitted != null) {
+                    c.note += " context=file:" + size / 1024 + "KiB";
+                    return fitted;
+                }
+            } catch (ApiException e) {
+                if (e.kind == ApiException.Kind.SHUTDOWN) throw e;
+                Log.warn(c.rid, "could not attach the " + size / 1024 + " KiB conversation as a file (" + e.getMessage() + "); sending it compacted");
+            }
+            String fitted = fitted(t, chatId, "[This conversation is long: older messages in the middle are left out.]", instructions, List.of(), limit, limit);
+            if (fitted == null) throw new ApiException(413, "invalid_request_error", "request_too_large", "messages", "This request cannot be sent to "
+                    + "Qwen: its tool definitions and output instructions alone exceed the " + limit / 1024 + " KiB a request may have (--context-file-threshold; "
+                    + "Qwen's edge refuses bodies over about " + UPSTREAM_BODY_LIMIT / 1024 + " KiB). Offer fewer or smaller tools.");
+            c.note += " context=compacted:" + size / 1024 + "KiB";
+            return fitted;
+        }
+
+        /** A compacted body of at most `limit` bytes, the prompt budgeted to `budget`; shrinks until it fits, else null. */
+        private String fitted(Transcript t, String chatId, String notice, String instructions, List<Map<String, Object>> files, long budget, long limit) {
+            for (int tries = 0; tries < 6 && budget > 0; tries++) {
+                String prompt = t.compact(notice, instructions, budget);
+                if (prompt == null) return null;
+                String body = Json.write(req.upstreamBody(chatId, prompt, files));
+                long over = utf8Length(body) - limit;
+                if (over <= 0) return body;
+                budget -= over + 1024;      // JSON escapes and the body's other fields: take it off the prompt
+            }
+            return null;
+        }
+
+        /**
+         * Reads one upstream stream to its end through a StreamTranslator into out. A timer watches
+         * it meanwhile: it opens the reply (the commit point) COMMIT_HOLD_MS after Qwen accepted the
+         * request if no event came first, keeps the client's connection alive, and aborts the
+         * upstream when it is silent for longer than --request-timeout-ms.
+         */
+        void relay(Reply reply, Output out) {
+            StreamTranslator t = out.translator(s.cfg.reasoning());
+            SseStream stream = c.stream;
+            long opened = System.currentTimeMillis(), timeout = s.cfg.requestTimeoutMs(), keepalive = s.cfg.keepaliveMs();
+            long period = Math.max(10, Math.min(1000, Math.min(timeout, keepalive) / 4));
+            ScheduledFuture<?> watch = s.timer.scheduleAtFixedRate(() -> {
+                long now = System.currentTimeMillis();
+                try {
+                    if (now - reply.lastActivity > timeout) reply.abort(Reply.TIMED_OUT);
+                    if (now - opened >= COMMIT_HOLD_MS) out.to.open();
+                    if (stream != null && now - stream.lastWrite >= keepalive) out.to.keepAlive();
+                } catch (ClientGone e) {
+                    reply.abort(Reply.CLIENT_GONE);
+                } catch (RuntimeException e) {
+                    Log.warn(c.rid, "watchdog: " + e);   // never let the timer task die silently
+                }
+            }, period, period, TimeUnit.MILLISECONDS);
+            try {
+                reply.pump(t, timeout);
+            } finally {
+                watch.cancel(false);
+                reply.close();
+            }
+        }
+    }
+
+    /**
+     * The neutral layer between the translator and a dialect: answer text goes through the
+     * ToolParser when tools are offered, and output is held back while a retry may still be
+     * needed (a required tool call, a response_format), so that a retry stays invisible.
+     * Stop sequences and max_tokens are applied before it, in the translator; every dialect gets all of it.
+     */
+    static final class Output implements StreamTranslator.Sink, ToolParser.Out {
+        final ChatRequest req;
+        final Dialect to;
+        final String rid;
         final StringBuilder held = new StringBuilder(), heldReasoning = new StringBuilder();
-        final List<Map<String, Object>> calls = new ArrayList<>();
         final List<String> rejected = new ArrayList<>();
+        int calls;
+        private boolean answered;           // some answer text went to the dialect
         private ToolParser parser;
         private StreamTranslator translator;
-        private boolean alsoAsReasoning;  // --reasoning both: the same text under "reasoning" too (C.5 rule 2)
-        boolean visible;                // the client has seen something beyond the role chunk
         String finish;
-        Map<String, Object> usage;
+        Usage usage;
 
-        Output(Call c, ChatRequest req) {
-            this.c = c;
+        Output(ChatRequest req, Dialect to, String rid) {
             this.req = req;
-            this.sse = req.stream() ? new SseWriter(c.ex, id, created, req.model()) : null;
-            c.sse = sse;
+            this.to = to;
+            this.rid = rid;
         }
 
         StreamTranslator translator(Reasoning mode) {
             parser = req.tools().active() ? new ToolParser(req.tools(), this) : null;
-            alsoAsReasoning = mode == Reasoning.BOTH;
             return translator = new StreamTranslator(mode, req.maxTokens(), req.stop(), this);
         }
 
-        private boolean holding() { return req.format() != null || (req.tools().mustCall() && calls.isEmpty()); }
+        private boolean holding() { return req.format() != null || (req.tools().mustCall() && calls == 0); }
 
         // ---- from the translator
         @Override public void emit(boolean isReasoning, String text) {
-            if (isReasoning) { if (holding()) heldReasoning.append(text); else showReasoning(text); }
+            if (isReasoning) { if (holding()) heldReasoning.append(text); else to.reasoning(text); }
             else if (parser != null) parser.feed(text);
             else text(text);
         }
 
         @Override public void think(String text) {      // <think> text in content mode: never a tool call
-            if (holding()) held.append(text); else showContent(text);
+            if (holding()) held.append(text); else showText(text);
         }
 
         // ---- from the tool parser
         @Override public void text(String t) {
-            if (holding()) held.append(t); else showContent(t);
+            if (holding()) held.append(t); else showText(t);
         }
 
         @Override public void call(String name, String arguments) {
             release();
-            Map<String, Object> fn = orderedObject("name", name, "arguments", arguments);
-            Map<String, Object> call = orderedObject("id", "call_" + randomToken(18), "type", "function", "function", fn);
-            int index = calls.size();
-            calls.add(call);
-            if (sse == null) return;
-            sse.commit();
-            // OpenAI: the first delta of a call has index, id, type and name with empty arguments (C.5 rule 3)
-            sse.chunk(Map.of("tool_calls", List.of(orderedObject("index", index, "id", call.get("id"), "type", "function",
-                    "function", orderedObject("name", name, "arguments", "")))), null);
-            sse.chunk(Map.of("tool_calls", List.of(orderedObject("index", index, "function", Map.of("arguments", arguments)))), null);
-            visible = true;
+            to.toolCall(calls++, name, arguments);
         }
 
         @Override public void rejected(String why) {
             rejected.add(why);
-            Log.info(c.rid, "not passed on as a tool call: " + why);
+            Log.info(rid, "not passed on as a tool call: " + why);
         }
 
         private void release() {
-            if (heldReasoning.length() > 0) { showReasoning(heldReasoning.toString()); heldReasoning.setLength(0); }
-            if (held.length() > 0) { showContent(held.toString()); held.setLength(0); }
+            if (heldReasoning.length() > 0) { to.reasoning(heldReasoning.toString()); heldReasoning.setLength(0); }
+            if (held.length() > 0) { showText(held.toString()); held.setLength(0); }
         }
 
-        private void showReasoning(String t) {
-            if (sse == null) { reasoning.append(t); return; }
-            sse.commit();
-            sse.chunk(alsoAsReasoning ? orderedObject("reasoning_content", t, "reasoning", t) : Map.of("reasoning_content", t), null);
-            visible = true;
-        }
-
-        private void showContent(String t) {
-            if (sse == null) { content.append(t); return; }
-            sse.commit();
-            sse.chunk(Map.of("content", t), null);
-            visible = true;
+        private void showText(String t) {
+            answered |= !t.isBlank();
+            to.text(t);
         }
 
         /** After the stream: apply the request's rules. Null if the reply stands, else why it does not. */
@@ -1586,7 +1698,7 @@ public final class QwenProxy {
             if (parser != null) parser.end();
             finish = translator.finishReason();
             usage = translator.usage();
-            if (req.format() != null && calls.isEmpty()) {     // a reply that calls tools is not the final answer yet
+            if (req.format() != null && calls == 0) {     // a reply that calls tools is not the final answer yet
                 List<String> errors = new ArrayList<>();
                 String json = structured(held.toString(), req.format(), errors);
                 if (json == null) return new ApiException(502, "server_error", "invalid_structured_output", null,
@@ -1595,41 +1707,30 @@ public final class QwenProxy {
                 held.append(json);
             }
             Tools tools = req.tools();
-            if (tools.mustCall() && calls.isEmpty())
+            if (tools.mustCall() && calls == 0)
                 return new ApiException(502, "server_error", "tool_call_missing", null, "Qwen answered without calling "
                         + (tools.forced() != null ? "'" + tools.forced() + "'" : "a tool") + " although tool_choice required it"
                         + (rejected.isEmpty() ? "" : " (it tried " + String.join("; ", rejected) + ")") + ".");
             // a call cut off by max_tokens is no invalid call: the reply simply ends with "length"
-            if (tools.active() && calls.isEmpty() && !rejected.isEmpty() && (content + held.toString()).isBlank() && !"length".equals(finish))
+            if (tools.active() && calls == 0 && !rejected.isEmpty() && !answered && held.toString().isBlank() && !"length".equals(finish))
                 return new ApiException(502, "server_error", "invalid_tool_call", null,
                         "Qwen's only tool calls were unusable: " + String.join("; ", rejected) + ".");
             release();
-            if (!calls.isEmpty() && "stop".equals(finish)) finish = "tool_calls";
+            if (calls > 0 && "stop".equals(finish)) finish = "tool_calls";
             return null;
         }
 
         /** Before the one retry: forget the first reply (the client saw none of it). */
         void reset() {
-            content.setLength(0);
-            reasoning.setLength(0);
             held.setLength(0);
             heldReasoning.setLength(0);
-            calls.clear();
+            calls = 0;
+            answered = false;
             rejected.clear();
+            to.reset();
         }
 
-        /** The end of the reply: the chat.completion, or the finish chunk, usage chunk and [DONE]. */
-        void send() {
-            if (sse == null) {
-                sendJson(c, 200, completion(id, created, req.model(), content.toString(), reasoning.toString(), alsoAsReasoning,
-                        calls, finish, usage));
-                return;
-            }
-            sse.commit();
-            sse.chunk(Map.of(), finish);      // OpenAI: final chunk has an empty delta + finish_reason
-            if (req.includeUsage()) sse.usage(usage);
-            sse.done();
-        }
+        void send() { to.finish(finish, usage); }
     }
 
     /** Admin routes, with the Qwen2API names users bring along; null if the path is not one. */
@@ -3592,29 +3693,14 @@ public final class QwenProxy {
 
         String finishReason() { return finish; }
 
-        /** §6.5 cumulative usage -> OpenAI usage (C.4). */
-        Map<String, Object> usage() {
+        /** §6.5: the last cumulative counts. */
+        Usage usage() {
             long prompt = Json.longValue(usage.get("input_tokens"), 0), completion = Json.longValue(usage.get("output_tokens"), 0);
-            long total = Json.longValue(usage.get("total_tokens"), prompt + completion);
             Map<String, Object> out = Json.obj(usage, "output_tokens_details"), in = Json.obj(usage, "prompt_tokens_details");
             if (in == null) in = Json.obj(usage, "input_tokens_details");
-            return orderedObject("prompt_tokens", prompt, "completion_tokens", completion, "total_tokens", total,
-                    "prompt_tokens_details", Map.of("cached_tokens", in == null ? 0L : Json.longValue(in.get("cached_tokens"), 0)),
-                    "completion_tokens_details", Map.of("reasoning_tokens", out == null ? 0L : Json.longValue(out.get("reasoning_tokens"), 0)));
+            return new Usage(prompt, completion, Json.longValue(usage.get("total_tokens"), prompt + completion),
+                    in == null ? 0L : Json.longValue(in.get("cached_tokens"), 0), out == null ? 0L : Json.longValue(out.get("reasoning_tokens"), 0));
         }
-    }
-
-    /** A non-streaming chat.completion (C.4): content null when the reply is only tool calls. */
-    static Map<String, Object> completion(String id, long created, String model, String content, String reasoning, boolean alsoAsReasoning,
-                                          List<Map<String, Object>> calls, String finishReason, Map<String, Object> usage) {
-        Map<String, Object> message = orderedObject("role", "assistant",
-                "content", !calls.isEmpty() && content.isBlank() ? Json.NULL : content, "refusal", Json.NULL);   // required by the schema
-        if (!reasoning.isEmpty()) message.put("reasoning_content", reasoning);
-        if (!reasoning.isEmpty() && alsoAsReasoning) message.put("reasoning", reasoning);
-        if (!calls.isEmpty()) message.put("tool_calls", calls);
-        Map<String, Object> choice = orderedObject("index", 0, "message", message, "logprobs", Json.NULL, "finish_reason", finishReason);
-        return orderedObject("id", id, "object", "chat.completion", "created", created, "model", model,
-                "choices", List.of(choice), "usage", usage);
     }
 
     // ==== 13. Upstream client ====

@@ -51,7 +51,7 @@ class StreamTranslatorTest {
         assertEquals("Xin chào Khánh!", content.toString());
         assertEquals("", reasoning.toString());
         assertEquals("stop", t.finishReason());
-        Map<String, Object> u = t.usage();
+        Map<String, Object> u = QwenProxy.openAiUsage(t.usage());
         assertEquals(1011L, u.get("prompt_tokens"));
         assertEquals(22L, u.get("completion_tokens"));
         assertEquals(1033L, u.get("total_tokens"));
@@ -64,9 +64,9 @@ class StreamTranslatorTest {
         QwenProxy.StreamTranslator t = run("thinking.sse", QwenProxy.Reasoning.FIELD);
         assertEquals("我是一位由阿里巴巴通义实验室研发的超大规模语言模型……", reasoning.toString());
         assertEquals("我是通義千", content.toString());
-        assertEquals(102L, ((Map<?, ?>) t.usage().get("completion_tokens_details")).get("reasoning_tokens"),
+        assertEquals(102L, ((Map<?, ?>) QwenProxy.openAiUsage(t.usage()).get("completion_tokens_details")).get("reasoning_tokens"),
                 "usage is cumulative: the last event that has it wins, details from the last that had them");
-        assertEquals(802L, t.usage().get("completion_tokens"));
+        assertEquals(802L, QwenProxy.openAiUsage(t.usage()).get("completion_tokens"));
     }
 
     @Test
@@ -269,8 +269,8 @@ class StreamTranslatorTest {
             QwenProxy.StreamTranslator t = runSplit(bytes, at);
             assertEquals("Main thinks hard", reasoning.toString(), "split at " + at);
             assertEquals("The capital is Paris.", content.toString(), "split at " + at);
-            assertEquals(11L, t.usage().get("completion_tokens"));
-            assertEquals(Map.of("reasoning_tokens", 6L), t.usage().get("completion_tokens_details"));
+            assertEquals(11L, QwenProxy.openAiUsage(t.usage()).get("completion_tokens"));
+            assertEquals(Map.of("reasoning_tokens", 6L), QwenProxy.openAiUsage(t.usage()).get("completion_tokens_details"));
             assertEquals("7d1e0c2a-main", t.responseId());
             assertEquals("c3b1", t.parentId());
         }
