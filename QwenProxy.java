@@ -18,8 +18,12 @@
  *    3. Config               Config.load(args, env): pure, default < env < flag, --help text
  *    4. Log                  stderr lines with time, level, request id; secrets redacted
  *    5. HTTP plumbing        ApiException (status + OpenAI error), the one catch ladder, routing
- *    6. SSE writer           commit point, one flush per event, keep-alive comments
- *    7. Handlers             chat completions (accounts, retries, Output), admin API, readiness
+ *    6. Client stream        SseStream (one state: OPEN -> COMMITTED -> ENDED, or ABANDONED),
+ *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion
+ *    7. Handlers             ChatCall: the retries, each by name: failover() (accounts), converse()
+ *                            (the firmer prompt), renewing() (expired token), attempt() (one exchange),
+ *                            fit() (§5.6); relay()'s watchdog holds the commit decision; Output (tool
+ *                            calls, hold-back); admin API, readiness
  *    8. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *    9. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
  *   10. OpenAI -> upstream   request validation, conversation flattening (Transcript; compacted when
@@ -331,7 +335,7 @@ public final class QwenProxy {
     }
 
     /** One running proxy: its HTTP server, executors, upstream client and model cache. */
-    static final class Server {
+    static final class Server implements AutoCloseable {
         final Config cfg;
         final HttpServer http;
         final ExecutorService workers, background;
@@ -471,6 +475,8 @@ public final class QwenProxy {
             if (h.equals("0.0.0.0") || h.equals("[::]")) h = "127.0.0.1";
             return "http://" + h + ":" + port();
         }
+
+        @Override public void close() { stop(); }
 
         void stop() {
             http.stop(0);
@@ -836,6 +842,13 @@ public final class QwenProxy {
 
         static void secrets(String... values) {
             for (String s : values) if (s != null && s.length() >= 6) SECRETS.add(s);
+        }
+
+        static int secretCount() { return SECRETS.size(); }
+
+        /** A rotated-away token is dead: the list keeps only live secrets (else it grows with every renewal). */
+        static void forget(String... values) {
+            for (String s : values) if (s != null) SECRETS.remove(s);
         }
 
         /** Masks every known secret, and anything shaped like a JWT, in text bound for a log or a client. */
@@ -2070,7 +2083,7 @@ public final class QwenProxy {
         String givenRefresh;                // the refresh token as given, tried again if a saved rotation fails
         String upstreamKey = "";            // the upstream it belongs to: state is kept per (upstream, account)
         volatile String user;               // the Qwen user id, when who-am-I told us (admin adds)
-        String source = "config";           // config | added | login: only config accounts follow the flags
+        String source = "config";           // config (flags: leaves with them) | file (the accounts file) | added (admin API) | login
         private final String jar;           // the browser's other cookies (cna, acw_tc, ...), if given
         volatile String accessToken, refreshToken;
         volatile long expiresAt;            // ms since the epoch, from the JWT's exp; 0 = unknown
@@ -2159,7 +2172,7 @@ public final class QwenProxy {
             return a;
         }
 
-        /** One line of an accounts file (or a POST /admin/accounts body turned into one). */
+        /** One line of an accounts file, or an --account value. */
         static Account parse(String line) {
             String l = line.trim();
             if (l.startsWith("refresh=")) return new Account("refresh", null, l.substring(8).trim(), null);
@@ -2465,8 +2478,11 @@ public final class QwenProxy {
                         t = upstream.refresh(a.givenRefresh, rid);
                     }
                     Log.secrets(t.access(), t.refresh());
+                    String old = a.accessToken, oldRefresh = a.refreshToken;
                     a.accessToken = t.access();
                     if (t.refresh() != null) a.refreshToken = t.refresh();   // rotated: the old one is dead now
+                    if (!t.access().equals(old)) Log.forget(old);
+                    if (t.refresh() != null && !t.refresh().equals(oldRefresh) && !java.util.Objects.equals(oldRefresh, a.givenRefresh)) Log.forget(oldRefresh);
                     a.expiresAt = t.expiresAt();
                     synchronized (a) { if (a.state == State.INVALID || a.state == State.OK) a.set(State.OK, "", 0); }
                     save();       // a rotated refresh token must survive a crash
@@ -2822,17 +2838,8 @@ public final class QwenProxy {
 
     static final java.util.regex.Pattern THINK_BLOCK = java.util.regex.Pattern.compile("(?s)<think>.*?</think>\\s*");
 
-    /** The whole conversation as one upstream message; the format is documented in the header. */
-    static String flatten(List<?> messages) { return flatten(messages, ""); }
-
-    static String flatten(List<?> messages, String extraSystem) {
-        String out = Transcript.of(messages).render(extraSystem);
-        if (out.isBlank()) throw ApiException.invalid("messages", "invalid_value", "The messages contain no text.");
-        return out;
-    }
-
     /**
-     * A conversation as the upstream will read it: the system and developer text, and the turns,
+     * The whole conversation as one upstream message (the format is documented in the header): the system and developer text, and the turns,
      * each already labelled ("User: ...", "Assistant: ...", "Tool (id, name):\n<tool_response>...").
      */
     record Transcript(String system, List<String> turns, boolean loneUser) {
@@ -3146,8 +3153,6 @@ public final class QwenProxy {
             this.tools = tools;
             this.out = out;
         }
-
-        int calls() { return calls; }
 
         void feed(String s) {
             buf.append(s);

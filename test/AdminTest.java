@@ -110,10 +110,12 @@ class AdminTest extends AccountsFixture {
             assertEquals(2, accounts(p, null).size());
             assertEquals(409, call(p, "POST", "/api/addAccount", "{\"token\":\"" + FakeQwen.TOKEN + "\"}", null).statusCode());
 
-            int before = fake.refreshes.get();
+            int before = fake.refreshes.get(), secrets = QwenProxy.Log.secretCount();
             HttpResponse<String> renewed = call(p, "POST", "/admin/accounts/" + id + "/refresh", null, null);
             assertEquals(200, renewed.statusCode(), renewed.body());
             assertEquals(before + 1, fake.refreshes.get());
+            for (int i = 0; i < 5; i++) assertEquals(200, call(p, "POST", "/admin/accounts/" + id + "/refresh", null, null).statusCode());
+            assertEquals(secrets, QwenProxy.Log.secretCount(), "rotated-away tokens leave the redaction list: it does not grow with renewals");
             assertEquals(400, call(p, "POST", "/admin/accounts/" + first.get("id") + "/refresh", null, null).statusCode(), "a bare token cannot renew");
 
             assertEquals(200, call(p, "DELETE", "/admin/accounts/" + id, null, null).statusCode());

@@ -16,7 +16,7 @@ class ChatRequestTest {
 
     static QwenProxy.ChatRequest parse(String json) { return QwenProxy.ChatRequest.parse(body(json), MODELS, CFG); }
 
-    static String flatten(String messagesJson) { return QwenProxy.flatten((List<?>) QwenProxy.Json.parse(messagesJson)); }
+    static String flatten(String messagesJson) { return QwenProxy.Transcript.of((List<?>) QwenProxy.Json.parse(messagesJson)).render(""); }
 
     static QwenProxy.ApiException rejects(String json) {
         QwenProxy.ApiException e = assertThrows(QwenProxy.ApiException.class, () -> parse(json));

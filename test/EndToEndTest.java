@@ -916,11 +916,16 @@ class EndToEndTest {
     void secrets_theTokenNeverAppearsInLogsOrResponses() throws Exception {
         QwenProxy.Server p = start("--log-level", "debug");
         try {
+            int before = logs.size();
             post(p, chat("qwen3.7-plus", true, ""));
             fake.next((ex, chat, rid) -> FakeQwen.json(ex, 200, FakeQwen.badRequest("bad token " + FakeQwen.TOKEN)));
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, ""));
             assertFalse(r.body().contains(FakeQwen.TOKEN));
-            assertTrue(logs.size() > 0);
+            String rid = r.headers().firstValue("X-Request-Id").orElseThrow();
+            for (long end = System.currentTimeMillis() + 5000; !logs.toString(StandardCharsets.UTF_8).contains(rid + "] POST")
+                    && System.currentTimeMillis() < end; ) Thread.sleep(10);
+            String mine = new String(logs.toByteArray(), before, logs.size() - before, StandardCharsets.UTF_8);
+            assertTrue(mine.contains("upstream event: ") && mine.contains("bad token"), "debug logged the upstream's answer: " + mine);
             assertFalse(logs.toString(StandardCharsets.UTF_8).contains(FakeQwen.TOKEN));
         } finally {
             QwenProxy.Log.level = QwenProxy.Log.INFO;

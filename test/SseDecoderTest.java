@@ -21,29 +21,29 @@ class SseDecoderTest {
     static List<String> read(String s) throws IOException { return read(s, 1 << 20); }
 
     @Test
-    void next_handlesLfCrlfAndCrLineEnds() throws IOException {
+    void feed_handlesLfCrlfAndCrLineEnds() throws IOException {
         assertEquals(List.of("a", "b", "c"), read("data: a\n\ndata: b\r\n\r\ndata: c\r\r"));
     }
 
     @Test
-    void next_joinsMultiLineDataAndSkipsCommentsAndOtherFields() throws IOException {
+    void feed_joinsMultiLineDataAndSkipsCommentsAndOtherFields() throws IOException {
         assertEquals(List.of("one\ntwo", "x"), read(": hello\nevent: ping\nid: 7\ndata: one\ndata: two\n\nretry: 5\ndata:x\n\n"));
     }
 
     @Test
-    void next_keepsAllButOneLeadingSpaceAndTrailingSpaces() throws IOException {
+    void feed_keepsAllButOneLeadingSpaceAndTrailingSpaces() throws IOException {
         assertEquals(List.of(" two spaces", "{\"response.created\":{}} "), read("data:  two spaces\n\ndata: {\"response.created\":{}} \n\n"));
     }
 
     @Test
-    void next_dispatchesAPendingEventAtEndOfStream() throws IOException {
+    void feed_dispatchesAPendingEventAtEndOfStream() throws IOException {
         assertEquals(List.of("last"), read("data: last"));
         assertEquals(List.of(), read("\n\n\n"));
         assertEquals(List.of(""), read("data:\n\n"));
     }
 
     @Test
-    void next_survivesSplitsAtEveryByte() throws IOException {
+    void feed_survivesSplitsAtEveryByte() throws IOException {
         String s = "data: {\"a\":\"中文😀\"}\r\n\r\n: c\r\ndata: b\n\n";
         for (int piece = 1; piece <= 7; piece++) assertEquals(List.of("{\"a\":\"中文😀\"}", "b"), read(s, piece));
     }
@@ -64,7 +64,7 @@ class SseDecoderTest {
     }
 
     @Test
-    void next_acceptsBareJsonLines() throws IOException {
+    void feed_acceptsBareJsonLines() throws IOException {
         assertEquals(List.of("{\"success\":false}"), read("{\"success\":false}\n"));
     }
 }
