@@ -201,7 +201,7 @@ public final class QwenProxy {
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
-    static final long STARTUP_MODELS_WAIT_MS = 5000;   // the banner waits this long for the upstream model list
+    static volatile long startupModelsWaitMs = 5000;   // the banner waits this long for the upstream model list (tests: less)
     static final int MAX_UPSTREAM_ERROR_BODY = 1 << 20;
     static final long DEFAULT_RETRY_AFTER_S = 3600;  // RateLimited without "num": the quota is daily
 
@@ -1933,7 +1933,7 @@ public final class QwenProxy {
         void init() {
             if (!canFetch() || !refreshing.compareAndSet(false, true)) return;
             try {
-                background.submit(() -> refresh(cfg.requestTimeoutMs())).get(STARTUP_MODELS_WAIT_MS, TimeUnit.MILLISECONDS);
+                background.submit(() -> refresh(cfg.requestTimeoutMs())).get(startupModelsWaitMs, TimeUnit.MILLISECONDS);
             } catch (TimeoutException | ExecutionException e) {
                 // the banner says the list is still loading
             } catch (InterruptedException e) {

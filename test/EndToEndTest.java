@@ -522,7 +522,8 @@ class EndToEndTest {
 
     @Test
     void models_aSlowListDoesNotHoldTheBannerAndArrivesWhenReady() throws Exception {
-        fake.modelsDelayMs = QwenProxy.STARTUP_MODELS_WAIT_MS + 2000;   // a margin for a slow machine
+        QwenProxy.startupModelsWaitMs = 300;
+        fake.modelsDelayMs = 2000;   // a wide margin over the wait, for a slow machine
         try {
             fresh(p -> {
                 assertTrue(p.banner().contains(" built-in: ") && p.banner().contains("still loading"), p.banner());
@@ -532,6 +533,7 @@ class EndToEndTest {
                 assertFalse(get(p, "/v1/models").body().contains("qwen3.6-plus"), "the upstream list once it came");
             });
         } finally {
+            QwenProxy.startupModelsWaitMs = 5000;
             fake.modelsDelayMs = 0;
         }
     }
@@ -860,8 +862,13 @@ class EndToEndTest {
         QwenProxy.Server p = start("--keep-chats");
         try {
             post(p, chat("qwen3.7-plus", false, ""));
-            Thread.sleep(300);
-            assertFalse(fake.deleted.contains(fake.completionBodies.get(1).get("chat_id")));
+            Object kept = fake.completionBodies.get(1).get("chat_id");
+            // a later chat of the deleting proxy is gone first: a delete of the kept one would have come before it
+            post(proxy, chat("qwen3.7-plus", false, ""));
+            Object later = fake.completionBodies.get(2).get("chat_id");
+            for (long end = System.currentTimeMillis() + 3000; !fake.deleted.contains(later) && System.currentTimeMillis() < end; ) Thread.sleep(10);
+            assertTrue(fake.deleted.contains(later));
+            assertFalse(fake.deleted.contains(kept));
         } finally {
             p.stop();
         }
