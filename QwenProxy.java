@@ -1112,7 +1112,7 @@ public final class QwenProxy {
             case "/readyz" -> { allow(method, "GET"); handleReady(s, c); }
             case "/verify" -> { allow(method, "POST"); handleVerify(s, c); }
             case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
-            case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); new ChatCall(s, c).failover(); }
+            case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }
             case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
             default -> {
                 if (!path.startsWith("/models/")) {
@@ -1470,12 +1470,23 @@ public final class QwenProxy {
         final Server s;
         final Call c;
         final ChatRequest req;
+        final java.util.function.Function<SseStream, Dialect> dialect;   // a client stream (null: none) -> the wire format
 
-        ChatCall(Server s, Call c) {
+        /** A front door is a request parser and a dialect: the rest is shared. */
+        ChatCall(Server s, Call c, ChatRequest req, java.util.function.Function<SseStream, Dialect> dialect) {
             this.s = s;
             this.c = c;
-            req = ChatRequest.parse(readJsonObject(c, s.cfg.maxBodyBytes()), s.models, s.cfg);
+            this.req = req;
+            this.dialect = dialect;
             c.note = " model=" + req.model() + " upstream=" + req.upstreamModel() + (req.stream() ? " stream" : "");
+        }
+
+        /** POST /v1/chat/completions. */
+        static ChatCall openAi(Server s, Call c) {
+            ChatRequest req = ChatRequest.parse(readJsonObject(c, s.cfg.maxBodyBytes()), s.models, s.cfg);
+            boolean both = s.cfg.reasoning() == Reasoning.BOTH;
+            return new ChatCall(s, c, req, stream -> stream == null ? new OpenAiCompletion(c, req.model(), both)
+                    : new OpenAiChunks(stream, req.model(), req.includeUsage(), both));
         }
 
         void failover() {
@@ -1511,12 +1522,10 @@ public final class QwenProxy {
             throw last != null ? last : s.accounts.unavailable();
         }
 
-        /** The reply's neutral layer and its dialect: OpenAI chunks on a new client stream, or one chat.completion. */
+        /** The reply's neutral layer and its dialect, on a new client stream if the request streams. */
         Output output() {
-            boolean both = s.cfg.reasoning() == Reasoning.BOTH;
-            if (!req.stream()) return new Output(req, new OpenAiCompletion(c, req.model(), both), c.rid);
-            c.stream = new SseStream(c.ex);
-            return new Output(req, new OpenAiChunks(c.stream, req.model(), req.includeUsage(), both), c.rid);
+            c.stream = req.stream() ? new SseStream(c.ex) : null;
+            return new Output(req, dialect.apply(c.stream), c.rid);
         }
 
         void converse(Account a) {
@@ -3490,7 +3499,7 @@ public final class QwenProxy {
      * Errors become ApiExceptions; where output already went out, moderation and context errors
      * end the reply with finish_reason content_filter / length instead (§7.3).
      */
-    static final class StreamTranslator {
+    static final class StreamTranslator implements Reply.Events {
         interface Sink {
             void emit(boolean reasoning, String text);
 
@@ -3522,7 +3531,7 @@ public final class QwenProxy {
         }
 
         /** One SSE payload; true when the reply is complete. */
-        boolean accept(String data) {
+        @Override public boolean accept(String data) {
             if (data.startsWith("[DONE]")) return true;       // never seen from Qwen; tolerated (§6.1)
             Map<String, Object> ev;
             try {
@@ -3686,7 +3695,7 @@ public final class QwenProxy {
         }
 
         /** End of the upstream stream: settle the finish reason; an empty answer is an error, not a 200. */
-        void finish() {
+        @Override public void finish() {
             closeThink();
             flushPending();
             if (finish == null) finish = "stop";
@@ -4177,6 +4186,13 @@ public final class QwenProxy {
      * the subscription, which closes the upstream stream at once.
      */
     static final class Reply implements HttpResponse.BodySubscriber<Object> {
+        /** Where the stream's payloads go (the translator): accept() says when the reply is complete. */
+        interface Events {
+            boolean accept(String data);
+            void finish();
+        }
+
+
         static final int TIMED_OUT = 1, CLIENT_GONE = 2;
         private final Gunzip gunzip;                 // null: the stream is not compressed
         private final SseDecoder sse = new SseDecoder();
@@ -4184,7 +4200,7 @@ public final class QwenProxy {
         private volatile Flow.Subscription subscription;
         private volatile int aborted;
         private byte[] preloaded;                    // a stream that arrived without its content type
-        private StreamTranslator translator;
+        private Events translator;
         private boolean finished;                    // the final event was seen; what follows is tail
         private int tail;
         volatile long lastActivity = System.currentTimeMillis();
@@ -4256,7 +4272,7 @@ public final class QwenProxy {
         }
 
         /** On the request thread: let the stream flow through t, and wait for its end. */
-        void pump(StreamTranslator t, long timeoutMs) {
+        void pump(Events t, long timeoutMs) {
             synchronized (this) {
                 translator = t;
                 if (preloaded == null && subscription != null) subscription.request(1);
