@@ -16,25 +16,27 @@
  *    2. Main & lifecycle     main(), start(Config) -> Server (tests start it on port 0), banner,
  *                            heap handed back after startup and when idle after work
  *    3. Config               Config.load(args, env): pure, default < env < flag, --help text
- *    4. Log                  stderr lines with time, level, request id; secrets redacted
- *    5. HTTP plumbing        ApiException (status + OpenAI error), the one catch ladder, routing
+ *    4. Log                  stderr lines with time, level, request id; secrets redacted; one line each
+ *    5. HTTP plumbing        ApiException (status + OpenAI error + Kind; what Qwen's errors mean, §7),
+ *                            the one catch ladder (handle, fail), routing, client keys
  *    6. Client stream        SseStream (one state: OPEN -> COMMITTED -> ENDED, or ABANDONED),
  *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion
- *    7. Handlers             ChatCall: the retries, each by name: failover() (accounts), converse()
- *                            (the firmer prompt), renewing() (expired token), attempt() (one exchange),
- *                            fit() (§5.6); relay()'s watchdog holds the commit decision; Output (tool
- *                            calls, hold-back); admin API, readiness
- *    8. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
- *    9. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
- *   10. OpenAI -> upstream   request validation, conversation flattening (Transcript; compacted when
- *                            too long for one request, §5.6), upstream bodies
- *   11. Tools and formats    tool prompt, streaming tool-call parser, schema checks, response_format
- *   12. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> deltas, max_tokens, stop), usage
- *   13. Upstream client      one HttpClient, header table, error classification, chat deletion,
- *                            file upload (STS, hand-signed OSS PUT, parse), who-am-I
- *   14. SSE and gzip         "data:" lines -> payloads; streaming gunzip
- *   15. JSON                 parse (depth cap, offsets, numbers kept as text) and write
- *   16. Utilities
+ *    7. Chat requests        ChatCall (a front door = a request parser + a dialect). Its retries, by
+ *                            name: failover() (accounts), converse() (the firmer prompt), renewing()
+ *                            (an expired token), attempt() (one exchange; fit() keeps it under §5.6).
+ *                            The commit decision: relay()'s watchdog and the dialect's first event.
+ *                            Output: the neutral layer (tool calls, hold-back for retries)
+ *    8. Admin API and login  Admin (/admin, Qwen2API names, /readyz, /verify), Login
+ *    9. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
+ *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
+ *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6)
+ *   12. Tools and formats    Tools, Format, ToolParser (streaming), ToolLayer (prompts, schema checks)
+ *   13. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> events, max_tokens, stop)
+ *   14. Upstream client      one HttpClient, header table, chat deletion, file upload (STS, hand-signed
+ *                            OSS PUT, parse), who-am-I; Reply, the stream subscriber
+ *   15. SSE and gzip         "data:" lines -> payloads; streaming gunzip
+ *   16. JSON                 parse (depth cap, offsets, numbers kept as text) and write
+ *   17. Utilities
  *
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
@@ -99,7 +101,7 @@
  *   429 / 503 no_available_accounts (pool) | 502 tool_call_missing / invalid_tool_call /
  *   invalid_structured_output (after the one firmer retry)
  *
- * ACCOUNTS (section 9): tokens, refresh tokens, cookies, email:password, an accounts file and
+ * ACCOUNTS (section 10): tokens, refresh tokens, cookies, email:password, an accounts file and
  *   `login` feed one pool. Access tokens are renewed --refresh-ahead-ms before their JWT exp, and
  *   once more after a 401. Each attempt takes an OK account (round-robin or fill-first); a failure
  *   about the account moves the request to the next one while nothing has reached the client:
@@ -107,7 +109,7 @@
  *   doubling to 1 h); rejected token that cannot be renewed -> INVALID. accounts.json in
  *   --data-dir keeps rotated refresh tokens, states and counters across restarts.
  *
- * TOOLS AND FORMATS (section 11): the web models have no native function calling, so tools are
+ * TOOLS AND FORMATS (section 12): the web models have no native function calling, so tools are
  *   offered in the prompt in Qwen's own format (toolPrompt: <tools> signatures, <tool_call> blocks,
  *   results in <tool_response>) and the answer is parsed back (ToolParser: Hermes JSON, Qwen3-Coder
  *   <function=...> XML, fenced JSON; split-safe; arguments repaired and checked against the
@@ -294,7 +296,7 @@ public final class QwenProxy {
         }
         if (login) {
             java.io.Console console = System.console();
-            System.exit(login(cfg, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)),
+            System.exit(Login.run(cfg, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)),
                     console == null ? null : console::readPassword, System.out));
         }
         try {
@@ -517,55 +519,6 @@ public final class QwenProxy {
                     .append(" -H 'Content-Type: application/json' -d '{\"model\":\"").append(models.defaultId())
                     .append("\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n");
             return b.toString();
-        }
-    }
-
-    /**
-     * java QwenProxy.java login: asks for e-mail and password (not echoed on a terminal), signs in
-     * (§2.2) and stores the account in the data directory, where the next start finds it.
-     */
-    static int login(Config cfg, java.io.BufferedReader in, java.util.function.Function<String, char[]> secretPrompt, PrintStream out) {
-        Log.level = Math.max(Log.WARN, cfg.logLevel());
-        try {
-            out.print("Qwen e-mail: ");
-            out.flush();
-            String email = in.readLine();
-            String password;
-            if (secretPrompt != null) {
-                char[] pw = secretPrompt.apply("Password (not shown): ");
-                password = pw == null ? null : new String(pw);
-            } else {
-                out.print("Password: ");
-                out.flush();
-                password = in.readLine();
-            }
-            if (email == null || email.isBlank() || password == null || password.isEmpty()) {
-                out.println("\nlogin: an e-mail and a password are needed.");
-                return Startup.CMDERR.ordinal();
-            }
-            Log.secrets(password);
-            Account a = Account.password(email.trim(), sha256(password));
-            a.source = "login";
-            a.upstreamKey = cfg.baseUrl();
-            Tokens t = new Upstream(cfg, null).signIn(a.email, a.passwordHash, null);
-            a.accessToken = t.access();
-            a.refreshToken = t.refresh();
-            a.expiresAt = t.expiresAt();
-            Store store = new Store(cfg.dataDir());
-            List<Map<String, Object>> saved = new ArrayList<>(store.load());
-            saved.removeIf(m -> a.id.equals(Json.str(m, "id")));
-            saved.add(a.toJson());
-            store.save(saved);
-            out.println("\nSigned in as " + a.email + ". Account " + a.id + " is stored in " + store.file
-                    + (a.expiresAt > 0 ? " (token valid until " + Instant.ofEpochMilli(a.expiresAt) + "; renewed automatically)" : "")
-                    + ".\nStart the proxy with: java QwenProxy.java" + (cfg.dataDir().equals(home("~/.qwenproxy")) ? "" : " --data-dir " + cfg.dataDir()));
-            return Startup.OK.ordinal();
-        } catch (ApiException e) {
-            out.println("\nlogin failed: " + e.getMessage());
-            return Startup.SYSERR.ordinal();
-        } catch (IOException e) {
-            out.println("\nlogin: cannot read the answer: " + e.getMessage());
-            return Startup.CMDERR.ordinal();
         }
     }
 
@@ -1101,16 +1054,16 @@ public final class QwenProxy {
         if (path.equals("/v1") || path.startsWith("/v1/")) path = path.substring(3);   // clients drop /v1 or not
         if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
         if (path.isEmpty()) path = "/";
-        String admin = adminPath(method, path);
+        String admin = Admin.adminPath(method, path);
         if (admin != null) {
-            authorizeAdmin(s, c);
-            handleAdmin(s, c, method, admin);
+            Admin.authorizeAdmin(s, c);
+            Admin.handleAdmin(s, c, method, admin);
             return;
         }
         switch (path) {
             case "/healthz" -> { allow(method, "GET"); sendJson(c, 200, Map.of("status", "ok")); }
-            case "/readyz" -> { allow(method, "GET"); handleReady(s, c); }
-            case "/verify" -> { allow(method, "POST"); handleVerify(s, c); }
+            case "/readyz" -> { allow(method, "GET"); Admin.handleReady(s, c); }
+            case "/verify" -> { allow(method, "POST"); Admin.handleVerify(s, c); }
             case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
             case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }
             case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
@@ -1178,24 +1131,6 @@ public final class QwenProxy {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         for (String good : keys) found |= java.security.MessageDigest.isEqual(k, good.getBytes(StandardCharsets.UTF_8));
         return found;
-    }
-
-    /**
-     * The admin key is --admin-key, else the first client key. With no keys at all the admin API
-     * answers only requests from this machine.
-     */
-    static void authorizeAdmin(Server s, Call c) {
-        String admin = s.cfg.adminKey() != null ? s.cfg.adminKey() : s.apiKeys.isEmpty() ? null : s.apiKeys.get(0);
-        String key = presentedKey(c);
-        if (admin == null) {
-            if (c.ex.getRemoteAddress().getAddress().isLoopbackAddress()) return;
-            throw new ApiException(403, "invalid_request_error", "admin_forbidden", null,
-                    "The admin API answers only local requests while no --admin-key or --api-key is set.");
-        }
-        if (key != null && keyIn(key, List.of(admin))) return;
-        throw new ApiException(key != null && keyIn(key, s.apiKeys) ? 403 : 401, "invalid_request_error",
-                key != null && keyIn(key, s.apiKeys) ? "admin_forbidden" : "invalid_api_key",
-                null, key == null ? "The admin API needs the admin key (--admin-key, else the first client key)." : "This key is not the admin key.");
     }
 
     /** Reads a JSON object body, enforcing the size cap while reading (Content-Length may lie or be absent). */
@@ -1722,7 +1657,7 @@ public final class QwenProxy {
             usage = translator.usage();
             if (req.format() != null && calls == 0) {     // a reply that calls tools is not the final answer yet
                 List<String> errors = new ArrayList<>();
-                String json = structured(held.toString(), req.format(), errors);
+                String json = ToolLayer.structured(held.toString(), req.format(), errors);
                 if (json == null) return new ApiException(502, "server_error", "invalid_structured_output", null,
                         "Qwen's answer is not JSON of the requested format (" + String.join("; ", errors) + ").");
                 held.setLength(0);
@@ -1755,135 +1690,217 @@ public final class QwenProxy {
         void send() { to.finish(finish, usage); }
     }
 
-    /** Admin routes, with the Qwen2API names users bring along; null if the path is not one. */
-    static String adminPath(String method, String path) {
-        if (path.startsWith("/admin/")) return path;
-        return switch (path) {
-            case "/api/addAccount" -> "/admin/accounts";
-            case "/api/accountsHealth" -> "/admin/accounts";
-            case "/api/reloadConfig" -> "/admin/reload";
-            case "/api/configStatus" -> "/admin/status";
-            default -> path.startsWith("/api/deleteAccount/") ? "/admin/accounts/" + path.substring(19) : null;
-        };
-    }
+    // ==== 8. Admin API and login ====
 
-    static void handleAdmin(Server s, Call c, String method, String path) {
-        if (path.equals("/admin/accounts")) {
-            if (method.equals("POST")) {
-                Account a = addAccount(s, readJsonObject(c, s.cfg.maxBodyBytes()), c.rid);
-                sendJson(c, 201, accountView(a));
-            } else {
-                allow(method, "GET");
-                List<Object> data = new ArrayList<>();
-                for (Account a : s.accounts.all) data.add(accountView(a));
-                sendJson(c, 200, orderedObject("object", "list", "data", data));
-            }
-        } else if (path.equals("/admin/reload")) {
-            allow(method, "POST");
-            s.reload();
-            sendJson(c, 200, status(s));
-        } else if (path.equals("/admin/status")) {
-            allow(method, "GET");
-            sendJson(c, 200, status(s));
-        } else if (path.startsWith("/admin/accounts/")) {
-            String rest = java.net.URLDecoder.decode(path.substring(16), StandardCharsets.UTF_8);
-            boolean refresh = rest.endsWith("/refresh");
-            String id = refresh ? rest.substring(0, rest.length() - 8) : rest;
-            Account a = s.accounts.find(id);
-            if (a == null) throw new ApiException(404, "invalid_request_error", "account_not_found", "id", "No account '" + id + "'.");
-            if (refresh) {
+    /**
+     * The admin API (/admin/..., and the names users bring from Qwen2API): accounts listed, added
+     * (checked with Qwen first), renewed and removed; the files reloaded; the status. Also /readyz
+     * and /verify, which read the same state.
+     */
+    static final class Admin {
+        private Admin() { }
+
+        /** Admin routes, with the Qwen2API names users bring along; null if the path is not one. */
+        static String adminPath(String method, String path) {
+            if (path.startsWith("/admin/")) return path;
+            return switch (path) {
+                case "/api/addAccount" -> "/admin/accounts";
+                case "/api/accountsHealth" -> "/admin/accounts";
+                case "/api/reloadConfig" -> "/admin/reload";
+                case "/api/configStatus" -> "/admin/status";
+                default -> path.startsWith("/api/deleteAccount/") ? "/admin/accounts/" + path.substring(19) : null;
+            };
+        }
+
+        static void handleAdmin(Server s, Call c, String method, String path) {
+            if (path.equals("/admin/accounts")) {
+                if (method.equals("POST")) {
+                    Account a = addAccount(s, readJsonObject(c, s.cfg.maxBodyBytes()), c.rid);
+                    sendJson(c, 201, accountView(a));
+                } else {
+                    allow(method, "GET");
+                    List<Object> data = new ArrayList<>();
+                    for (Account a : s.accounts.all) data.add(accountView(a));
+                    sendJson(c, 200, orderedObject("object", "list", "data", data));
+                }
+            } else if (path.equals("/admin/reload")) {
                 allow(method, "POST");
-                if (!a.renewable()) throw ApiException.invalid("id", "not_renewable", "Account " + id + " has no refresh token or password to renew with.");
-                if (!s.accounts.renew(a, a.accessToken, c.rid))     // the current token: renew it even if fresh
-                    throw new ApiException(502, "server_error", "renewal_failed", null, "Renewing " + id + " failed: " + a.describe());
-                sendJson(c, 200, accountView(a));
+                s.reload();
+                sendJson(c, 200, status(s));
+            } else if (path.equals("/admin/status")) {
+                allow(method, "GET");
+                sendJson(c, 200, status(s));
+            } else if (path.startsWith("/admin/accounts/")) {
+                String rest = java.net.URLDecoder.decode(path.substring(16), StandardCharsets.UTF_8);
+                boolean refresh = rest.endsWith("/refresh");
+                String id = refresh ? rest.substring(0, rest.length() - 8) : rest;
+                Account a = s.accounts.find(id);
+                if (a == null) throw new ApiException(404, "invalid_request_error", "account_not_found", "id", "No account '" + id + "'.");
+                if (refresh) {
+                    allow(method, "POST");
+                    if (!a.renewable()) throw ApiException.invalid("id", "not_renewable", "Account " + id + " has no refresh token or password to renew with.");
+                    if (!s.accounts.renew(a, a.accessToken, c.rid))     // the current token: renew it even if fresh
+                        throw new ApiException(502, "server_error", "renewal_failed", null, "Renewing " + id + " failed: " + a.describe());
+                    sendJson(c, 200, accountView(a));
+                } else {
+                    allow(method, "DELETE");
+                    s.accounts.remove(id);
+                    sendJson(c, 200, orderedObject("id", id, "deleted", true));
+                }
             } else {
-                allow(method, "DELETE");
-                s.accounts.remove(id);
-                sendJson(c, 200, orderedObject("id", id, "deleted", true));
+                throw new ApiException(404, "invalid_request_error", "not_found", null, "Unknown admin endpoint " + path + ".");
             }
-        } else {
-            throw new ApiException(404, "invalid_request_error", "not_found", null, "Unknown admin endpoint " + path + ".");
+        }
+
+        /** POST /admin/accounts: {"token"} | {"refresh_token"} | {"cookie"} | {"email","password"}, checked with Qwen first. */
+        static Account addAccount(Server s, Map<String, Object> b, String rid) {
+            Account a;
+            try {
+                if (optString(b, "token") != null) a = new Account("token", optString(b, "token").trim(), null, null);
+                else if (optString(b, "refresh_token") != null) a = new Account("refresh", null, optString(b, "refresh_token").trim(), null);
+                else if (optString(b, "cookie") != null) a = Account.fromCookie(optString(b, "cookie"));
+                else if (optString(b, "email") != null && optString(b, "password") != null)
+                    a = Account.password(optString(b, "email").trim(), sha256(optString(b, "password")));
+                else throw new IllegalArgumentException("send one of {\"token\"}, {\"refresh_token\"}, {\"cookie\"}, {\"email\",\"password\"}");
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid(null, "invalid_account", "Cannot add this account: " + e.getMessage() + ".");
+            }
+            Log.secrets(a.accessToken, a.refreshToken, optString(b, "password"));
+            if (s.accounts.find(a.id) != null)
+                throw new ApiException(409, "invalid_request_error", "account_exists", null, "Account " + a.id + " is already in the pool.");
+            s.accounts.validate(a, rid);
+            Account same = s.accounts.sameUser(a);
+            if (same != null) throw new ApiException(409, "invalid_request_error", "account_exists", null,
+                    "This is the Qwen user of account " + same.id + ", which is already in the pool.");
+            a.source = "added";
+            s.accounts.add(a);
+            s.accounts.save();
+            Log.info(rid, "account " + a.id + " added through the admin API");
+            return a;
+        }
+
+        /** What the admin API shows of an account: never a whole secret. */
+        static Map<String, Object> accountView(Account a) {
+            long now = System.currentTimeMillis();
+            a.usable(now, 0);    // let an expired cooldown show as recovered
+            synchronized (a) {
+                return orderedObject("id", a.id, "kind", a.kind, "source", a.source,
+                        "token", a.accessToken == null ? Json.NULL : a.accessToken.substring(0, Math.min(6, a.accessToken.length())) + "…",
+                        "email", nullable(a.email), "state", a.state.name(), "reason", a.reason,
+                        "cooling_until", a.until > now ? Instant.ofEpochMilli(a.until).toString() : Json.NULL,
+                        "token_expires_at", a.expiresAt > 0 ? Instant.ofEpochMilli(a.expiresAt).toString() : Json.NULL,
+                        "renewable", a.renewable(), "last_used", a.lastUsed > 0 ? Instant.ofEpochMilli(a.lastUsed).toString() : Json.NULL,
+                        "requests_today", a.requests, "failures", a.failures, "in_flight", a.inFlight);
+            }
+        }
+
+        static Map<String, Object> status(Server s) {
+            Map<String, Object> counts = orderedObject("total", s.accounts.all.size());
+            for (State st : State.values()) counts.put(st.name(), 0);
+            for (Account a : s.accounts.all) {
+                a.usable(System.currentTimeMillis(), 0);
+                synchronized (a) { counts.merge(a.state.name(), 1, (x, y) -> (Integer) x + (Integer) y); }
+            }
+            Config cfg = s.cfg;
+            Map<String, Object> config = orderedObject("host", cfg.host(), "port", s.port(), "base_url", cfg.baseUrl(),
+                    "auth_base_url", cfg.authBaseUrl(), "strategy", cfg.fillFirst() ? "fill-first" : "round-robin",
+                    "max_attempts", cfg.maxAttempts(), "account_concurrency", cfg.accountConcurrency(),
+                    "thinking", cfg.thinking().name().toLowerCase(Locale.ROOT), "reasoning", cfg.reasoning().name().toLowerCase(Locale.ROOT),
+                    "delete_chats", cfg.deleteChats(), "data_dir", cfg.dataDir(), "api_keys", s.apiKeys.size(),
+                    "admin_key", cfg.adminKey() != null ? "set" : s.apiKeys.isEmpty() ? "none (loopback only)" : "first client key");
+            Map<String, Object> files = orderedObject("accounts_file", s.accountsFile == null ? Json.NULL : s.accountsFile.status(),
+                    "api_keys_file", s.keysFile == null ? Json.NULL : s.keysFile.status());
+            return orderedObject("name", NAME, "version", VERSION, "uptime_s", (System.currentTimeMillis() - s.startedAt) / 1000,
+                    "config", config, "files", files, "last_reload", Instant.ofEpochMilli(s.lastReload).toString(), "accounts", counts);
+        }
+
+        /** GET /readyz: 200 only while at least one account can take a request. */
+        static void handleReady(Server s, Call c) {
+            int usable = 0;
+            for (Account a : s.accounts.all) if (a.usable(System.currentTimeMillis(), 0)) usable++;
+            if (usable == 0) throw new ApiException(503, "server_error", "no_available_accounts", null, "No Qwen account is usable right now.");
+            sendJson(c, 200, orderedObject("status", "ready", "usable_accounts", usable));
+        }
+
+        /** POST /verify {"apiKey"} (Qwen2API): whether the key is a valid client key. */
+        static void handleVerify(Server s, Call c) {
+            String key = optString(readJsonObject(c, 65536), "apiKey");
+            sendJson(c, 200, orderedObject("valid", s.apiKeys.isEmpty() || (key != null && keyIn(key, s.apiKeys))));
+        }
+
+        /**
+         * The admin key is --admin-key, else the first client key. With no keys at all the admin API
+         * answers only requests from this machine.
+         */
+        static void authorizeAdmin(Server s, Call c) {
+            String admin = s.cfg.adminKey() != null ? s.cfg.adminKey() : s.apiKeys.isEmpty() ? null : s.apiKeys.get(0);
+            String key = presentedKey(c);
+            if (admin == null) {
+                if (c.ex.getRemoteAddress().getAddress().isLoopbackAddress()) return;
+                throw new ApiException(403, "invalid_request_error", "admin_forbidden", null,
+                        "The admin API answers only local requests while no --admin-key or --api-key is set.");
+            }
+            if (key != null && keyIn(key, List.of(admin))) return;
+            throw new ApiException(key != null && keyIn(key, s.apiKeys) ? 403 : 401, "invalid_request_error",
+                    key != null && keyIn(key, s.apiKeys) ? "admin_forbidden" : "invalid_api_key",
+                    null, key == null ? "The admin API needs the admin key (--admin-key, else the first client key)." : "This key is not the admin key.");
         }
     }
 
-    /** POST /admin/accounts: {"token"} | {"refresh_token"} | {"cookie"} | {"email","password"}, checked with Qwen first. */
-    static Account addAccount(Server s, Map<String, Object> b, String rid) {
-        Account a;
-        try {
-            if (optString(b, "token") != null) a = new Account("token", optString(b, "token").trim(), null, null);
-            else if (optString(b, "refresh_token") != null) a = new Account("refresh", null, optString(b, "refresh_token").trim(), null);
-            else if (optString(b, "cookie") != null) a = Account.fromCookie(optString(b, "cookie"));
-            else if (optString(b, "email") != null && optString(b, "password") != null)
-                a = Account.password(optString(b, "email").trim(), sha256(optString(b, "password")));
-            else throw new IllegalArgumentException("send one of {\"token\"}, {\"refresh_token\"}, {\"cookie\"}, {\"email\",\"password\"}");
-        } catch (IllegalArgumentException e) {
-            throw ApiException.invalid(null, "invalid_account", "Cannot add this account: " + e.getMessage() + ".");
+    /**
+     * java QwenProxy.java login: asks for e-mail and password (not echoed on a terminal), signs in
+     * (§2.2) and stores the account in the data directory, where the next start finds it.
+     */
+    static final class Login {
+        private Login() { }
+
+        static int run(Config cfg, java.io.BufferedReader in, java.util.function.Function<String, char[]> secretPrompt, PrintStream out) {
+            Log.level = Math.max(Log.WARN, cfg.logLevel());
+            try {
+                out.print("Qwen e-mail: ");
+                out.flush();
+                String email = in.readLine();
+                String password;
+                if (secretPrompt != null) {
+                    char[] pw = secretPrompt.apply("Password (not shown): ");
+                    password = pw == null ? null : new String(pw);
+                } else {
+                    out.print("Password: ");
+                    out.flush();
+                    password = in.readLine();
+                }
+                if (email == null || email.isBlank() || password == null || password.isEmpty()) {
+                    out.println("\nlogin: an e-mail and a password are needed.");
+                    return Startup.CMDERR.ordinal();
+                }
+                Log.secrets(password);
+                Account a = Account.password(email.trim(), sha256(password));
+                a.source = "login";
+                a.upstreamKey = cfg.baseUrl();
+                Tokens t = new Upstream(cfg, null).signIn(a.email, a.passwordHash, null);
+                a.accessToken = t.access();
+                a.refreshToken = t.refresh();
+                a.expiresAt = t.expiresAt();
+                Store store = new Store(cfg.dataDir());
+                List<Map<String, Object>> saved = new ArrayList<>(store.load());
+                saved.removeIf(m -> a.id.equals(Json.str(m, "id")));
+                saved.add(a.toJson());
+                store.save(saved);
+                out.println("\nSigned in as " + a.email + ". Account " + a.id + " is stored in " + store.file
+                        + (a.expiresAt > 0 ? " (token valid until " + Instant.ofEpochMilli(a.expiresAt) + "; renewed automatically)" : "")
+                        + ".\nStart the proxy with: java QwenProxy.java" + (cfg.dataDir().equals(home("~/.qwenproxy")) ? "" : " --data-dir " + cfg.dataDir()));
+                return Startup.OK.ordinal();
+            } catch (ApiException e) {
+                out.println("\nlogin failed: " + e.getMessage());
+                return Startup.SYSERR.ordinal();
+            } catch (IOException e) {
+                out.println("\nlogin: cannot read the answer: " + e.getMessage());
+                return Startup.CMDERR.ordinal();
+            }
         }
-        Log.secrets(a.accessToken, a.refreshToken, optString(b, "password"));
-        if (s.accounts.find(a.id) != null)
-            throw new ApiException(409, "invalid_request_error", "account_exists", null, "Account " + a.id + " is already in the pool.");
-        s.accounts.validate(a, rid);
-        Account same = s.accounts.sameUser(a);
-        if (same != null) throw new ApiException(409, "invalid_request_error", "account_exists", null,
-                "This is the Qwen user of account " + same.id + ", which is already in the pool.");
-        a.source = "added";
-        s.accounts.add(a);
-        s.accounts.save();
-        Log.info(rid, "account " + a.id + " added through the admin API");
-        return a;
     }
 
-    /** What the admin API shows of an account: never a whole secret. */
-    static Map<String, Object> accountView(Account a) {
-        long now = System.currentTimeMillis();
-        a.usable(now, 0);    // let an expired cooldown show as recovered
-        synchronized (a) {
-            return orderedObject("id", a.id, "kind", a.kind, "source", a.source,
-                    "token", a.accessToken == null ? Json.NULL : a.accessToken.substring(0, Math.min(6, a.accessToken.length())) + "…",
-                    "email", nullable(a.email), "state", a.state.name(), "reason", a.reason,
-                    "cooling_until", a.until > now ? Instant.ofEpochMilli(a.until).toString() : Json.NULL,
-                    "token_expires_at", a.expiresAt > 0 ? Instant.ofEpochMilli(a.expiresAt).toString() : Json.NULL,
-                    "renewable", a.renewable(), "last_used", a.lastUsed > 0 ? Instant.ofEpochMilli(a.lastUsed).toString() : Json.NULL,
-                    "requests_today", a.requests, "failures", a.failures, "in_flight", a.inFlight);
-        }
-    }
-
-    static Map<String, Object> status(Server s) {
-        Map<String, Object> counts = orderedObject("total", s.accounts.all.size());
-        for (State st : State.values()) counts.put(st.name(), 0);
-        for (Account a : s.accounts.all) {
-            a.usable(System.currentTimeMillis(), 0);
-            synchronized (a) { counts.merge(a.state.name(), 1, (x, y) -> (Integer) x + (Integer) y); }
-        }
-        Config cfg = s.cfg;
-        Map<String, Object> config = orderedObject("host", cfg.host(), "port", s.port(), "base_url", cfg.baseUrl(),
-                "auth_base_url", cfg.authBaseUrl(), "strategy", cfg.fillFirst() ? "fill-first" : "round-robin",
-                "max_attempts", cfg.maxAttempts(), "account_concurrency", cfg.accountConcurrency(),
-                "thinking", cfg.thinking().name().toLowerCase(Locale.ROOT), "reasoning", cfg.reasoning().name().toLowerCase(Locale.ROOT),
-                "delete_chats", cfg.deleteChats(), "data_dir", cfg.dataDir(), "api_keys", s.apiKeys.size(),
-                "admin_key", cfg.adminKey() != null ? "set" : s.apiKeys.isEmpty() ? "none (loopback only)" : "first client key");
-        Map<String, Object> files = orderedObject("accounts_file", s.accountsFile == null ? Json.NULL : s.accountsFile.status(),
-                "api_keys_file", s.keysFile == null ? Json.NULL : s.keysFile.status());
-        return orderedObject("name", NAME, "version", VERSION, "uptime_s", (System.currentTimeMillis() - s.startedAt) / 1000,
-                "config", config, "files", files, "last_reload", Instant.ofEpochMilli(s.lastReload).toString(), "accounts", counts);
-    }
-
-    /** GET /readyz: 200 only while at least one account can take a request. */
-    static void handleReady(Server s, Call c) {
-        int usable = 0;
-        for (Account a : s.accounts.all) if (a.usable(System.currentTimeMillis(), 0)) usable++;
-        if (usable == 0) throw new ApiException(503, "server_error", "no_available_accounts", null, "No Qwen account is usable right now.");
-        sendJson(c, 200, orderedObject("status", "ready", "usable_accounts", usable));
-    }
-
-    /** POST /verify {"apiKey"} (Qwen2API): whether the key is a valid client key. */
-    static void handleVerify(Server s, Call c) {
-        String key = optString(readJsonObject(c, 65536), "apiKey");
-        sendJson(c, 200, orderedObject("valid", s.apiKeys.isEmpty() || (key != null && keyIn(key, s.apiKeys))));
-    }
-
-    // ==== 8. Models ====
+    // ==== 9. Models ====
 
     /**
      * An upstream model; thinking = it can reason (§3.3 abilities.thinking / capabilities.thinking);
@@ -2077,7 +2094,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 9. Accounts ====
+    // ==== 10. Accounts ====
 
     enum State { OK, COOLING, BLOCKED, INVALID }
 
@@ -2723,7 +2740,7 @@ public final class QwenProxy {
         return m;
     }
 
-    // ==== 10. OpenAI -> upstream ====
+    // ==== 11. OpenAI -> upstream ====
 
     /** A validated chat request: what the client asked for, and everything the upstream body needs. */
     record ChatRequest(String model, String upstreamModel, boolean stream, boolean includeUsage, String prompt,
@@ -2782,8 +2799,8 @@ public final class QwenProxy {
         /** What goes after the client's system text: the tool protocol and the output format. */
         static String instructions(Tools tools, Format format, boolean firmer) {
             StringBuilder b = new StringBuilder();
-            if (tools.active()) b.append(toolPrompt(tools, firmer));
-            if (format != null) b.append(b.length() > 0 ? "\n\n" : "").append(formatPrompt(format, firmer));
+            if (tools.active()) b.append(ToolLayer.toolPrompt(tools, firmer));
+            if (format != null) b.append(b.length() > 0 ? "\n\n" : "").append(ToolLayer.formatPrompt(format, firmer));
             return b.toString();
         }
 
@@ -2837,12 +2854,6 @@ public final class QwenProxy {
                     "chatId", chatId, "parentId", "", "chat_id", chatId, "chat_mode", "normal",
                     "model", upstreamModel, "parent_id", Json.NULL, "messages", List.of(message), "timestamp", now);
         }
-    }
-
-    /** The §4 body of the current web client; timestamp in milliseconds. */
-    static Map<String, Object> newChatBody(String model) {
-        return orderedObject("chatId", "", "models", List.of(model), "project_id", "",
-                "timestamp", System.currentTimeMillis(), "chat_type", "t2t", "chat_mode", "normal");
     }
 
     static final java.util.regex.Pattern THINK_BLOCK = java.util.regex.Pattern.compile("(?s)<think>.*?</think>\\s*");
@@ -2940,6 +2951,67 @@ public final class QwenProxy {
             return b.toString();
         }
 
+        /** Prior assistant tool calls, in Qwen's own Hermes format so the model recognises its history. */
+        static List<String> toolCalls(Map<String, Object> m, Map<String, String> toolNames, String at) {
+            List<Map<String, Object>> calls = new ArrayList<>();
+            if (m.get("tool_calls") instanceof List<?> l) {
+                for (Object o : l) if (o instanceof Map<?, ?> call) {
+                    @SuppressWarnings("unchecked") Map<String, Object> c = (Map<String, Object>) call;
+                    Map<String, Object> fn = optObject(c, "function");
+                    if (fn == null) continue;
+                    if (optString(c, "id") != null && optString(fn, "name") != null) toolNames.put(optString(c, "id"), optString(fn, "name"));
+                    calls.add(fn);
+                }
+            }
+            Map<String, Object> legacy = optObject(m, "function_call");
+            if (legacy != null) calls.add(legacy);
+            List<String> out = new ArrayList<>();
+            for (Map<String, Object> fn : calls) {
+                Object args = fn.get("arguments");
+                if (args instanceof String s) {
+                    try { args = Json.parse(s); } catch (Json.ParseError e) { /* keep the client's text as it is */ }
+                }
+                out.add("<tool_call>\n" + Json.write(orderedObject("name", optString(fn, "name"),
+                        "arguments", args == null ? Map.of() : args)) + "\n</tool_call>");
+            }
+            return out;
+        }
+
+        /** A message's text: a string, or the text parts of an array joined by newlines. */
+        static String contentText(Object content, String at) {
+            if (content == null || content == Json.NULL) return "";
+            if (content instanceof String s) return s;
+            if (!(content instanceof List<?> parts))
+                throw ApiException.invalid(at, "invalid_type", at + " must be a string or an array of content parts.");
+            StringBuilder b = new StringBuilder();
+            for (int j = 0; j < parts.size(); j++) {
+                String pat = at + "[" + j + "]", text;
+                Object p = parts.get(j);
+                if (p instanceof String s) {
+                    text = s;
+                } else if (p instanceof Map<?, ?> raw) {
+                    @SuppressWarnings("unchecked") Map<String, Object> part = (Map<String, Object>) raw;
+                    String type = optString(part, "type");
+                    if (type == null || Set.of("text", "input_text", "output_text").contains(type)) {
+                        text = optString(part, "text");
+                        if (text == null) throw ApiException.invalid(pat + ".text", "invalid_type", pat + " has no 'text'.");
+                    } else if (type.equals("refusal")) {
+                        text = String.valueOf(optString(part, "refusal"));
+                    } else if (Set.of("image_url", "image", "input_image", "input_audio", "audio", "file", "input_file",
+                            "video", "video_url").contains(type)) {
+                        throw ApiException.invalid(pat, "unsupported_content", "Content of type '" + type
+                                + "' (images, audio, files) is not supported yet; send text only.");
+                    } else {
+                        throw ApiException.invalid(pat + ".type", "invalid_value", "Unknown content part type '" + type + "'.");
+                    }
+                } else {
+                    throw ApiException.invalid(pat, "invalid_type", pat + " must be an object.");
+                }
+                b.append(b.length() > 0 ? "\n" : "").append(text);
+            }
+            return b.toString();
+        }
+
         private static String join(String a, String b) {
             return a.isEmpty() ? b : b.isEmpty() ? a : a + "\n\n" + b;
         }
@@ -2960,68 +3032,7 @@ public final class QwenProxy {
         }
     }
 
-    /** Prior assistant tool calls, in Qwen's own Hermes format so the model recognises its history. */
-    static List<String> toolCalls(Map<String, Object> m, Map<String, String> toolNames, String at) {
-        List<Map<String, Object>> calls = new ArrayList<>();
-        if (m.get("tool_calls") instanceof List<?> l) {
-            for (Object o : l) if (o instanceof Map<?, ?> call) {
-                @SuppressWarnings("unchecked") Map<String, Object> c = (Map<String, Object>) call;
-                Map<String, Object> fn = optObject(c, "function");
-                if (fn == null) continue;
-                if (optString(c, "id") != null && optString(fn, "name") != null) toolNames.put(optString(c, "id"), optString(fn, "name"));
-                calls.add(fn);
-            }
-        }
-        Map<String, Object> legacy = optObject(m, "function_call");
-        if (legacy != null) calls.add(legacy);
-        List<String> out = new ArrayList<>();
-        for (Map<String, Object> fn : calls) {
-            Object args = fn.get("arguments");
-            if (args instanceof String s) {
-                try { args = Json.parse(s); } catch (Json.ParseError e) { /* keep the client's text as it is */ }
-            }
-            out.add("<tool_call>\n" + Json.write(orderedObject("name", optString(fn, "name"),
-                    "arguments", args == null ? Map.of() : args)) + "\n</tool_call>");
-        }
-        return out;
-    }
-
-    /** A message's text: a string, or the text parts of an array joined by newlines. */
-    static String contentText(Object content, String at) {
-        if (content == null || content == Json.NULL) return "";
-        if (content instanceof String s) return s;
-        if (!(content instanceof List<?> parts))
-            throw ApiException.invalid(at, "invalid_type", at + " must be a string or an array of content parts.");
-        StringBuilder b = new StringBuilder();
-        for (int j = 0; j < parts.size(); j++) {
-            String pat = at + "[" + j + "]", text;
-            Object p = parts.get(j);
-            if (p instanceof String s) {
-                text = s;
-            } else if (p instanceof Map<?, ?> raw) {
-                @SuppressWarnings("unchecked") Map<String, Object> part = (Map<String, Object>) raw;
-                String type = optString(part, "type");
-                if (type == null || Set.of("text", "input_text", "output_text").contains(type)) {
-                    text = optString(part, "text");
-                    if (text == null) throw ApiException.invalid(pat + ".text", "invalid_type", pat + " has no 'text'.");
-                } else if (type.equals("refusal")) {
-                    text = String.valueOf(optString(part, "refusal"));
-                } else if (Set.of("image_url", "image", "input_image", "input_audio", "audio", "file", "input_file",
-                        "video", "video_url").contains(type)) {
-                    throw ApiException.invalid(pat, "unsupported_content", "Content of type '" + type
-                            + "' (images, audio, files) is not supported yet; send text only.");
-                } else {
-                    throw ApiException.invalid(pat + ".type", "invalid_value", "Unknown content part type '" + type + "'.");
-                }
-            } else {
-                throw ApiException.invalid(pat, "invalid_type", pat + " must be an object.");
-            }
-            b.append(b.length() > 0 ? "\n" : "").append(text);
-        }
-        return b.toString();
-    }
-
-    // ==== 11. Tools and formats ====
+    // ==== 12. Tools and formats ====
 
     /**
      * The functions a request offers and how it wants them used (tools or legacy functions,
@@ -3099,41 +3110,6 @@ public final class QwenProxy {
                         "response_format.type must be text, json_object or json_schema; got '" + type + "'.");
             }
         }
-    }
-
-    /**
-     * THE TOOL PROTOCOL, in one replaceable block. Qwen's chat template (Hermes style) lists tools
-     * inside <tools></tools> and expects each call as a <tool_call> block holding
-     * {"name": ..., "arguments": {...}}; results come back inside <tool_response> (see flatten).
-     * ToolParser also reads Qwen3-Coder's <function=NAME><parameter=P>...</parameter></function>.
-     */
-    static String toolPrompt(Tools t, boolean firmer) {
-        StringBuilder b = new StringBuilder("# Tools\n\nYou can call functions to help with the request. "
-                + "Their signatures are listed inside <tools></tools>:\n<tools>\n");
-        for (Map<String, Object> fn : t.functions()) {
-            Map<String, Object> f = orderedObject("name", fn.get("name"));
-            if (fn.get("description") != null) f.put("description", fn.get("description"));
-            f.put("parameters", fn.get("parameters") == null ? Map.of("type", "object", "properties", Map.of()) : fn.get("parameters"));
-            b.append(Json.write(orderedObject("type", "function", "function", f))).append('\n');
-        }
-        b.append("</tools>\n\nTo call a function, write one block per call, exactly like this:\n<tool_call>\n"
-                + "{\"name\": \"<function name>\", \"arguments\": {<the arguments as a JSON object>}}\n</tool_call>\n"
-                + "The arguments must follow the function's parameters schema. After your last </tool_call> write nothing more: "
-                + "the results will come back inside <tool_response></tool_response>. Do not describe a call in words instead of making it.");
-        if (!t.parallel()) b.append("\nCall at most one function in a reply.");
-        if (t.choice().equals("required")) b.append("\nIn this reply you must call at least one function.");
-        if (t.choice().equals("named")) b.append("\nIn this reply you must call the function \"").append(t.forced()).append("\".");
-        if (firmer) b.append("\nYour previous reply had no valid <tool_call> block. Answer now with the <tool_call> block(s) only.");
-        return b.toString();
-    }
-
-    static String formatPrompt(Format f, boolean firmer) {
-        StringBuilder b = new StringBuilder("# Output format\n\nAnswer with a single JSON value and nothing else: "
-                + "no explanation, no markdown, no code fence.");
-        if (f.schema()) b.append(" It must be valid against this JSON schema:\n").append(Json.write(f.jsonSchema()));
-        else b.append(" It must be a JSON object.");
-        if (firmer) b.append("\nYour previous answer was not valid JSON of that shape. Answer again with the JSON only.");
-        return b.toString();
     }
 
     /**
@@ -3281,7 +3257,7 @@ public final class QwenProxy {
         }
 
         private void handle(String marker, String block) {
-            ParsedCall c = parseCall(marker, block);
+            ToolLayer.ParsedCall c = ToolLayer.parseCall(marker, block);
             if (c == null) {
                 if (marker.equals("```json")) out.text(block);   // an ordinary JSON code block
                 else out.rejected("a <tool_call> block that is not a call: " + abbreviate(block));
@@ -3295,9 +3271,9 @@ public final class QwenProxy {
             Object args = c.arguments() instanceof Map ? c.arguments() : null;
             if (args == null) { out.rejected("arguments of '" + c.name() + "' that are not a JSON object"); return; }
             if (schema != null) {
-                args = coerce(args, schema);
+                args = ToolLayer.coerce(args, schema);
                 List<String> errors = new ArrayList<>();
-                validate(args, schema, "", errors);
+                ToolLayer.validate(args, schema, "", errors);
                 if (!errors.isEmpty()) {
                     if (Boolean.TRUE.equals(fn.get("strict"))) { out.rejected("arguments of '" + c.name() + "' break its schema: " + errors); return; }
                     Log.debug(null, "tool call " + c.name() + " does not match its schema: " + errors);
@@ -3308,161 +3284,12 @@ public final class QwenProxy {
         }
     }
 
-    record ParsedCall(String name, Object arguments) {}
-
-    /** A call block -> name and arguments, or null. Hermes JSON, Qwen3-Coder XML, or a fenced JSON call. */
-    static ParsedCall parseCall(String marker, String block) {
-        String body = (marker.equals("<function=") ? block : block.substring(marker.length())).strip();
-        if (body.endsWith("</tool_call>")) body = body.substring(0, body.length() - 12).strip();   // only the closing tag
-        if (body.endsWith("```")) body = body.substring(0, body.length() - 3).strip();
-        if (body.startsWith("<function=")) {
-            int gt = body.indexOf('>');
-            if (gt < 0) return null;
-            String name = body.substring(10, gt).strip();
-            Map<String, Object> args = new LinkedHashMap<>();
-            int p = gt + 1;
-            while (true) {
-                int s = body.indexOf("<parameter=", p);
-                if (s < 0) break;
-                int g = body.indexOf('>', s), e = body.indexOf("</parameter>", g < 0 ? s : g);
-                if (g < 0) break;
-                String value = body.substring(g + 1, e < 0 ? body.length() : e);
-                if (value.startsWith("\n")) value = value.substring(1);
-                if (value.endsWith("\n")) value = value.substring(0, value.length() - 1);
-                args.put(body.substring(s + 11, g).strip(), value);
-                if (e < 0) break;
-                p = e + 12;
-            }
-            return name.isEmpty() ? null : new ParsedCall(name, args);
-        }
-        Object v = lenientJson(body);
-        Map<String, Object> m = Json.asObject(v);
-        if (m == null) return null;
-        String name = Json.str(m, "name");
-        Object args = m.containsKey("arguments") ? m.get("arguments") : m.get("parameters");
-        if (args instanceof String s) args = lenientJson(s);           // double-encoded arguments
-        if (args == null || args == Json.NULL) args = new LinkedHashMap<String, Object>();
-        return name == null ? null : new ParsedCall(name, args);
-    }
-
-    /**
-     * JSON, repairing the trivial damage models do: code fences, text before or after the value,
-     * single quotes, Python literals, trailing commas. Null if it still is not JSON.
-     */
-    static Object lenientJson(String text) {
-        String t = text.strip();
-        if (t.startsWith("```")) {
-            int nl = t.indexOf('\n');
-            t = (nl < 0 ? "" : t.substring(nl + 1)).replaceAll("```\\s*$", "").strip();
-        }
-        int start = -1;
-        for (int i = 0; i < t.length(); i++) if (t.charAt(i) == '{' || t.charAt(i) == '[') { start = i; break; }
-        if (start < 0) return tryJson(t);
-        int end = balancedEnd(t, start);
-        String core = t.substring(start, end < 0 ? t.length() : end);
-        Object v = tryJson(core);
-        if (v != null) return v;
-        StringBuilder b = new StringBuilder();       // single quotes -> double, Python literals, trailing commas
-        boolean inDouble = false, inSingle = false;
-        for (int i = 0; i < core.length(); i++) {
-            char c = core.charAt(i);
-            if (c == '\\' && i + 1 < core.length()) { b.append(c).append(core.charAt(++i)); continue; }
-            if (c == '"' && !inSingle) inDouble = !inDouble;
-            else if (c == '\'' && !inDouble) { inSingle = !inSingle; b.append('"'); continue; }
-            else if (inSingle && c == '"') { b.append("\\\""); continue; }
-            b.append(c);
-        }
-        String fixed = b.toString().replaceAll("\\bTrue\\b", "true").replaceAll("\\bFalse\\b", "false")
-                .replaceAll("\\bNone\\b", "null").replaceAll(",\\s*([}\\]])", "$1");
-        return tryJson(fixed);
-    }
-
     private static Object tryJson(String s) {
         try {
             return Json.parse(s);
         } catch (Json.ParseError e) {
             return null;
         }
-    }
-
-    /** The index just past the bracket that closes the one at start (string-aware), or -1. */
-    static int balancedEnd(String s, int start) {
-        int depth = 0;
-        boolean str = false, esc = false;
-        char quote = 0;
-        for (int i = start; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (str) {
-                if (esc) esc = false;
-                else if (c == '\\') esc = true;
-                else if (c == quote) str = false;
-            } else if (c == '"' || c == '\'') { str = true; quote = c; }
-            else if (c == '{' || c == '[') depth++;
-            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
-        }
-        return -1;
-    }
-
-    /** Trivial type repairs the schema makes obvious: "5" for an integer, "true" for a boolean, JSON text for objects. */
-    static Object coerce(Object v, Map<String, Object> schema) {
-        String type = Json.str(schema, "type");
-        if (v instanceof String s && type != null) {
-            String t = s.strip();
-            switch (type) {
-                case "integer": if (t.matches("-?\\d{1,18}")) return new Json.Num(t); break;
-                case "number": if (t.matches("-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?")) return new Json.Num(t); break;
-                case "boolean": if (t.equals("true") || t.equals("false")) return Boolean.valueOf(t); break;
-                case "object", "array": { Object j = lenientJson(t); if (j != null) return coerce(j, schema); break; }
-                case "null": if (t.equals("null")) return Json.NULL; break;
-                default: break;
-            }
-            return v;
-        }
-        Map<String, Object> props = Json.obj(schema, "properties");
-        if (v instanceof Map<?, ?> && props != null) {
-            Map<String, Object> m = new LinkedHashMap<>(Json.asObject(v));
-            for (Map.Entry<String, Object> e : m.entrySet()) {
-                Map<String, Object> ps = Json.obj(props, e.getKey());
-                if (ps != null) e.setValue(coerce(e.getValue(), ps));
-            }
-            return m;
-        }
-        Map<String, Object> items = Json.obj(schema, "items");
-        if (v instanceof List<?> l && items != null) {
-            List<Object> out = new ArrayList<>();
-            for (Object o : l) out.add(coerce(o, items));
-            return out;
-        }
-        return v;
-    }
-
-    /** The JSON-schema subset agents use: type, properties, required, enum, items, additionalProperties. */
-    static void validate(Object v, Map<String, Object> schema, String path, List<String> errors) {
-        String at = path.isEmpty() ? "$" : path;
-        Object type = schema.get("type");
-        if (type != null) {
-            List<Object> types = type instanceof List<?> l ? new ArrayList<>(l) : List.of(type);
-            boolean ok = false;
-            for (Object t : types) ok |= hasType(v, String.valueOf(t));
-            if (!ok) { errors.add(at + " should be " + types); return; }
-        }
-        if (schema.get("enum") instanceof List<?> options) {
-            boolean found = false;
-            for (Object o : options) found |= Json.write(o).equals(Json.write(v));
-            if (!found) errors.add(at + " should be one of " + Json.write(options));
-        }
-        if (v instanceof Map<?, ?>) {
-            Map<String, Object> m = Json.asObject(v), props = Json.obj(schema, "properties");
-            if (schema.get("required") instanceof List<?> req)
-                for (Object r : req) if (!m.containsKey(String.valueOf(r))) errors.add(at + "." + r + " is required");
-            for (Map.Entry<String, Object> e : m.entrySet()) {
-                Map<String, Object> ps = props == null ? null : Json.obj(props, e.getKey());
-                if (ps != null) validate(e.getValue(), ps, at + "." + e.getKey(), errors);
-                else if (Boolean.FALSE.equals(schema.get("additionalProperties"))) errors.add(at + "." + e.getKey() + " is not allowed");
-            }
-        }
-        if (v instanceof List<?> l && Json.obj(schema, "items") != null)
-            for (int i = 0; i < l.size(); i++) validate(l.get(i), Json.obj(schema, "items"), at + "[" + i + "]", errors);
     }
 
     private static boolean hasType(Object v, String type) {
@@ -3478,20 +3305,212 @@ public final class QwenProxy {
         };
     }
 
-    /** response_format: the JSON in an answer, checked against the schema; null when there is none that fits. */
-    static String structured(String answer, Format f, List<String> errors) {
-        Object v = lenientJson(answer);
-        if (v == null) { errors.add("the answer holds no JSON"); return null; }
-        if (!f.schema() && !(v instanceof Map)) { errors.add("the answer is not a JSON object"); return null; }
-        if (f.schema()) {
-            v = coerce(v, f.jsonSchema());
-            validate(v, f.jsonSchema(), "", errors);
-            if (!errors.isEmpty()) return null;
+    /**
+     * The tool layer's functions: the prompts that offer tools and formats in Qwen's own terms, and
+     * the lenient reading and schema checks of what comes back (ToolParser drives them while streaming).
+     */
+    static final class ToolLayer {
+        private ToolLayer() { }
+
+        /**
+         * THE TOOL PROTOCOL, in one replaceable block. Qwen's chat template (Hermes style) lists tools
+         * inside <tools></tools> and expects each call as a <tool_call> block holding
+         * {"name": ..., "arguments": {...}}; results come back inside <tool_response> (see flatten).
+         * ToolParser also reads Qwen3-Coder's <function=NAME><parameter=P>...</parameter></function>.
+         */
+        static String toolPrompt(Tools t, boolean firmer) {
+            StringBuilder b = new StringBuilder("# Tools\n\nYou can call functions to help with the request. "
+                    + "Their signatures are listed inside <tools></tools>:\n<tools>\n");
+            for (Map<String, Object> fn : t.functions()) {
+                Map<String, Object> f = orderedObject("name", fn.get("name"));
+                if (fn.get("description") != null) f.put("description", fn.get("description"));
+                f.put("parameters", fn.get("parameters") == null ? Map.of("type", "object", "properties", Map.of()) : fn.get("parameters"));
+                b.append(Json.write(orderedObject("type", "function", "function", f))).append('\n');
+            }
+            b.append("</tools>\n\nTo call a function, write one block per call, exactly like this:\n<tool_call>\n"
+                    + "{\"name\": \"<function name>\", \"arguments\": {<the arguments as a JSON object>}}\n</tool_call>\n"
+                    + "The arguments must follow the function's parameters schema. After your last </tool_call> write nothing more: "
+                    + "the results will come back inside <tool_response></tool_response>. Do not describe a call in words instead of making it.");
+            if (!t.parallel()) b.append("\nCall at most one function in a reply.");
+            if (t.choice().equals("required")) b.append("\nIn this reply you must call at least one function.");
+            if (t.choice().equals("named")) b.append("\nIn this reply you must call the function \"").append(t.forced()).append("\".");
+            if (firmer) b.append("\nYour previous reply had no valid <tool_call> block. Answer now with the <tool_call> block(s) only.");
+            return b.toString();
         }
-        return Json.write(v);
+
+        static String formatPrompt(Format f, boolean firmer) {
+            StringBuilder b = new StringBuilder("# Output format\n\nAnswer with a single JSON value and nothing else: "
+                    + "no explanation, no markdown, no code fence.");
+            if (f.schema()) b.append(" It must be valid against this JSON schema:\n").append(Json.write(f.jsonSchema()));
+            else b.append(" It must be a JSON object.");
+            if (firmer) b.append("\nYour previous answer was not valid JSON of that shape. Answer again with the JSON only.");
+            return b.toString();
+        }
+
+        record ParsedCall(String name, Object arguments) {}
+
+        /** A call block -> name and arguments, or null. Hermes JSON, Qwen3-Coder XML, or a fenced JSON call. */
+        static ParsedCall parseCall(String marker, String block) {
+            String body = (marker.equals("<function=") ? block : block.substring(marker.length())).strip();
+            if (body.endsWith("</tool_call>")) body = body.substring(0, body.length() - 12).strip();   // only the closing tag
+            if (body.endsWith("```")) body = body.substring(0, body.length() - 3).strip();
+            if (body.startsWith("<function=")) {
+                int gt = body.indexOf('>');
+                if (gt < 0) return null;
+                String name = body.substring(10, gt).strip();
+                Map<String, Object> args = new LinkedHashMap<>();
+                int p = gt + 1;
+                while (true) {
+                    int s = body.indexOf("<parameter=", p);
+                    if (s < 0) break;
+                    int g = body.indexOf('>', s), e = body.indexOf("</parameter>", g < 0 ? s : g);
+                    if (g < 0) break;
+                    String value = body.substring(g + 1, e < 0 ? body.length() : e);
+                    if (value.startsWith("\n")) value = value.substring(1);
+                    if (value.endsWith("\n")) value = value.substring(0, value.length() - 1);
+                    args.put(body.substring(s + 11, g).strip(), value);
+                    if (e < 0) break;
+                    p = e + 12;
+                }
+                return name.isEmpty() ? null : new ParsedCall(name, args);
+            }
+            Object v = lenientJson(body);
+            Map<String, Object> m = Json.asObject(v);
+            if (m == null) return null;
+            String name = Json.str(m, "name");
+            Object args = m.containsKey("arguments") ? m.get("arguments") : m.get("parameters");
+            if (args instanceof String s) args = lenientJson(s);           // double-encoded arguments
+            if (args == null || args == Json.NULL) args = new LinkedHashMap<String, Object>();
+            return name == null ? null : new ParsedCall(name, args);
+        }
+
+        /**
+         * JSON, repairing the trivial damage models do: code fences, text before or after the value,
+         * single quotes, Python literals, trailing commas. Null if it still is not JSON.
+         */
+        static Object lenientJson(String text) {
+            String t = text.strip();
+            if (t.startsWith("```")) {
+                int nl = t.indexOf('\n');
+                t = (nl < 0 ? "" : t.substring(nl + 1)).replaceAll("```\\s*$", "").strip();
+            }
+            int start = -1;
+            for (int i = 0; i < t.length(); i++) if (t.charAt(i) == '{' || t.charAt(i) == '[') { start = i; break; }
+            if (start < 0) return tryJson(t);
+            int end = balancedEnd(t, start);
+            String core = t.substring(start, end < 0 ? t.length() : end);
+            Object v = tryJson(core);
+            if (v != null) return v;
+            StringBuilder b = new StringBuilder();       // single quotes -> double, Python literals, trailing commas
+            boolean inDouble = false, inSingle = false;
+            for (int i = 0; i < core.length(); i++) {
+                char c = core.charAt(i);
+                if (c == '\\' && i + 1 < core.length()) { b.append(c).append(core.charAt(++i)); continue; }
+                if (c == '"' && !inSingle) inDouble = !inDouble;
+                else if (c == '\'' && !inDouble) { inSingle = !inSingle; b.append('"'); continue; }
+                else if (inSingle && c == '"') { b.append("\\\""); continue; }
+                b.append(c);
+            }
+            String fixed = b.toString().replaceAll("\\bTrue\\b", "true").replaceAll("\\bFalse\\b", "false")
+                    .replaceAll("\\bNone\\b", "null").replaceAll(",\\s*([}\\]])", "$1");
+            return tryJson(fixed);
+        }
+
+        /** The index just past the bracket that closes the one at start (string-aware), or -1. */
+        static int balancedEnd(String s, int start) {
+            int depth = 0;
+            boolean str = false, esc = false;
+            char quote = 0;
+            for (int i = start; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (str) {
+                    if (esc) esc = false;
+                    else if (c == '\\') esc = true;
+                    else if (c == quote) str = false;
+                } else if (c == '"' || c == '\'') { str = true; quote = c; }
+                else if (c == '{' || c == '[') depth++;
+                else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+            }
+            return -1;
+        }
+
+        /** Trivial type repairs the schema makes obvious: "5" for an integer, "true" for a boolean, JSON text for objects. */
+        static Object coerce(Object v, Map<String, Object> schema) {
+            String type = Json.str(schema, "type");
+            if (v instanceof String s && type != null) {
+                String t = s.strip();
+                switch (type) {
+                    case "integer": if (t.matches("-?\\d{1,18}")) return new Json.Num(t); break;
+                    case "number": if (t.matches("-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?")) return new Json.Num(t); break;
+                    case "boolean": if (t.equals("true") || t.equals("false")) return Boolean.valueOf(t); break;
+                    case "object", "array": { Object j = lenientJson(t); if (j != null) return coerce(j, schema); break; }
+                    case "null": if (t.equals("null")) return Json.NULL; break;
+                    default: break;
+                }
+                return v;
+            }
+            Map<String, Object> props = Json.obj(schema, "properties");
+            if (v instanceof Map<?, ?> && props != null) {
+                Map<String, Object> m = new LinkedHashMap<>(Json.asObject(v));
+                for (Map.Entry<String, Object> e : m.entrySet()) {
+                    Map<String, Object> ps = Json.obj(props, e.getKey());
+                    if (ps != null) e.setValue(coerce(e.getValue(), ps));
+                }
+                return m;
+            }
+            Map<String, Object> items = Json.obj(schema, "items");
+            if (v instanceof List<?> l && items != null) {
+                List<Object> out = new ArrayList<>();
+                for (Object o : l) out.add(coerce(o, items));
+                return out;
+            }
+            return v;
+        }
+
+        /** The JSON-schema subset agents use: type, properties, required, enum, items, additionalProperties. */
+        static void validate(Object v, Map<String, Object> schema, String path, List<String> errors) {
+            String at = path.isEmpty() ? "$" : path;
+            Object type = schema.get("type");
+            if (type != null) {
+                List<Object> types = type instanceof List<?> l ? new ArrayList<>(l) : List.of(type);
+                boolean ok = false;
+                for (Object t : types) ok |= hasType(v, String.valueOf(t));
+                if (!ok) { errors.add(at + " should be " + types); return; }
+            }
+            if (schema.get("enum") instanceof List<?> options) {
+                boolean found = false;
+                for (Object o : options) found |= Json.write(o).equals(Json.write(v));
+                if (!found) errors.add(at + " should be one of " + Json.write(options));
+            }
+            if (v instanceof Map<?, ?>) {
+                Map<String, Object> m = Json.asObject(v), props = Json.obj(schema, "properties");
+                if (schema.get("required") instanceof List<?> req)
+                    for (Object r : req) if (!m.containsKey(String.valueOf(r))) errors.add(at + "." + r + " is required");
+                for (Map.Entry<String, Object> e : m.entrySet()) {
+                    Map<String, Object> ps = props == null ? null : Json.obj(props, e.getKey());
+                    if (ps != null) validate(e.getValue(), ps, at + "." + e.getKey(), errors);
+                    else if (Boolean.FALSE.equals(schema.get("additionalProperties"))) errors.add(at + "." + e.getKey() + " is not allowed");
+                }
+            }
+            if (v instanceof List<?> l && Json.obj(schema, "items") != null)
+                for (int i = 0; i < l.size(); i++) validate(l.get(i), Json.obj(schema, "items"), at + "[" + i + "]", errors);
+        }
+
+        /** response_format: the JSON in an answer, checked against the schema; null when there is none that fits. */
+        static String structured(String answer, Format f, List<String> errors) {
+            Object v = lenientJson(answer);
+            if (v == null) { errors.add("the answer holds no JSON"); return null; }
+            if (!f.schema() && !(v instanceof Map)) { errors.add("the answer is not a JSON object"); return null; }
+            if (f.schema()) {
+                v = coerce(v, f.jsonSchema());
+                validate(v, f.jsonSchema(), "", errors);
+                if (!errors.isEmpty()) return null;
+            }
+            return Json.write(v);
+        }
     }
 
-    // ==== 12. Upstream -> OpenAI ====
+    // ==== 13. Upstream -> OpenAI ====
 
     /**
      * Turns upstream SSE payloads (§6) into reasoning and content pieces, tracking usage and the
@@ -3717,7 +3736,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 13. Upstream client ====
+    // ==== 14. Upstream client ====
 
     /**
      * chat.qwen.ai over one shared HttpClient. Every call carries the UPSTREAM_HEADERS table
@@ -4000,6 +4019,12 @@ public final class QwenProxy {
             // here a 401 or 403 that is no firewall page can only mean the token ("Not authenticated")
             if ((r.statusCode() == 401 || r.statusCode() == 403) && !ApiException.looksBlocked(new String(b, StandardCharsets.UTF_8))) throw ApiException.tokenExpired();
             throw failure(r, b);
+        }
+
+        /** The §4 body of the current web client; timestamp in milliseconds. */
+        static Map<String, Object> newChatBody(String model) {
+            return orderedObject("chatId", "", "models", List.of(model), "project_id", "",
+                    "timestamp", System.currentTimeMillis(), "chat_type", "t2t", "chat_mode", "normal");
         }
 
         /** POST /api/v2/chats/new (§4) -> the chat id. */
@@ -4322,7 +4347,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 14. SSE and gzip decoding ====
+    // ==== 15. SSE and gzip decoding ====
 
     /**
      * Splits an event stream into "data:" payloads, fed bytes as they arrive (WHATWG rules: CR,
@@ -4434,7 +4459,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 15. JSON ====
+    // ==== 16. JSON ====
 
     /**
      * A small JSON reader and writer. Values: LinkedHashMap, ArrayList, String, Boolean, Json.Num
@@ -4713,7 +4738,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 16. Utilities ====
+    // ==== 17. Utilities ====
 
     /** A message without its closing full stop, to go on with "; ..." or ". ...". */
     static String sentence(String message) {

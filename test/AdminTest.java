@@ -231,7 +231,7 @@ class AdminTest extends AccountsFixture {
         String dir = EndToEndTest.tempDir();
         QwenProxy.Config cfg = QwenProxy.Config.load(new String[]{"--base-url", fake.url(), "--data-dir", dir}, Map.of());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int rc = QwenProxy.login(cfg, new java.io.BufferedReader(new java.io.StringReader(FakeQwen.EMAIL + "\n" + FakeQwen.PASSWORD + "\n")),
+        int rc = QwenProxy.Login.run(cfg, new java.io.BufferedReader(new java.io.StringReader(FakeQwen.EMAIL + "\n" + FakeQwen.PASSWORD + "\n")),
                 null, new PrintStream(out, true, StandardCharsets.UTF_8));
         assertEquals(0, rc, out.toString(StandardCharsets.UTF_8));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("Signed in as " + FakeQwen.EMAIL));
@@ -245,7 +245,7 @@ class AdminTest extends AccountsFixture {
             p.stop();
         }
         ByteArrayOutputStream bad = new ByteArrayOutputStream();
-        assertEquals(2, QwenProxy.login(cfg, new java.io.BufferedReader(new java.io.StringReader(FakeQwen.EMAIL + "\nwrong\n")),
+        assertEquals(2, QwenProxy.Login.run(cfg, new java.io.BufferedReader(new java.io.StringReader(FakeQwen.EMAIL + "\nwrong\n")),
                 null, new PrintStream(bad, true, StandardCharsets.UTF_8)));
         assertTrue(bad.toString(StandardCharsets.UTF_8).contains("login failed: Qwen refused the sign-in"));
     }

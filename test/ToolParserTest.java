@@ -141,14 +141,14 @@ class ToolParserTest {
         QwenProxy.Format f = new QwenProxy.Format(true, schema, true);
         List<String> errors = new ArrayList<>();
         assertEquals("{\"name\":\"Ann\",\"age\":31,\"tags\":[\"x\"]}",
-                QwenProxy.structured("Sure! ```json\n{\"name\": \"Ann\", \"age\": \"31\", \"tags\": [\"x\"]}\n```", f, errors));
-        assertNull(QwenProxy.structured("{\"name\": \"Ann\"}", f, errors));
+                QwenProxy.ToolLayer.structured("Sure! ```json\n{\"name\": \"Ann\", \"age\": \"31\", \"tags\": [\"x\"]}\n```", f, errors));
+        assertNull(QwenProxy.ToolLayer.structured("{\"name\": \"Ann\"}", f, errors));
         assertTrue(errors.toString().contains("$.age is required"), errors.toString());
         errors.clear();
-        assertNull(QwenProxy.structured("{\"name\": \"Ann\", \"age\": 3, \"x\": 1}", f, errors));
+        assertNull(QwenProxy.ToolLayer.structured("{\"name\": \"Ann\", \"age\": 3, \"x\": 1}", f, errors));
         assertTrue(errors.toString().contains("$.x is not allowed"));
         errors.clear();
-        assertNull(QwenProxy.structured("no json here", new QwenProxy.Format(false, null, false), errors));
-        assertEquals("{\"a\":1}", QwenProxy.structured("{\"a\": 1}", new QwenProxy.Format(false, null, false), errors));
+        assertNull(QwenProxy.ToolLayer.structured("no json here", new QwenProxy.Format(false, null, false), errors));
+        assertEquals("{\"a\":1}", QwenProxy.ToolLayer.structured("{\"a\": 1}", new QwenProxy.Format(false, null, false), errors));
     }
 }
