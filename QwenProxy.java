@@ -326,8 +326,8 @@ public final class QwenProxy {
         // bytes"; the JDK retries that once only for GET unless told. Such a request was not processed.
         if (System.getProperty("jdk.httpclient.enableAllMethodRetry") == null) System.setProperty("jdk.httpclient.enableAllMethodRetry", "true");
         Log.level = cfg.logLevel();
-        Log.secrets(cfg.token(), cfg.cookie());
-        if (cfg.token() != null) Log.secrets(cfg.token().split(","));
+        Log.secrets(cfg.cookie());
+        Log.secrets(cfg.tokens().toArray(new String[0]));
         Log.secrets(cfg.refreshTokens().toArray(new String[0]));
         Log.secrets(cfg.adminKey());
         for (String pw : cfg.passwords()) Log.secrets(pw, pw.substring(pw.indexOf(':') + 1));
@@ -551,7 +551,7 @@ public final class QwenProxy {
     enum Reasoning { FIELD, BOTH, THINK, HIDE }
 
     /** Everything the proxy is told, validated once; secrets never appear in toString(). */
-    record Config(String host, int port, String token, String cookie, String baseUrl, List<String> apiKeys,
+    record Config(String host, int port, List<String> tokens, String cookie, String baseUrl, List<String> apiKeys,
                   boolean deleteChats, Thinking thinking, Reasoning reasoning, Map<String, String> modelMap,
                   String defaultModel, Map<String, String> upstreamHeaders, Map<String, String> upstreamPaths,
                   long requestTimeoutMs, int logLevel, long maxBodyBytes, long modelsTtlMs, long keepaliveMs,
@@ -561,7 +561,7 @@ public final class QwenProxy {
                   long contextFileThreshold, long contextLiveBytes, boolean help) {
 
         @Override public String toString() {
-            return "Config[host=" + host + ", port=" + port + ", token=" + mask(token) + ", refreshTokens="
+            return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
                     + refreshTokens.size() + ", baseUrl=" + baseUrl
                     + ", apiKeys=" + apiKeys.size() + ", deleteChats=" + deleteChats + ", thinking=" + thinking
                     + ", reasoning=" + reasoning + "]";
@@ -698,25 +698,60 @@ public final class QwenProxy {
             splitInto(v.get("--model-map"), ",", maps);
             Map<String, String> modelMap = new LinkedHashMap<>();
             pairs(maps, "--model-map").forEach((k, t) -> modelMap.put(k.toLowerCase(Locale.ROOT), t));
-            return new Config(host, port, tokens.isEmpty() ? null : String.join(",", tokens), blankToNull(v.get("--cookie")), base,
-                    List.copyOf(keys), bool(v.getOrDefault("--delete-chats", "true"), "--delete-chats"),
-                    choice(Thinking.class, v.getOrDefault("--thinking", "auto"), "--thinking"),
-                    choice(Reasoning.class, v.getOrDefault("--reasoning", "field"), "--reasoning"),
-                    Map.copyOf(modelMap), blankToNull(v.get("--default-model")), upstreamHeaders, upstreamPaths,
-                    number(v, "--request-timeout-ms", DEFAULT_REQUEST_TIMEOUT_MS, 1, Long.MAX_VALUE),
-                    Log.parseLevel(v.getOrDefault("--log-level", "info")),
-                    number(v, "--max-body-bytes", DEFAULT_MAX_BODY_BYTES, 1, Integer.MAX_VALUE - 8),
-                    number(v, "--models-ttl-ms", DEFAULT_MODELS_TTL_MS, 1, Long.MAX_VALUE),
-                    number(v, "--keepalive-ms", DEFAULT_KEEPALIVE_MS, 1, Long.MAX_VALUE),
-                    List.copyOf(refreshTokens), authBase, number(v, "--refresh-ahead-ms", DEFAULT_REFRESH_AHEAD_MS, 0, Long.MAX_VALUE),
-                    strategy.equals("fill-first"), (int) number(v, "--account-concurrency", 0, 0, 1_000_000),
-                    (int) number(v, "--max-attempts", 3, 1, 100),
-                    number(v, "--blocked-cooldown-ms", DEFAULT_BLOCKED_COOLDOWN_MS, 1, Long.MAX_VALUE),
-                    home(v.getOrDefault("--data-dir", "~/.qwenproxy")), List.copyOf(passwords),
-                    v.containsKey("--accounts-file") ? home(v.get("--accounts-file")) : null,
-                    v.containsKey("--api-keys-file") ? home(v.get("--api-keys-file")) : null, blankToNull(v.get("--admin-key")),
-                    Map.copyOf(thinkingOnly), number(v, "--context-file-threshold", DEFAULT_CONTEXT_FILE_THRESHOLD, 1024, Integer.MAX_VALUE),
-                    number(v, "--context-live-bytes", DEFAULT_CONTEXT_LIVE_BYTES, 1024, Integer.MAX_VALUE), help);
+            Map<String, Object> c = new LinkedHashMap<>();      // named, in the record's order
+            c.put("host", host);
+            c.put("port", port);
+            c.put("tokens", List.copyOf(tokens));
+            c.put("cookie", blankToNull(v.get("--cookie")));
+            c.put("baseUrl", base);
+            c.put("apiKeys", List.copyOf(keys));
+            c.put("deleteChats", bool(v.getOrDefault("--delete-chats", "true"), "--delete-chats"));
+            c.put("thinking", choice(Thinking.class, v.getOrDefault("--thinking", "auto"), "--thinking"));
+            c.put("reasoning", choice(Reasoning.class, v.getOrDefault("--reasoning", "field"), "--reasoning"));
+            c.put("modelMap", Map.copyOf(modelMap));
+            c.put("defaultModel", blankToNull(v.get("--default-model")));
+            c.put("upstreamHeaders", upstreamHeaders);
+            c.put("upstreamPaths", upstreamPaths);
+            c.put("requestTimeoutMs", number(v, "--request-timeout-ms", DEFAULT_REQUEST_TIMEOUT_MS, 1, Long.MAX_VALUE));
+            c.put("logLevel", Log.parseLevel(v.getOrDefault("--log-level", "info")));
+            c.put("maxBodyBytes", number(v, "--max-body-bytes", DEFAULT_MAX_BODY_BYTES, 1, Integer.MAX_VALUE - 8));
+            c.put("modelsTtlMs", number(v, "--models-ttl-ms", DEFAULT_MODELS_TTL_MS, 1, Long.MAX_VALUE));
+            c.put("keepaliveMs", number(v, "--keepalive-ms", DEFAULT_KEEPALIVE_MS, 1, Long.MAX_VALUE));
+            c.put("refreshTokens", List.copyOf(refreshTokens));
+            c.put("authBaseUrl", authBase);
+            c.put("refreshAheadMs", number(v, "--refresh-ahead-ms", DEFAULT_REFRESH_AHEAD_MS, 0, Long.MAX_VALUE));
+            c.put("fillFirst", strategy.equals("fill-first"));
+            c.put("accountConcurrency", (int) number(v, "--account-concurrency", 0, 0, 1_000_000));
+            c.put("maxAttempts", (int) number(v, "--max-attempts", 3, 1, 100));
+            c.put("blockedCooldownMs", number(v, "--blocked-cooldown-ms", DEFAULT_BLOCKED_COOLDOWN_MS, 1, Long.MAX_VALUE));
+            c.put("dataDir", home(v.getOrDefault("--data-dir", "~/.qwenproxy")));
+            c.put("passwords", List.copyOf(passwords));
+            c.put("accountsFile", v.containsKey("--accounts-file") ? home(v.get("--accounts-file")) : null);
+            c.put("apiKeysFile", v.containsKey("--api-keys-file") ? home(v.get("--api-keys-file")) : null);
+            c.put("adminKey", blankToNull(v.get("--admin-key")));
+            c.put("thinkingOnly", Map.copyOf(thinkingOnly));
+            c.put("contextFileThreshold", number(v, "--context-file-threshold", DEFAULT_CONTEXT_FILE_THRESHOLD, 1024, Integer.MAX_VALUE));
+            c.put("contextLiveBytes", number(v, "--context-live-bytes", DEFAULT_CONTEXT_LIVE_BYTES, 1024, Integer.MAX_VALUE));
+            c.put("help", help);
+            return of(c);
+        }
+
+        /** The record from named values: every component by its name, exactly once (a missing one is a bug). */
+        static Config of(Map<String, Object> named) {
+            java.lang.reflect.RecordComponent[] rc = Config.class.getRecordComponents();
+            Object[] args = new Object[rc.length];
+            Class<?>[] types = new Class<?>[rc.length];
+            for (int i = 0; i < rc.length; i++) {
+                if (!named.containsKey(rc[i].getName())) throw new IllegalStateException("Config without " + rc[i].getName());
+                args[i] = named.get(rc[i].getName());
+                types[i] = rc[i].getType();
+            }
+            if (named.size() != rc.length) throw new IllegalStateException("Config given unknown names: " + named.keySet());
+            try {
+                return Config.class.getDeclaredConstructor(types).newInstance(args);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         private static String url(String raw, String flag) {
@@ -2269,7 +2304,7 @@ public final class QwenProxy {
 
         Accounts(Config cfg) {
             this.cfg = cfg;
-            if (cfg.token() != null) for (String t : cfg.token().split(",")) add(new Account("token", t.trim(), null, null));
+            for (String t : cfg.tokens()) add(new Account("token", t, null, null));
             for (String r : cfg.refreshTokens()) add(new Account("refresh", null, r, null));
             if (cfg.cookie() != null) {
                 Map<String, String> c = cookies(cfg.cookie());
@@ -2706,38 +2741,6 @@ public final class QwenProxy {
             return orderedObject("path", path.toString(), "loaded_at", loadedAt == 0 ? Json.NULL : Instant.ofEpochMilli(loadedAt).toString(),
                     "error", nullable(error));
         }
-    }
-
-    /** The exp claim of a JWT in ms (no signature check: we only schedule renewals by it), or 0. */
-    static long jwtExpiry(String jwt) {
-        return Json.longValue(jwtClaims(jwt).get("exp"), 0) * 1000;    // 0: renew only when Qwen says it expired
-    }
-
-    /** Who a token belongs to: its JWT's "id" claim (the Qwen user id, §2.1), or null. */
-    static String jwtUser(String jwt) {
-        return jwt == null ? null : Json.str(jwtClaims(jwt), "id");
-    }
-
-    /** The claims of a JWT, unchecked (we only read its expiry and user); empty if it is no JWT we can read. */
-    static Map<String, Object> jwtClaims(String jwt) {
-        String[] parts = jwt.split("\\.");
-        if (parts.length < 2) return Map.of();
-        try {
-            Map<String, Object> claims = Json.asObject(Json.parse(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)));
-            return claims == null ? Map.of() : claims;
-        } catch (RuntimeException e) {
-            return Map.of();
-        }
-    }
-
-    /** "a=1; b=2" -> {a=1, b=2}, in order. */
-    static Map<String, String> cookies(String header) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (String part : header.split(";")) {
-            int eq = part.indexOf('=');
-            if (eq > 0) m.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
-        }
-        return m;
     }
 
     // ==== 11. OpenAI -> upstream ====
@@ -4739,6 +4742,38 @@ public final class QwenProxy {
     }
 
     // ==== 17. Utilities ====
+
+    /** The exp claim of a JWT in ms (no signature check: we only schedule renewals by it), or 0. */
+    static long jwtExpiry(String jwt) {
+        return Json.longValue(jwtClaims(jwt).get("exp"), 0) * 1000;    // 0: renew only when Qwen says it expired
+    }
+
+    /** Who a token belongs to: its JWT's "id" claim (the Qwen user id, §2.1), or null. */
+    static String jwtUser(String jwt) {
+        return jwt == null ? null : Json.str(jwtClaims(jwt), "id");
+    }
+
+    /** The claims of a JWT, unchecked (we only read its expiry and user); empty if it is no JWT we can read. */
+    static Map<String, Object> jwtClaims(String jwt) {
+        String[] parts = jwt.split("\\.");
+        if (parts.length < 2) return Map.of();
+        try {
+            Map<String, Object> claims = Json.asObject(Json.parse(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)));
+            return claims == null ? Map.of() : claims;
+        } catch (RuntimeException e) {
+            return Map.of();
+        }
+    }
+
+    /** "a=1; b=2" -> {a=1, b=2}, in order. */
+    static Map<String, String> cookies(String header) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String part : header.split(";")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) m.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+        }
+        return m;
+    }
 
     /** A message without its closing full stop, to go on with "; ..." or ". ...". */
     static String sentence(String message) {

@@ -17,7 +17,7 @@ class ConfigTest {
         QwenProxy.Config c = load(Map.of());
         assertEquals("127.0.0.1", c.host());
         assertEquals(8787, c.port());
-        assertNull(c.token());
+        assertEquals(List.of(), c.tokens());
         assertEquals("https://chat.qwen.ai", c.baseUrl());
         assertTrue(c.deleteChats());
         assertEquals(QwenProxy.Thinking.AUTO, c.thinking());
@@ -34,13 +34,13 @@ class ConfigTest {
                 "QWEN_PROXY_API_KEY", "a, b", "QWEN_BASE_URL", "http://localhost:1234/", "LOG_LEVEL", "warn");
         QwenProxy.Config c = load(env);
         assertEquals(9000, c.port());
-        assertEquals("env-token-123", c.token());
+        assertEquals(List.of("env-token-123"), c.tokens());
         assertEquals(QwenProxy.Thinking.OFF, c.thinking());
         assertEquals(List.of("a", "b"), c.apiKeys());
         assertEquals("http://localhost:1234", c.baseUrl());
         QwenProxy.Config f = load(env, "--port", "0", "--token=flag-token-456", "--thinking", "on", "--log-level", "debug");
         assertEquals(0, f.port());
-        assertEquals("flag-token-456", f.token());
+        assertEquals(List.of("flag-token-456"), f.tokens());
         assertEquals(QwenProxy.Thinking.ON, f.thinking());
         assertEquals(QwenProxy.Log.DEBUG, f.logLevel());
     }
@@ -99,5 +99,15 @@ class ConfigTest {
         QwenProxy.Config c = load(Map.of(), "--token", "eyJsecretsecretsecret", "--api-key", "sk-very-secret-key");
         assertFalse(c.toString().contains("secretsecret"));
         assertFalse(c.toString().contains("sk-very-secret-key"));
+    }
+
+    @Test
+    void configIsBuiltFromNamedValues_everyOneExactlyOnce() {
+        Map<String, Object> named = new java.util.LinkedHashMap<>();
+        for (java.lang.reflect.RecordComponent rc : QwenProxy.Config.class.getRecordComponents())
+            named.put(rc.getName(), null);
+        assertThrows(RuntimeException.class, () -> QwenProxy.Config.of(Map.of("host", "x")), "a missing name is a bug, not a default");
+        named.put("nonsense", 1);
+        assertThrows(IllegalStateException.class, () -> QwenProxy.Config.of(named), "an unknown name too");
     }
 }
