@@ -12,7 +12,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Accounts that stay alive (issue 3): renewal, rotation, failover, states. */
-class AccountsTest extends AccountsFixture {
+class AccountsTest extends Fixture {
     @BeforeEach
     void reset() {
         fake.tokenTtlSeconds = 900;
@@ -23,7 +23,7 @@ class AccountsTest extends AccountsFixture {
     }
 
     static HttpResponse<String> ask(QwenProxy.Server p) throws Exception {
-        return EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""));
+        return post(p, chat("qwen3.7-plus", false, ""));
     }
 
     /** The bearer tokens the fake saw on completions, in order. */
@@ -112,11 +112,11 @@ class AccountsTest extends AccountsFixture {
             assertEquals(503, ready.statusCode(), "not ready while no account holds a token");
             assertFalse(starting.isDone(), "the first renewal is still on its way");
             HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/chat/completions"))
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(EndToEndTest.chat("qwen3.7-plus", false, ""))).build(),
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(chat("qwen3.7-plus", false, ""))).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
             p = starting.get();
-            assertEquals(200, EndToEndTest.get(p, "/readyz").statusCode());
+            assertEquals(200, get(p, "/readyz").statusCode());
         } finally {
             fake.refreshDelayMs = 0;
             if (p == null) p = starting.get();
@@ -132,7 +132,7 @@ class AccountsTest extends AccountsFixture {
         try {
             HttpResponse<String> r = ask(p);
             assertEquals(503, r.statusCode());
-            String msg = (String) EndToEndTest.errorOf(r).get("message");
+            String msg = (String) errorOf(r).get("message");
             assertTrue(msg.contains("has no token yet (renewal failed: Cannot reach Qwen"), msg);
             assertFalse(msg.contains(" OK"), msg);
         } finally {
@@ -146,7 +146,7 @@ class AccountsTest extends AccountsFixture {
         try {
             HttpResponse<String> r = ask(p);
             assertEquals(503, r.statusCode());
-            Map<String, Object> e = EndToEndTest.errorOf(r);
+            Map<String, Object> e = errorOf(r);
             assertEquals("no_available_accounts", e.get("code"));
             assertTrue(((String) e.get("message")).contains("INVALID (refresh token rejected"), (String) e.get("message"));
             assertFalse(logs.toString(StandardCharsets.UTF_8).contains("rt-wrong"), "refresh tokens are secrets too");
@@ -184,7 +184,7 @@ class AccountsTest extends AccountsFixture {
         QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first");
         try {
             for (int i = 0; i < 3; i++) {
-                HttpResponse<String> r = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", true, ""));
+                HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
                 assertEquals(200, r.statusCode());
                 assertTrue(r.body().endsWith("data: [DONE]\n\n"));
             }
@@ -209,7 +209,7 @@ class AccountsTest extends AccountsFixture {
             long after = Long.parseLong(second.headers().firstValue("Retry-After").orElse("0"));
             assertTrue(after > 3500 && after <= 3600, "soonest recovery: " + after);
             assertEquals(calls, fake.completionHeaders.size(), "no upstream call while every account cools");
-            assertTrue(((String) EndToEndTest.errorOf(second).get("message")).contains("COOLING"));
+            assertTrue(((String) errorOf(second).get("message")).contains("COOLING"));
         } finally {
             p.stop();
         }
@@ -238,10 +238,10 @@ class AccountsTest extends AccountsFixture {
         try {
             HttpResponse<String> r = ask(p);
             assertEquals(401, r.statusCode());
-            assertEquals("upstream_token_expired", EndToEndTest.errorOf(r).get("code"));
+            assertEquals("upstream_token_expired", errorOf(r).get("code"));
             HttpResponse<String> again = ask(p);
             assertEquals(503, again.statusCode());
-            assertTrue(((String) EndToEndTest.errorOf(again).get("message")).contains("INVALID"));
+            assertTrue(((String) errorOf(again).get("message")).contains("INVALID"));
         } finally {
             p.stop();
         }
@@ -258,7 +258,7 @@ class AccountsTest extends AccountsFixture {
 
     @Test
     void aRestartKeepsTheRotatedRefreshTokenAndTheFileIsPrivate() throws Exception {
-        String dir = EndToEndTest.tempDir();
+        String dir = tempDir();
         QwenProxy.Server p = start("--refresh-token", "rt-0", "--data-dir", dir);
         p.stop();
         String rotated = fake.refreshToken;
@@ -279,7 +279,7 @@ class AccountsTest extends AccountsFixture {
 
     @Test
     void coolingAndCountersSurviveARestart() throws Exception {
-        String dir = EndToEndTest.tempDir();
+        String dir = tempDir();
         fake.rateLimitedTokens.add(FakeQwen.TOKEN);
         QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first", "--data-dir", dir);
         for (int i = 0; i < 3; i++) assertEquals(200, ask(p).statusCode());
@@ -298,7 +298,7 @@ class AccountsTest extends AccountsFixture {
 
     @Test
     void aCorruptDataFileIsKeptAsideAndReported() throws Exception {
-        String dir = EndToEndTest.tempDir();
+        String dir = tempDir();
         java.nio.file.Files.createDirectories(java.nio.file.Path.of(dir));
         java.nio.file.Files.writeString(java.nio.file.Path.of(dir, "accounts.json"), "{\"accounts\": [ broken");
         QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--data-dir", dir);
@@ -316,7 +316,7 @@ class AccountsTest extends AccountsFixture {
 
     @Test
     void aRestartRetriesAnInvalidCommandLineAccountAndFallsBackToTheGivenRefreshToken() throws Exception {
-        String dir = EndToEndTest.tempDir();
+        String dir = tempDir();
         String bad = FakeQwen.jwt(System.currentTimeMillis() / 1000 + 600, 0);
         QwenProxy.Server p = start("--token", bad, "--data-dir", dir);
         assertEquals(401, ask(p).statusCode());
@@ -329,7 +329,7 @@ class AccountsTest extends AccountsFixture {
             again.stop();
         }
 
-        String dir2 = EndToEndTest.tempDir();
+        String dir2 = tempDir();
         QwenProxy.Server first = start("--refresh-token", "rt-0", "--data-dir", dir2);
         first.stop();
         fake.refreshToken = "rt-0";              // the saved rotation is stale; the token we were given is good
@@ -344,7 +344,7 @@ class AccountsTest extends AccountsFixture {
 
     @Test
     void stateIsKeptPerUpstream() throws Exception {
-        String dir = EndToEndTest.tempDir();
+        String dir = tempDir();
         fake.rateLimitedTokens.add(FakeQwen.TOKEN);
         QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--data-dir", dir);
         assertEquals(429, ask(p).statusCode());

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Admin API, hot-reloaded files, readiness and password accounts (issue 3). */
-class AdminTest extends AccountsFixture {
+class AdminTest extends Fixture {
     @BeforeEach
     void reset() {
         fake.signinV2 = true;
@@ -30,12 +30,12 @@ class AdminTest extends AccountsFixture {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (key != null) b.header("Authorization", "Bearer " + key);
-        return EndToEndTest.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> accounts(QwenProxy.Server p, String key) throws Exception {
-        return (List<Map<String, Object>>) EndToEndTest.json(call(p, "GET", "/admin/accounts", null, key).body()).get("data");
+        return (List<Map<String, Object>>) json(call(p, "GET", "/admin/accounts", null, key).body()).get("data");
     }
 
     @Test
@@ -45,7 +45,7 @@ class AdminTest extends AccountsFixture {
             assertEquals(401, call(p, "GET", "/admin/accounts", null, null).statusCode());
             HttpResponse<String> client = call(p, "GET", "/admin/accounts", null, "client-1");
             assertEquals(403, client.statusCode());
-            assertEquals("admin_forbidden", EndToEndTest.errorOf(client).get("code"));
+            assertEquals("admin_forbidden", errorOf(client).get("code"));
             assertEquals(200, call(p, "GET", "/admin/accounts", null, "boss").statusCode());
             assertEquals(200, call(p, "GET", "/api/accountsHealth", null, "boss").statusCode(), "Qwen2API alias");
             assertEquals(200, call(p, "GET", "/healthz", null, null).statusCode());
@@ -77,7 +77,7 @@ class AdminTest extends AccountsFixture {
 
             HttpResponse<String> bad = call(p, "POST", "/admin/accounts", "{\"token\":\"eyJnot.valid.token\"}", null);
             assertEquals(400, bad.statusCode());
-            assertEquals("invalid_account", EndToEndTest.errorOf(bad).get("code"));
+            assertEquals("invalid_account", errorOf(bad).get("code"));
             fake.guestModels = true;     // a model list that answers anyone proves nothing about a token
             try {
                 for (String body : List.of("{\"token\":\"" + FakeQwen.jwt(System.currentTimeMillis() / 1000 + 900, 0) + "\"}",
@@ -85,8 +85,8 @@ class AdminTest extends AccountsFixture {
                         "{\"cookie\":\"token=" + FakeQwen.jwt(System.currentTimeMillis() / 1000 + 900, 0) + "; cna=x\"}")) {
                     HttpResponse<String> refused = call(p, "POST", "/api/addAccount", body, null);
                     assertEquals(400, refused.statusCode(), body + " -> " + refused.body());
-                    assertEquals("invalid_account", EndToEndTest.errorOf(refused).get("code"));
-                    assertTrue(((String) EndToEndTest.errorOf(refused).get("message")).startsWith("Qwen did not accept this account: "));
+                    assertEquals("invalid_account", errorOf(refused).get("code"));
+                    assertTrue(((String) errorOf(refused).get("message")).startsWith("Qwen did not accept this account: "));
                     assertEquals(1, accounts(p, null).size(), "nothing stored");
                 }
             } finally {
@@ -96,17 +96,17 @@ class AdminTest extends AccountsFixture {
             assertEquals(201, asCookie.statusCode(), asCookie.body());
             HttpResponse<String> again = call(p, "POST", "/admin/accounts", "{\"token\":\"" + FakeQwen.TOKEN2 + "\"}", null);
             assertEquals(409, again.statusCode(), "the same Qwen user as a token after a cookie: " + again.body());
-            assertEquals("account_exists", EndToEndTest.errorOf(again).get("code"));
-            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + EndToEndTest.json(asCookie.body()).get("id"), null, null).statusCode());
+            assertEquals("account_exists", errorOf(again).get("code"));
+            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + json(asCookie.body()).get("id"), null, null).statusCode());
             HttpResponse<String> viaPassword = call(p, "POST", "/admin/accounts",
                     "{\"email\":\"" + FakeQwen.EMAIL + "\",\"password\":\"" + FakeQwen.PASSWORD + "\"}", null);
             assertEquals(201, viaPassword.statusCode(), viaPassword.body());
-            assertEquals("OK", EndToEndTest.json(viaPassword.body()).get("state"));
-            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + EndToEndTest.json(viaPassword.body()).get("id"), null, null).statusCode());
+            assertEquals("OK", json(viaPassword.body()).get("state"));
+            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + json(viaPassword.body()).get("id"), null, null).statusCode());
 
             HttpResponse<String> added = call(p, "POST", "/admin/accounts", "{\"refresh_token\":\"rt-0\"}", null);
             assertEquals(201, added.statusCode(), added.body());
-            String id = (String) EndToEndTest.json(added.body()).get("id");
+            String id = (String) json(added.body()).get("id");
             assertEquals(2, accounts(p, null).size());
             assertEquals(409, call(p, "POST", "/api/addAccount", "{\"token\":\"" + FakeQwen.TOKEN + "\"}", null).statusCode());
 
@@ -122,9 +122,9 @@ class AdminTest extends AccountsFixture {
             assertEquals(404, call(p, "DELETE", "/api/deleteAccount/" + id, null, null).statusCode());
             assertEquals(1, accounts(p, null).size());
 
-            Map<String, Object> status = EndToEndTest.json(call(p, "GET", "/admin/status", null, null).body());
+            Map<String, Object> status = json(call(p, "GET", "/admin/status", null, null).body());
             assertEquals("QwenProxy", status.get("name"));
-            assertEquals("1", EndToEndTest.at(status, "accounts", "OK").toString());
+            assertEquals("1", at(status, "accounts", "OK").toString());
             assertFalse(status.toString().contains(FakeQwen.TOKEN));
         } finally {
             p.stop();
@@ -137,10 +137,10 @@ class AdminTest extends AccountsFixture {
         try {
             assertEquals(200, call(p, "GET", "/readyz", null, null).statusCode());
             fake.rateLimitedTokens.add(FakeQwen.TOKEN);
-            assertEquals(429, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).statusCode());
+            assertEquals(429, post(p, chat("qwen3.7-plus", false, "")).statusCode());
             HttpResponse<String> r = call(p, "GET", "/readyz", null, null);
             assertEquals(503, r.statusCode());
-            assertEquals("no_available_accounts", EndToEndTest.errorOf(r).get("code"));
+            assertEquals("no_available_accounts", errorOf(r).get("code"));
         } finally {
             fake.rateLimitedTokens.clear();
             p.stop();
@@ -159,7 +159,7 @@ class AdminTest extends AccountsFixture {
         fake.signinV2 = false;                       // v2 answers 404: the v1 endpoint must be used
         QwenProxy.Server p = start("--account", FakeQwen.EMAIL + ":" + FakeQwen.PASSWORD);
         try {
-            assertEquals(200, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).statusCode());
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
             assertEquals("password", accounts(p, null).get(0).get("kind"));
             assertFalse(logs.toString(StandardCharsets.UTF_8).contains(FakeQwen.PASSWORD));
         } finally {
@@ -167,9 +167,9 @@ class AdminTest extends AccountsFixture {
         }
         QwenProxy.Server wrong = start("--account", FakeQwen.EMAIL + ":wrong");
         try {
-            HttpResponse<String> r = EndToEndTest.post(wrong, EndToEndTest.chat("qwen3.7-plus", false, ""));
+            HttpResponse<String> r = post(wrong, chat("qwen3.7-plus", false, ""));
             assertEquals(503, r.statusCode());
-            assertTrue(((String) EndToEndTest.errorOf(r).get("message")).contains("sign-in refused"));
+            assertTrue(((String) errorOf(r).get("message")).contains("sign-in refused"));
         } finally {
             wrong.stop();
         }
@@ -177,7 +177,7 @@ class AdminTest extends AccountsFixture {
 
     @Test
     void files_areReloadedUnderTrafficWithoutFailingRequests() throws Exception {
-        Path dir = EndToEndTest.scratchDir();
+        Path dir = scratchDir();
         Path accountsFile = dir.resolve("accounts.txt"), keysFile = dir.resolve("keys.txt");
         Files.writeString(accountsFile, "# my accounts\n" + FakeQwen.TOKEN + "\n");
         Files.writeString(keysFile, "key-a\n");
@@ -191,7 +191,7 @@ class AdminTest extends AccountsFixture {
                 int bad = 0;
                 while (!stop.get()) {
                     String key = p.apiKeys.contains("key-b") ? "key-b" : "key-a";
-                    int code = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", true, ""), "Authorization", "Bearer " + key).statusCode();
+                    int code = post(p, chat("qwen3.7-plus", true, ""), "Authorization", "Bearer " + key).statusCode();
                     if (code != 200 && code != 401) bad++;
                 }
                 return bad;
@@ -205,10 +205,10 @@ class AdminTest extends AccountsFixture {
             Thread.sleep(300);
             stop.set(true);
             for (Future<Integer> f : failures) assertEquals(0, f.get(), "no request failed while the files changed");
-            assertEquals(401, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""), "Authorization", "Bearer key-a").statusCode());
-            assertEquals(200, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""), "Authorization", "Bearer key-b").statusCode());
-            Map<String, Object> status = EndToEndTest.json(call(p, "POST", "/admin/reload", null, "boss").body());
-            assertEquals(accountsFile.toString(), EndToEndTest.at(status, "files", "accounts_file", "path"));
+            assertEquals(401, post(p, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer key-a").statusCode());
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer key-b").statusCode());
+            Map<String, Object> status = json(call(p, "POST", "/admin/reload", null, "boss").body());
+            assertEquals(accountsFile.toString(), at(status, "files", "accounts_file", "path"));
         } finally {
             stop.set(true);
             pool.shutdownNow();
@@ -228,7 +228,7 @@ class AdminTest extends AccountsFixture {
 
     @Test
     void login_signsInAndStoresTheAccountForTheNextStart() throws Exception {
-        String dir = EndToEndTest.tempDir();
+        String dir = tempDir();
         QwenProxy.Config cfg = QwenProxy.Config.load(new String[]{"--base-url", fake.url(), "--data-dir", dir}, Map.of());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int rc = QwenProxy.Login.run(cfg, new java.io.BufferedReader(new java.io.StringReader(FakeQwen.EMAIL + "\n" + FakeQwen.PASSWORD + "\n")),
@@ -239,7 +239,7 @@ class AdminTest extends AccountsFixture {
         assertFalse(saved.contains(FakeQwen.PASSWORD), "only the sha256 the sign-in takes is kept");
         QwenProxy.Server p = start("--data-dir", dir);
         try {
-            assertEquals(200, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).statusCode());
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
             assertEquals("login", accounts(p, null).get(0).get("source"));
         } finally {
             p.stop();
@@ -255,13 +255,13 @@ class AdminTest extends AccountsFixture {
         QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--account-concurrency", "1");
         try {
             Object[] slow = {FakeQwen.delta("$RID", "slow", "answer", "typing", 1), 1500L, FakeQwen.finished("$RID", "answer")};
-            EndToEndTest.scriptOn(fake, slow);
+            scriptOn(fake, slow);
             ExecutorService pool = Executors.newSingleThreadExecutor();
             try {
                 int before = fake.completionBodies.size();
-                Future<HttpResponse<String>> first = pool.submit(() -> EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")));
+                Future<HttpResponse<String>> first = pool.submit(() -> post(p, chat("qwen3.7-plus", false, "")));
                 waitFor(() -> fake.completionBodies.size() > before);   // the first holds the account's one slot
-                HttpResponse<String> second = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""));
+                HttpResponse<String> second = post(p, chat("qwen3.7-plus", false, ""));
                 assertEquals(429, second.statusCode());
                 assertEquals("1", second.headers().firstValue("Retry-After").orElse(""));
                 assertTrue(second.headers().firstValue("x-should-retry").isEmpty(), "a short wait: the SDKs may retry");

@@ -70,7 +70,7 @@ public class Bench {
             List<String> cmd = new ArrayList<>(List.of("java"));
             cmd.addAll(mode.endsWith(".java") ? List.of("QwenProxy.java") : List.of("-cp", "build/main", "QwenProxy"));
             cmd.addAll(List.of("--port", "18901", "--base-url", fakeUrl, "--token", FakeQwen.TOKEN, "--log-level", "warn",
-                    "--data-dir", EndToEndTest.tempDir()));
+                    "--data-dir", Fixture.tempDir()));
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             try {
@@ -90,7 +90,7 @@ public class Bench {
         String opts = System.getenv("BENCH_PROXY_JAVA_OPTS");     // e.g. -XX:StartFlightRecording=... to profile
         if (opts != null && !opts.isBlank()) cmd.addAll(List.of(opts.trim().split("\\s+")));
         cmd.addAll(List.of("-cp", "build/main", "QwenProxy", "--port", "18902", "--base-url", fakeUrl,
-                "--token", FakeQwen.TOKEN, "--log-level", "warn", "--keep-chats", "--data-dir", EndToEndTest.tempDir()));
+                "--token", FakeQwen.TOKEN, "--log-level", "warn", "--keep-chats", "--data-dir", Fixture.tempDir()));
         Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         proxyUrl = "http://127.0.0.1:18902";

@@ -3,11 +3,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -22,24 +19,17 @@ import java.util.concurrent.Future;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The proxy on port 0 against the in-process fake upstream, driven over real HTTP. */
-class EndToEndTest {
-    static FakeQwen fake;
+class EndToEndTest extends Fixture {
     static QwenProxy.Server proxy;
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
 
     @BeforeAll
-    static void up() throws Exception {
-        QwenProxy.Log.out = new PrintStream(logs, true, StandardCharsets.UTF_8);
-        fake = new FakeQwen();
-        proxy = start();
+    static void startProxy() throws Exception {
+        proxy = withToken();
     }
 
     @AfterAll
-    static void down() {
+    static void stopProxy() {
         proxy.stop();
-        fake.close();
-        QwenProxy.Log.out = System.err;
     }
 
     @BeforeEach
@@ -48,120 +38,6 @@ class EndToEndTest {
         fake.completionBodies.clear();
         fake.completionHeaders.clear();
         fake.gzip = false;
-    }
-
-    interface ProxyTest { void run(QwenProxy.Server p) throws Exception; }
-
-    /** A proxy of its own, for tests that change the state of its account (cooling, blocked, invalid). */
-    static void fresh(ProxyTest t, String... args) throws Exception {
-        QwenProxy.Server p = start(args);
-        try {
-            t.run(p);
-        } finally {
-            p.stop();
-        }
-    }
-
-    static QwenProxy.Server start(String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--port", "0", "--base-url", fake.url(), "--token", FakeQwen.TOKEN,
-                "--data-dir", tempDir()));
-        args.addAll(List.of(extra));
-        return QwenProxy.start(QwenProxy.Config.load(args.toArray(new String[0]), Map.of()));
-    }
-
-    /** A fresh data directory: tests never touch ~/.qwenproxy. */
-    static String tempDir() throws java.io.IOException {
-        return scratchDir().resolve("data").toString();
-    }
-
-    static final List<java.nio.file.Path> scratch = new java.util.concurrent.CopyOnWriteArrayList<>();
-    static {   // deleteOnExit cannot remove a directory that is not empty: remove the whole trees at exit
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (java.nio.file.Path d : scratch) {
-                try (var files = java.nio.file.Files.walk(d)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                } catch (java.io.IOException | RuntimeException ignored) {
-                    // best effort at exit
-                }
-            }
-        }));
-    }
-
-    /** A directory under the system's temp dir that is removed, contents and all, when the JVM exits. */
-    static java.nio.file.Path scratchDir() throws java.io.IOException {
-        java.nio.file.Path d = java.nio.file.Files.createTempDirectory("qwenproxy-test");
-        scratch.add(d);
-        return d;
-    }
-
-    // ---- client helpers
-
-    static HttpResponse<String> post(QwenProxy.Server p, String body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + "/v1/chat/completions"))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
-        for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    static HttpResponse<String> get(QwenProxy.Server p, String path, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + path));
-        for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    static String chat(String model, boolean stream, String extra) {
-        return "{\"model\":\"" + model + "\",\"stream\":" + stream + (extra.isEmpty() ? "" : "," + extra)
-                + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hi there\"}]}";
-    }
-
-    /** The data payloads of an SSE body, checking the framing: every event is "data: ...\n\n". */
-    static List<String> events(String body) {
-        List<String> out = new ArrayList<>();
-        for (String block : body.split("\n\n")) {
-            if (block.isEmpty() || block.startsWith(":")) continue;
-            assertTrue(block.startsWith("data: "), "bad SSE block: " + block);
-            assertFalse(block.contains("\n"), "one line per event: " + block);
-            out.add(block.substring(6));
-        }
-        assertTrue(body.endsWith("\n\n"), "stream ends with a complete event");
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> obj(Object o) { return (Map<String, Object>) o; }
-
-    static Map<String, Object> json(String s) { return obj(QwenProxy.Json.parse(s)); }
-
-    static Object at(Object root, Object... path) {
-        Object cur = root;
-        for (Object k : path) {
-            if (cur == null) return null;
-            cur = k instanceof Integer i ? ((List<?>) cur).get(i) : obj(cur).get(k);
-        }
-        return cur;
-    }
-
-    static Map<String, Object> lastUpstreamMessage() {
-        return obj(at(fake.completionBodies.get(fake.completionBodies.size() - 1), "messages", 0));
-    }
-
-    static Map<String, Object> errorOf(HttpResponse<String> r) {
-        Map<String, Object> e = obj(json(r.body()).get("error"));
-        assertEquals(List.of("message", "type", "param", "code"), new ArrayList<>(e.keySet()), "OpenAI error object");
-        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
-        return e;
-    }
-
-    static void script(Object... steps) { scriptOn(fake, steps); }
-
-    /** Queues one completion reply: response.created, then the steps ($RID = the response id). */
-    static void scriptOn(FakeQwen fake, Object... steps) {
-        fake.next((ex, chat, rid) -> {
-            Object[] resolved = new Object[steps.length + 1];
-            resolved[0] = FakeQwen.created(chat, rid);
-            for (int i = 0; i < steps.length; i++) resolved[i + 1] = steps[i] instanceof String s ? s.replace("$RID", rid) : steps[i];
-            fake.stream(ex, resolved);
-        });
     }
 
     static String answer(String text, int tokens) { return FakeQwen.delta("$RID", text, "answer", "typing", tokens); }
@@ -281,7 +157,7 @@ class EndToEndTest {
 
     @Test
     void thinking_thinkModeWrapsReasoningInContent() throws Exception {
-        QwenProxy.Server p = start("--reasoning", "think");
+        QwenProxy.Server p = withToken("--reasoning", "think");
         try {
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, "\"enable_thinking\":true"));
             assertEquals("<think>\nThe user greets me. I should greet back.\n\nKeep it short.\n</think>\n\nHello from Qwen.",
@@ -363,7 +239,7 @@ class EndToEndTest {
 
     @Test
     void upstreamHeaderFlag_overridesTheTable() throws Exception {
-        QwenProxy.Server p = start("--upstream-header", "Version: 9.9.9", "--upstream-header", "X-Extra: yes", "--upstream-header", "sec-ch-ua:");
+        QwenProxy.Server p = withToken("--upstream-header", "Version: 9.9.9", "--upstream-header", "X-Extra: yes", "--upstream-header", "sec-ch-ua:");
         try {
             post(p, chat("qwen3.7-plus", false, ""));
             Map<String, List<String>> h = fake.completionHeaders.get(0);
@@ -492,7 +368,7 @@ class EndToEndTest {
 
     @Test
     void models_modelMapAddsAliases() throws Exception {
-        QwenProxy.Server p = start("--model-map", "fast-one=qwen3.7-max,other=qwen3-coder-plus", "--default-model", "other");
+        QwenProxy.Server p = withToken("--model-map", "fast-one=qwen3.7-max,other=qwen3-coder-plus", "--default-model", "other");
         try {
             post(p, chat("Fast-One", false, ""));
             assertEquals("qwen3.7-max", fake.completionBodies.get(0).get("model"));
@@ -505,7 +381,7 @@ class EndToEndTest {
 
     @Test
     void models_staleListIsServedFastWhenTheUpstreamFails() throws Exception {
-        QwenProxy.Server p = start("--models-ttl-ms", "1");
+        QwenProxy.Server p = withToken("--models-ttl-ms", "1");
         try {
             fake.modelsStatus = 500;
             fake.modelsDelayMs = 2000;
@@ -557,7 +433,7 @@ class EndToEndTest {
 
     @Test
     void errors_clientKeyIsEnforcedAsBearerOrXApiKey() throws Exception {
-        QwenProxy.Server p = start("--api-key", "k-one,k-two");
+        QwenProxy.Server p = withToken("--api-key", "k-one,k-two");
         try {
             HttpResponse<String> none = post(p, chat("qwen3.7-plus", false, ""));
             assertEquals(401, none.statusCode());
@@ -575,7 +451,7 @@ class EndToEndTest {
 
     @Test
     void errors_anExposedBindWithoutKeysGetsAGeneratedKey() throws Exception {
-        QwenProxy.Server p = start("--host", "0.0.0.0");
+        QwenProxy.Server p = withToken("--host", "0.0.0.0");
         try {
             assertNotNull(p.generatedKey);
             assertTrue(p.generatedKey.length() >= 32);
@@ -586,7 +462,7 @@ class EndToEndTest {
         } finally {
             p.stop();
         }
-        QwenProxy.Server loop = start();
+        QwenProxy.Server loop = withToken();
         try {
             assertNull(loop.generatedKey);
             assertEquals(200, post(loop, chat("qwen3.7-plus", false, "")).statusCode());
@@ -625,7 +501,7 @@ class EndToEndTest {
 
     @Test
     void errors_bodyOverTheLimitIs413() throws Exception {
-        QwenProxy.Server p = start("--max-body-bytes", "1000");
+        QwenProxy.Server p = withToken("--max-body-bytes", "1000");
         try {
             HttpResponse<String> r = post(p, "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(5000) + "\"}]}");
             assertEquals(413, r.statusCode());
@@ -777,7 +653,7 @@ class EndToEndTest {
 
     @Test
     void errors_silentUpstreamTimesOutWith504() throws Exception {
-        QwenProxy.Server p = start("--request-timeout-ms", "400");
+        QwenProxy.Server p = withToken("--request-timeout-ms", "400");
         try {
             script(3000L, FINISHED);
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, ""));
@@ -796,7 +672,7 @@ class EndToEndTest {
 
     @Test
     void streaming_roleChunkAndKeepAlivesFlowWhileTheUpstreamThinks() throws Exception {
-        QwenProxy.Server p = start("--keepalive-ms", "100");
+        QwenProxy.Server p = withToken("--keepalive-ms", "100");
         try {
             script(FakeQwen.keepAlive("c", "$RID"), 1200L, answer("Late", 1), FINISHED);
             HttpRequest req = HttpRequest.newBuilder(URI.create(p.url() + "/v1/chat/completions"))
@@ -859,7 +735,7 @@ class EndToEndTest {
         long deadline = System.currentTimeMillis() + 3000;
         while (!fake.deleted.contains(chatId) && System.currentTimeMillis() < deadline) Thread.sleep(10);
         assertTrue(fake.deleted.contains(chatId));
-        QwenProxy.Server p = start("--keep-chats");
+        QwenProxy.Server p = withToken("--keep-chats");
         try {
             post(p, chat("qwen3.7-plus", false, ""));
             Object kept = fake.completionBodies.get(1).get("chat_id");
@@ -921,7 +797,7 @@ class EndToEndTest {
 
     @Test
     void secrets_theTokenNeverAppearsInLogsOrResponses() throws Exception {
-        QwenProxy.Server p = start("--log-level", "debug");
+        QwenProxy.Server p = withToken("--log-level", "debug");
         try {
             int before = logs.size();
             post(p, chat("qwen3.7-plus", true, ""));

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** What a new user meets first: the command line, the banner, the first errors, the log, the README. */
-class FirstHourTest extends AccountsFixture {
+class FirstHourTest extends Fixture {
 
     @Test
     void versionFlag_printsTheVersion() {
@@ -49,7 +49,7 @@ class FirstHourTest extends AccountsFixture {
     void aBusyPort_namesTheAddressAndTheFlag_andCreatesNothing() throws Exception {
         QwenProxy.Server first = withToken();
         try {
-            Path dir = EndToEndTest.scratchDir().resolve("never");
+            Path dir = scratchDir().resolve("never");
             IOException e = assertThrows(IOException.class, () -> QwenProxy.start(QwenProxy.Config.load(new String[] {"--port",
                     "" + first.port(), "--base-url", fake.url(), "--token", FakeQwen.TOKEN, "--data-dir", dir.toString()}, Map.of())));
             assertEquals("port " + first.port() + " on 127.0.0.1 is already in use (another QwenProxy?); choose another with --port or PORT",
@@ -62,7 +62,7 @@ class FirstHourTest extends AccountsFixture {
 
     @Test
     void aPublicBind_saysSoInTheBanner_andKeepsItsGeneratedKeyAcrossRestarts() throws Exception {
-        String data = EndToEndTest.tempDir();
+        String data = tempDir();
         QwenProxy.Server p = withToken("--host", "0.0.0.0", "--data-dir", data);
         String key;
         try {
@@ -76,7 +76,7 @@ class FirstHourTest extends AccountsFixture {
         QwenProxy.Server again = withToken("--host", "0.0.0.0", "--data-dir", data);
         try {
             assertEquals(key, again.generatedKey, "clients configured with the key keep working after a restart");
-            assertEquals(200, EndToEndTest.post(again, EndToEndTest.chat("qwen3.7-plus", false, ""), "Authorization", "Bearer " + key).statusCode());
+            assertEquals(200, post(again, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer " + key).statusCode());
         } finally {
             again.stop();
         }
@@ -95,12 +95,12 @@ class FirstHourTest extends AccountsFixture {
             p.stop();
         }
         QwenProxy.Server none = QwenProxy.start(QwenProxy.Config.load(new String[] {"--port", "0", "--base-url", fake.url(),
-                "--data-dir", EndToEndTest.tempDir()}, Map.of()));
+                "--data-dir", tempDir()}, Map.of()));
         try {
             assertTrue(none.banner().contains("QWEN_REFRESH_TOKEN=") && none.banner().contains("login"), none.banner());
-            HttpResponse<String> r = EndToEndTest.post(none, EndToEndTest.chat("qwen3.7-plus", false, ""));
+            HttpResponse<String> r = post(none, chat("qwen3.7-plus", false, ""));
             assertEquals(401, r.statusCode());
-            String msg = (String) EndToEndTest.errorOf(r).get("message");
+            String msg = (String) errorOf(r).get("message");
             assertTrue(msg.contains("QWEN_REFRESH_TOKEN") && msg.contains("java QwenProxy.java login") && msg.contains("QWEN_AUTH_TOKEN"), msg);
         } finally {
             none.stop();
@@ -115,11 +115,11 @@ class FirstHourTest extends AccountsFixture {
             t.setDaemon(true);
             t.start();
             QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[] {"--port", "0", "--base-url",
-                    "http://127.0.0.1:" + raw.getLocalPort(), "--token", FakeQwen.TOKEN, "--data-dir", EndToEndTest.tempDir()}, Map.of()));
+                    "http://127.0.0.1:" + raw.getLocalPort(), "--token", FakeQwen.TOKEN, "--data-dir", tempDir()}, Map.of()));
             try {
-                HttpResponse<String> r = EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, ""));
+                HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, ""));
                 assertEquals(502, r.statusCode(), r.body());
-                String msg = (String) EndToEndTest.errorOf(r).get("message");
+                String msg = (String) errorOf(r).get("message");
                 assertEquals("The connection to Qwen broke off in the middle of the reply; retry the request.", msg);
                 assertFalse(r.body().contains("java.") || r.body().contains("Exception"), r.body());
             } finally {
@@ -173,7 +173,7 @@ class FirstHourTest extends AccountsFixture {
         }
         QwenProxy.Server q = QwenProxy.start(QwenProxy.Config.load(new String[] {"--port", "0", "--base-url", fake.url(),
                 "--auth-base-url", fake.url(), "--token", token, "--cookie", "token=" + other + "; refresh_token=rt-9",
-                "--data-dir", EndToEndTest.tempDir()}, Map.of()));
+                "--data-dir", tempDir()}, Map.of()));
         try {
             assertEquals(1, q.accounts.all.size(), "a token and a cookie of one person are one account");
             assertEquals("cookie", q.accounts.all.get(0).kind, "the one that renews itself stays");
@@ -192,7 +192,7 @@ class FirstHourTest extends AccountsFixture {
     void aClientErrorIsLoggedOnce_withItsCode() throws Exception {
         QwenProxy.Server p = withToken();
         try {
-            HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":\"qwen3.7-plus\",\"messages\":\"hi\"}");
+            HttpResponse<String> r = post(p, "{\"model\":\"qwen3.7-plus\",\"messages\":\"hi\"}");
             assertEquals(400, r.statusCode());
             String rid = r.headers().firstValue("X-Request-Id").orElseThrow();
             logLine(rid);      // the request's line comes last, after the reply went out
@@ -211,9 +211,9 @@ class FirstHourTest extends AccountsFixture {
         QwenProxy.Server p = withToken();
         try {
             String model = "x\u001b[31mRED\nFAKE 2026-12-02T00:00:00Z INFO injected";
-            HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":" + QwenProxy.Json.write(model) + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+            HttpResponse<String> r = post(p, "{\"model\":" + QwenProxy.Json.write(model) + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
             assertEquals(404, r.statusCode());
-            String msg = (String) EndToEndTest.errorOf(r).get("message");
+            String msg = (String) errorOf(r).get("message");
             assertTrue(msg.contains("x\\u001b[31mRED\\nFAKE"), msg);
             assertFalse(msg.contains("\u001b") || msg.contains("\n"), msg);
             assertTrue(logLine(r.headers().firstValue("X-Request-Id").orElseThrow()).contains("x\\u001b[31mRED\\nFAKE"));
@@ -238,8 +238,8 @@ class FirstHourTest extends AccountsFixture {
     void nonStreamingMessages_carryRefusalNull_asTheOpenApiSchemaRequires() throws Exception {
         QwenProxy.Server p = withToken();
         try {
-            Map<String, Object> done = EndToEndTest.json(EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).body());
-            Map<?, ?> message = (Map<?, ?>) EndToEndTest.at(done, "choices", 0, "message");
+            Map<String, Object> done = json(post(p, chat("qwen3.7-plus", false, "")).body());
+            Map<?, ?> message = (Map<?, ?>) at(done, "choices", 0, "message");
             assertTrue(message.containsKey("refusal"));
             assertEquals(QwenProxy.Json.NULL, message.get("refusal"));
         } finally {
@@ -250,9 +250,9 @@ class FirstHourTest extends AccountsFixture {
     @Test
     void sigterm_isLogged() throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path err = EndToEndTest.scratchDir().resolve("stderr"), out = err.resolveSibling("stdout");
+        Path err = scratchDir().resolve("stderr"), out = err.resolveSibling("stdout");
         Process proc = new ProcessBuilder(javaBin, "-cp", "build/main", "QwenProxy", "--port", "0",
-                "--base-url", fake.url(), "--data-dir", EndToEndTest.tempDir())
+                "--base-url", fake.url(), "--data-dir", tempDir())
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         try {
             for (long end = System.currentTimeMillis() + 20_000; System.currentTimeMillis() < end; Thread.sleep(50))

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * whole conversation goes as an attached document (§10: STS, signed OSS PUT, parse), a budgeted
  * prompt stays inline; without uploads it is compacted; an oversized body is never an account block.
  */
-class LargeRequestTest extends AccountsFixture {
+class LargeRequestTest extends Fixture {
 
     @BeforeEach
     void reset() {
@@ -43,11 +43,11 @@ class LargeRequestTest extends AccountsFixture {
     }
 
     static String answerOf(HttpResponse<String> r, boolean stream) {
-        if (!stream) return (String) EndToEndTest.at(EndToEndTest.json(r.body()), "choices", 0, "message", "content");
+        if (!stream) return (String) at(json(r.body()), "choices", 0, "message", "content");
         StringBuilder b = new StringBuilder();
-        for (String e : EndToEndTest.events(r.body())) {
+        for (String e : events(r.body())) {
             if (e.equals("[DONE]")) continue;
-            Object c = EndToEndTest.at(EndToEndTest.json(e), "choices", 0, "delta", "content");
+            Object c = at(json(e), "choices", 0, "delta", "content");
             if (c != null) b.append(c);
         }
         return b.toString();
@@ -62,12 +62,12 @@ class LargeRequestTest extends AccountsFixture {
                 fake.completionSizes.clear();
                 String request = agentConversation(stream);
                 assertTrue(request.length() > 300_000, "an agent-sized request: " + request.length());
-                HttpResponse<String> r = EndToEndTest.post(p, request);
+                HttpResponse<String> r = post(p, request);
                 assertEquals(200, r.statusCode(), r.body());
                 assertEquals("The tool said: final result: 42", answerOf(r, stream), "answered from the current turn");
                 int size = fake.completionSizes.get(0);
                 assertTrue(size <= 90 * 1024, "the upstream body stays under the threshold: " + size);
-                Map<?, ?> msg = (Map<?, ?>) EndToEndTest.at(fake.completionBodies.get(0), "messages", 0);
+                Map<?, ?> msg = (Map<?, ?>) at(fake.completionBodies.get(0), "messages", 0);
                 List<?> files = (List<?>) msg.get("files");
                 assertEquals(1, files.size());
                 Map<?, ?> file = (Map<?, ?>) files.get(0);
@@ -90,7 +90,7 @@ class LargeRequestTest extends AccountsFixture {
                         "in conversation order");
             }
             int sts = fake.stsCalls.get();
-            assertEquals(200, EndToEndTest.post(p, agentConversation(false)).statusCode());
+            assertEquals(200, post(p, agentConversation(false)).statusCode());
             assertEquals(sts, fake.stsCalls.get(), "an identical context is not uploaded twice");
         } finally {
             p.stop();
@@ -105,10 +105,10 @@ class LargeRequestTest extends AccountsFixture {
             for (int i = 0; i < 30; i++)
                 m.append(",{\"role\":\"assistant\",\"content\":\"ANSWER-").append(i).append(' ').append("words ".repeat(800))
                         .append("\"},{\"role\":\"user\",\"content\":\"more ").append(i).append("\"}");
-            HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":\"qwen3.7-plus\",\"stream\":true,\"messages\":" + m + "]}");
+            HttpResponse<String> r = post(p, "{\"model\":\"qwen3.7-plus\",\"stream\":true,\"messages\":" + m + "]}");
             assertEquals(200, r.statusCode(), r.body());
             assertEquals("Hello from Qwen.", answerOf(r, true));
-            Map<?, ?> msg = (Map<?, ?>) EndToEndTest.at(fake.completionBodies.get(0), "messages", 0);
+            Map<?, ?> msg = (Map<?, ?>) at(fake.completionBodies.get(0), "messages", 0);
             assertTrue(fake.stored.get((String) ((Map<?, ?>) ((List<?>) msg.get("files")).get(0)).get("id")).contains("ANSWER-0 "));
             assertTrue(((String) msg.get("content")).endsWith("User: more 29"));
         } finally {
@@ -124,11 +124,11 @@ class LargeRequestTest extends AccountsFixture {
             for (boolean stream : List.of(false, true)) {
                 fake.completionBodies.clear();
                 fake.completionSizes.clear();
-                HttpResponse<String> r = EndToEndTest.post(p, agentConversation(stream));
+                HttpResponse<String> r = post(p, agentConversation(stream));
                 assertEquals(200, r.statusCode(), r.body());
                 assertEquals("The tool said: final result: 42", answerOf(r, stream));
                 assertTrue(fake.completionSizes.get(0) <= 90 * 1024, "" + fake.completionSizes.get(0));
-                Map<?, ?> msg = (Map<?, ?>) EndToEndTest.at(fake.completionBodies.get(0), "messages", 0);
+                Map<?, ?> msg = (Map<?, ?>) at(fake.completionBodies.get(0), "messages", 0);
                 assertEquals(List.of(), msg.get("files"));
                 String prompt = (String) msg.get("content");
                 assertTrue(prompt.contains("earlier messages are left out here") && prompt.contains("User: TASK-START")
@@ -145,14 +145,14 @@ class LargeRequestTest extends AccountsFixture {
     void aFirewallPageForAnOversizedBody_isA413_andTheAccountStaysUsable() throws Exception {
         QwenProxy.Server p = withToken("--context-file-threshold", "10000000");   // nothing goes as a file
         try {
-            HttpResponse<String> r = EndToEndTest.post(p, agentConversation(false));
+            HttpResponse<String> r = post(p, agentConversation(false));
             assertEquals(413, r.statusCode(), r.body());
-            Map<String, Object> e = EndToEndTest.errorOf(r);
+            Map<String, Object> e = errorOf(r);
             assertEquals("request_too_large", e.get("code"));
             assertTrue(((String) e.get("message")).contains("128 KiB"), (String) e.get("message"));
             assertEquals(1, fake.completionSizes.size(), "no failover loop: the same body fails on every account");
-            assertEquals(200, EndToEndTest.post(p, EndToEndTest.chat("qwen3.7-plus", false, "")).statusCode(), "the account is not blocked");
-            assertEquals(200, EndToEndTest.get(p, "/readyz").statusCode());
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode(), "the account is not blocked");
+            assertEquals(200, get(p, "/readyz").statusCode());
         } finally {
             p.stop();
         }
@@ -163,11 +163,11 @@ class LargeRequestTest extends AccountsFixture {
         QwenProxy.Server p = withToken();
         try {
             String huge = "x".repeat(200_000);
-            HttpResponse<String> r = EndToEndTest.post(p, "{\"model\":\"qwen3.7-plus\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
+            HttpResponse<String> r = post(p, "{\"model\":\"qwen3.7-plus\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
                     + "\"description\":\"" + huge + "\",\"parameters\":{\"type\":\"object\"}}}],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
             assertEquals(413, r.statusCode(), r.body());
-            assertEquals("request_too_large", EndToEndTest.errorOf(r).get("code"));
-            assertTrue(((String) EndToEndTest.errorOf(r).get("message")).contains("KiB"));
+            assertEquals("request_too_large", errorOf(r).get("code"));
+            assertTrue(((String) errorOf(r).get("message")).contains("KiB"));
             assertEquals(0, fake.completionSizes.size(), "nothing was sent");
         } finally {
             p.stop();

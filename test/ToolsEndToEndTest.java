@@ -11,8 +11,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Tool calling and structured output through the proxy, against the fake replaying model answers (issue 4). */
-class ToolsEndToEndTest {
-    static FakeQwen fake;
+class ToolsEndToEndTest extends Fixture {
     static QwenProxy.Server proxy;
 
     static final String TOOLS = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"Current weather\","
@@ -22,16 +21,13 @@ class ToolsEndToEndTest {
     static final String CALL = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>";
 
     @BeforeAll
-    static void up() throws Exception {
-        fake = new FakeQwen();
-        proxy = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", fake.url(), "--token", FakeQwen.TOKEN,
-                "--data-dir", EndToEndTest.tempDir()}, Map.of()));
+    static void startProxy() throws Exception {
+        proxy = withToken();
     }
 
     @AfterAll
-    static void down() {
+    static void stopProxy() {
         proxy.stop();
-        fake.close();
     }
 
     @BeforeEach
@@ -46,21 +42,21 @@ class ToolsEndToEndTest {
         for (int i = 0; i < text.length(); i += n)
             steps.add(FakeQwen.delta("$RID", text.substring(i, Math.min(text.length(), i + n)), "answer", "typing", i / n + 1));
         steps.add(FakeQwen.finished("$RID", "answer"));
-        EndToEndTest.scriptOn(fake, steps.toArray());
+        scriptOn(fake, steps.toArray());
     }
 
     static HttpResponse<String> ask(String extra, boolean stream) throws Exception {
-        return EndToEndTest.post(proxy, "{\"model\":\"qwen3.7-plus\",\"stream\":" + stream + "," + extra
+        return post(proxy, "{\"model\":\"qwen3.7-plus\",\"stream\":" + stream + "," + extra
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"}]}");
     }
 
-    static String prompt(int i) { return (String) EndToEndTest.at(fake.completionBodies.get(i), "messages", 0, "content"); }
+    static String prompt(int i) { return (String) at(fake.completionBodies.get(i), "messages", 0, "content"); }
 
     static List<Map<String, Object>> chunks(HttpResponse<String> r) {
         List<Map<String, Object>> out = new ArrayList<>();
-        List<String> ev = EndToEndTest.events(r.body());
+        List<String> ev = events(r.body());
         assertEquals("[DONE]", ev.get(ev.size() - 1));
-        for (String e : ev.subList(0, ev.size() - 1)) out.add(EndToEndTest.json(e));
+        for (String e : ev.subList(0, ev.size() - 1)) out.add(json(e));
         return out;
     }
 
@@ -69,13 +65,13 @@ class ToolsEndToEndTest {
         answer(CALL, 1000);
         HttpResponse<String> r = ask(TOOLS, false);
         assertEquals(200, r.statusCode(), r.body());
-        Map<String, Object> m = EndToEndTest.obj(EndToEndTest.at(EndToEndTest.json(r.body()), "choices", 0, "message"));
+        Map<String, Object> m = obj(at(json(r.body()), "choices", 0, "message"));
         assertEquals(QwenProxy.Json.NULL, m.get("content"));
-        Map<String, Object> call = EndToEndTest.obj(((List<?>) m.get("tool_calls")).get(0));
+        Map<String, Object> call = obj(((List<?>) m.get("tool_calls")).get(0));
         assertTrue(((String) call.get("id")).startsWith("call_"));
         assertEquals("function", call.get("type"));
         assertEquals(Map.of("name", "get_weather", "arguments", "{\"city\":\"Paris\"}"), call.get("function"));
-        assertEquals("tool_calls", EndToEndTest.at(EndToEndTest.json(r.body()), "choices", 0, "finish_reason"));
+        assertEquals("tool_calls", at(json(r.body()), "choices", 0, "finish_reason"));
         String p = prompt(0);
         assertTrue(p.contains("<tools>\n{\"type\":\"function\",\"function\":{\"name\":\"get_weather\""), p);
         assertTrue(p.contains("User: Weather in Paris?"));
@@ -89,11 +85,11 @@ class ToolsEndToEndTest {
         StringBuilder content = new StringBuilder();
         List<Map<String, Object>> toolDeltas = new ArrayList<>();
         for (Map<String, Object> c : cs) {
-            Object d = EndToEndTest.at(c, "choices");
+            Object d = at(c, "choices");
             if (((List<?>) d).isEmpty()) continue;
-            Map<String, Object> delta = EndToEndTest.obj(EndToEndTest.at(c, "choices", 0, "delta"));
+            Map<String, Object> delta = obj(at(c, "choices", 0, "delta"));
             if (delta.get("content") != null) content.append(delta.get("content"));
-            if (delta.get("tool_calls") != null) for (Object t : (List<?>) delta.get("tool_calls")) toolDeltas.add(EndToEndTest.obj(t));
+            if (delta.get("tool_calls") != null) for (Object t : (List<?>) delta.get("tool_calls")) toolDeltas.add(obj(t));
         }
         assertEquals("I'll check the weather.\n", content.toString(), "no markup in content");
         assertEquals(2, toolDeltas.size());
@@ -103,7 +99,7 @@ class ToolsEndToEndTest {
         assertEquals(Map.of("name", "get_weather", "arguments", ""), first.get("function"));
         assertEquals("0", second.get("index").toString(), "index on every delta");
         assertEquals(Map.of("arguments", "{\"city\":\"Paris\"}"), second.get("function"));
-        assertEquals("tool_calls", EndToEndTest.at(cs.get(cs.size() - 2), "choices", 0, "finish_reason"));
+        assertEquals("tool_calls", at(cs.get(cs.size() - 2), "choices", 0, "finish_reason"));
         assertEquals(List.of(), cs.get(cs.size() - 1).get("choices"), "then the usage chunk");
     }
 
@@ -113,12 +109,12 @@ class ToolsEndToEndTest {
         answer(two, 7);
         List<Object> indexes = new ArrayList<>();
         for (Map<String, Object> c : chunks(ask(TOOLS, true))) {
-            Object tc = EndToEndTest.at(c, "choices", 0, "delta", "tool_calls");
-            if (tc != null) indexes.add(EndToEndTest.obj(((List<?>) tc).get(0)).get("index").toString());
+            Object tc = at(c, "choices", 0, "delta", "tool_calls");
+            if (tc != null) indexes.add(obj(((List<?>) tc).get(0)).get("index").toString());
         }
         assertEquals(List.of("0", "0", "1", "1"), indexes);
         answer(two, 7);
-        Map<String, Object> m = EndToEndTest.obj(EndToEndTest.at(EndToEndTest.json(ask(TOOLS + ",\"parallel_tool_calls\":false", false).body()),
+        Map<String, Object> m = obj(at(json(ask(TOOLS + ",\"parallel_tool_calls\":false", false).body()),
                 "choices", 0, "message"));
         assertEquals(1, ((List<?>) m.get("tool_calls")).size());
         assertTrue(prompt(1).contains("at most one function"));
@@ -127,13 +123,13 @@ class ToolsEndToEndTest {
     @Test
     void agentLoop_historyWithCallsAndResultsReachesTheModel() throws Exception {
         answer("It is 18°C and sunny in Paris.", 5);
-        HttpResponse<String> r = EndToEndTest.post(proxy, "{\"model\":\"qwen3.7-plus\"," + TOOLS + ",\"messages\":["
+        HttpResponse<String> r = post(proxy, "{\"model\":\"qwen3.7-plus\"," + TOOLS + ",\"messages\":["
                 + "{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"
                 + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":"
                 + "{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},"
                 + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"18C, sunny\"}]}");
-        assertEquals("It is 18°C and sunny in Paris.", EndToEndTest.at(EndToEndTest.json(r.body()), "choices", 0, "message", "content"));
-        assertEquals("stop", EndToEndTest.at(EndToEndTest.json(r.body()), "choices", 0, "finish_reason"));
+        assertEquals("It is 18°C and sunny in Paris.", at(json(r.body()), "choices", 0, "message", "content"));
+        assertEquals("stop", at(json(r.body()), "choices", 0, "finish_reason"));
         String p = prompt(0);
         assertTrue(p.contains("Assistant: <tool_call>\n{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}\n</tool_call>"), p);
         assertTrue(p.contains("Tool (call_1, get_weather):\n<tool_response>\n18C, sunny\n</tool_response>"), p);
@@ -142,8 +138,8 @@ class ToolsEndToEndTest {
     @Test
     void qwenCoderFormatAnswersWorkToo() throws Exception {
         answer("<tool_call>\n<function=read_file>\n<parameter=path>\nsrc/Main.java\n</parameter>\n</function>\n</tool_call>", 4);
-        Map<String, Object> m = EndToEndTest.obj(EndToEndTest.at(EndToEndTest.json(ask(TOOLS, false).body()), "choices", 0, "message"));
-        assertEquals("{\"path\":\"src/Main.java\"}", EndToEndTest.at(m, "tool_calls", 0, "function", "arguments"));
+        Map<String, Object> m = obj(at(json(ask(TOOLS, false).body()), "choices", 0, "message"));
+        assertEquals("{\"path\":\"src/Main.java\"}", at(m, "tool_calls", 0, "function", "arguments"));
     }
 
     @Test
@@ -152,10 +148,10 @@ class ToolsEndToEndTest {
         answer(CALL, 4);
         List<Map<String, Object>> cs = chunks(ask(TOOLS + ",\"tool_choice\":\"required\"", true));
         for (Map<String, Object> c : cs) {
-            Object content = EndToEndTest.at(c, "choices", 0, "delta", "content");
+            Object content = at(c, "choices", 0, "delta", "content");
             assertTrue(content == null || content.equals(""), "the first answer stays unseen: " + content);
         }
-        assertEquals("tool_calls", EndToEndTest.at(cs.get(cs.size() - 1), "choices", 0, "finish_reason"));
+        assertEquals("tool_calls", at(cs.get(cs.size() - 1), "choices", 0, "finish_reason"));
         assertEquals(2, fake.completionBodies.size());
         assertTrue(prompt(1).contains("previous reply had no valid <tool_call>"));
         assertTrue(prompt(0).contains("must call at least one function"));
@@ -164,13 +160,13 @@ class ToolsEndToEndTest {
         answer("Still no.", 4);
         HttpResponse<String> r = ask(TOOLS + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}", false);
         assertEquals(502, r.statusCode());
-        assertEquals("tool_call_missing", EndToEndTest.errorOf(r).get("code"));
+        assertEquals("tool_call_missing", errorOf(r).get("code"));
     }
 
     @Test
     void toolChoiceNone_offersNoTools_andUnknownToolsAreAnHonestError() throws Exception {
         answer("Plain answer.", 100);
-        assertEquals("Plain answer.", EndToEndTest.at(EndToEndTest.json(ask(TOOLS + ",\"tool_choice\":\"none\"", false).body()),
+        assertEquals("Plain answer.", at(json(ask(TOOLS + ",\"tool_choice\":\"none\"", false).body()),
                 "choices", 0, "message", "content"));
         assertFalse(prompt(0).contains("<tools>"));
         String bogus = "<tool_call>{\"name\":\"delete_everything\",\"arguments\":{}}</tool_call>";
@@ -178,8 +174,8 @@ class ToolsEndToEndTest {
         answer(bogus, 100);
         HttpResponse<String> r = ask(TOOLS, false);
         assertEquals(502, r.statusCode());
-        assertEquals("invalid_tool_call", EndToEndTest.errorOf(r).get("code"));
-        assertTrue(((String) EndToEndTest.errorOf(r).get("message")).contains("delete_everything"));
+        assertEquals("invalid_tool_call", errorOf(r).get("code"));
+        assertTrue(((String) errorOf(r).get("message")).contains("delete_everything"));
     }
 
     @Test
@@ -191,7 +187,7 @@ class ToolsEndToEndTest {
         HttpResponse<String> r = ask(rf, true);
         StringBuilder content = new StringBuilder();
         for (Map<String, Object> c : chunks(r)) {
-            Object t = EndToEndTest.at(c, "choices", 0, "delta", "content");
+            Object t = at(c, "choices", 0, "delta", "content");
             if (t != null) content.append(t);
         }
         assertEquals("{\"name\":\"Ann\",\"age\":31}", content.toString());
@@ -199,24 +195,24 @@ class ToolsEndToEndTest {
 
         answer("{\"name\": \"Ann\"}", 100);
         answer("{\"name\": \"Ann\", \"age\": 4}", 100);
-        assertEquals("{\"name\":\"Ann\",\"age\":4}", EndToEndTest.at(EndToEndTest.json(ask(rf, false).body()), "choices", 0, "message", "content"));
+        assertEquals("{\"name\":\"Ann\",\"age\":4}", at(json(ask(rf, false).body()), "choices", 0, "message", "content"));
         assertTrue(prompt(2).contains("previous answer was not valid JSON"));
 
         answer("nope", 100);
         answer("still nope", 100);
         HttpResponse<String> bad = ask(rf, false);
         assertEquals(502, bad.statusCode());
-        assertEquals("invalid_structured_output", EndToEndTest.errorOf(bad).get("code"));
+        assertEquals("invalid_structured_output", errorOf(bad).get("code"));
 
         answer("{\"ok\": true}", 100);
-        assertEquals("{\"ok\":true}", EndToEndTest.at(EndToEndTest.json(ask("\"response_format\":{\"type\":\"json_object\"}", false).body()),
+        assertEquals("{\"ok\":true}", at(json(ask("\"response_format\":{\"type\":\"json_object\"}", false).body()),
                 "choices", 0, "message", "content"));
     }
 
     @Test
     void aToolCallSatisfiesAResponseFormatTurn_andMaxTokensInsideACallEndsWithLength() throws Exception {
         answer(CALL, 9);
-        Map<String, Object> m = EndToEndTest.obj(EndToEndTest.at(EndToEndTest.json(
+        Map<String, Object> m = obj(at(json(
                 ask(TOOLS + ",\"response_format\":{\"type\":\"json_object\"}", false).body()), "choices", 0));
         assertEquals("tool_calls", m.get("finish_reason"));
         assertEquals(1, fake.completionBodies.size(), "no retry: calling a tool is a fine answer");
@@ -224,9 +220,9 @@ class ToolsEndToEndTest {
         List<Object> steps = new ArrayList<>();
         steps.add(FakeQwen.delta("$RID", "<tool_call>\n{\"name\": \"get_weather\", \"argu", "answer", "typing", 50));
         steps.add(FakeQwen.finished("$RID", "answer"));
-        EndToEndTest.scriptOn(fake, steps.toArray());
+        scriptOn(fake, steps.toArray());
         HttpResponse<String> r = ask(TOOLS + ",\"max_tokens\":50", false);
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("length", EndToEndTest.at(EndToEndTest.json(r.body()), "choices", 0, "finish_reason"));
+        assertEquals("length", at(json(r.body()), "choices", 0, "finish_reason"));
     }
 }
