@@ -55,7 +55,7 @@ final class FakeQwen implements AutoCloseable {
     volatile boolean guestModels;
     // §5.6 and §10: the edge's size limit, uploads (STS, OSS, parse)
     static final int BODY_LIMIT = 128 * 1024;
-    final List<Integer> completionSizes = new CopyOnWriteArrayList<>();
+    final List<Integer> completionSizes = Collections.synchronizedList(new ArrayList<>());
     final Map<String, String> stsIssued = new ConcurrentHashMap<>();     // file_id -> object key
     final Map<String, String> stored = new ConcurrentHashMap<>();        // file_id -> uploaded text
     final Map<String, Integer> parsing = new ConcurrentHashMap<>();      // file_id -> status polls so far
@@ -183,12 +183,13 @@ final class FakeQwen implements AutoCloseable {
         List<?> messages = (List<?>) body.get("messages");
         if (messages == null || messages.size() != 1) { json(ex, 200, badRequest("Invalid input too many messages.")); return; }
         if (!Boolean.TRUE.equals(body.get("stream"))) { json(ex, 200, badRequest("Internal error")); return; }
-        for (Object f : (List<?>) ((Map<?, ?>) messages.get(0)).get("files")) {      // §10.4: only parsed uploads
+        Object files = ((Map<?, ?>) messages.get(0)).get("files");
+        for (Object f : files instanceof List<?> l ? l : List.of()) {      // §10.4: only parsed uploads
             Object id = ((Map<?, ?>) f).get("id");
             if (parsing.getOrDefault(String.valueOf(id), 0) < 2) { json(ex, 200, badRequest("file " + id + " is not ready")); return; }
         }
         Map<?, ?> features = (Map<?, ?>) ((Map<?, ?>) messages.get(0)).get("feature_config");
-        if (THINK_ONLY.equals(body.get("model")) && !Boolean.TRUE.equals(features.get("thinking_enabled"))) {   // §3.3
+        if (THINK_ONLY.equals(body.get("model")) && (features == null || !Boolean.TRUE.equals(features.get("thinking_enabled")))) {   // §3.3
             json(ex, 200, "{\"success\": false, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": {\"code\": \"invalid_input\", "
                     + "\"details\": \"thinking cannot be disabled for this model\"}}");
             return;
