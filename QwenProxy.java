@@ -33,7 +33,7 @@
  *   12. Tools and formats    Tools, Format, ToolParser (streaming), ToolLayer (prompts, schema checks)
  *   13. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> events, max_tokens, stop)
  *   14. Upstream client      one HttpClient, header table, chat deletion, file upload (STS, hand-signed
- *                            OSS PUT, parse), who-am-I; Reply, the stream subscriber
+ *                            OSS PUT, parse), who-am-I; ChatPool (warm chats); Reply, the stream subscriber
  *   15. SSE and gzip         "data:" lines -> payloads; streaming gunzip
  *   16. JSON                 parse (depth cap, offsets, numbers kept as text) and write
  *   17. Utilities
@@ -50,7 +50,7 @@
  *              /admin takes the admin key (--admin-key, else the first client key, else loopback only).
  *   Consumed (paths in UPSTREAM_PATHS; §N and C.N cite test/PROTOCOL.md, the protocol in our words):
  *              GET  /api/models (404/405: /api/v2/models/)   §3   model list
- *              POST /api/v2/chats/new                        §4   one new chat per request
+ *              POST /api/v2/chats/new                        §4   one new chat per request (made ahead: ChatPool)
  *              POST /api/v2/chat/completions?chat_id=<id>    §5   SSE, one user message
  *              DELETE /api/v2/chats/<id>                     §8   after the reply, in the background
  *              GET  <auth>/api/v2/auths/refresh              §2.2 cookie refresh_token -> access token
@@ -198,6 +198,7 @@ public final class QwenProxy {
     static final long UPSTREAM_BODY_LIMIT = 128 << 10;
     static final long DEFAULT_CONTEXT_FILE_THRESHOLD = 90 << 10, DEFAULT_CONTEXT_LIVE_BYTES = 48 << 10;
     static final String CONTEXT_FILE_NAME = "conversation.txt";
+    static final int DEFAULT_CHAT_POOL = 2;
     static final long UPLOAD_CACHE_MS = 1_800_000;     // an uploaded context is referenced again for this long
     static final long PARSE_POLL_MS = 2000;            // §10.3: how often parse status is asked, at most
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
@@ -344,6 +345,7 @@ public final class QwenProxy {
         final ScheduledExecutorService timer;
         final boolean virtualThreads;
         final Upstream upstream;
+        final ChatPool chats;
         final Accounts accounts;
         final Models models;
         volatile List<String> apiKeys;   // --api-key, the keys file, or the generated key
@@ -372,6 +374,7 @@ public final class QwenProxy {
                 accounts = new Accounts(cfg);
                 accounts.connect(upstream);
                 accounts.open(new Store(cfg.dataDir()));
+                chats = new ChatPool(cfg.chatPool(), upstream, background, cfg.dataDir());
                 models = new Models(cfg, upstream, accounts, background);
                 accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
                 keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
@@ -417,6 +420,7 @@ public final class QwenProxy {
         void start() {
             http.start();
             accounts.renewMissing();
+            chats.sweep(accounts);
             long tick = Math.max(50, Math.min(10_000, cfg.refreshAheadMs() / 4));
             timer.scheduleWithFixedDelay(() -> accounts.renewDue(background), tick, tick, TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(accounts::saveIfDirty, 30, 30, TimeUnit.SECONDS);
@@ -482,6 +486,7 @@ public final class QwenProxy {
 
         void stop() {
             http.stop(0);
+            chats.drain(5_000);
             accounts.saveIfDirty();
             workers.shutdownNow();
             background.shutdownNow();
@@ -558,7 +563,7 @@ public final class QwenProxy {
                   List<String> refreshTokens, String authBaseUrl, long refreshAheadMs, boolean fillFirst,
                   int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, List<String> passwords,
                   String accountsFile, String apiKeysFile, String adminKey, Map<String, Boolean> thinkingOnly,
-                  long contextFileThreshold, long contextLiveBytes, boolean help) {
+                  long contextFileThreshold, long contextLiveBytes, int chatPool, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -602,6 +607,7 @@ public final class QwenProxy {
                         "upstream bodies over this many bytes send the whole conversation as an attached file (Qwen refuses ~128 KiB)"),
                 new Option("--context-live-bytes", "QWEN_CONTEXT_LIVE_BYTES", "" + DEFAULT_CONTEXT_LIVE_BYTES,
                         "prompt kept inline beside that file: instructions, original task, latest steps, current turn"),
+                new Option("--chat-pool", "QWEN_CHAT_POOL", "" + DEFAULT_CHAT_POOL, "upstream chats kept ready per account and model, so a request skips creating one (0: off)"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -732,6 +738,7 @@ public final class QwenProxy {
             c.put("thinkingOnly", Map.copyOf(thinkingOnly));
             c.put("contextFileThreshold", number(v, "--context-file-threshold", DEFAULT_CONTEXT_FILE_THRESHOLD, 1024, Integer.MAX_VALUE));
             c.put("contextLiveBytes", number(v, "--context-live-bytes", DEFAULT_CONTEXT_LIVE_BYTES, 1024, Integer.MAX_VALUE));
+            c.put("chatPool", (int) number(v, "--chat-pool", DEFAULT_CHAT_POOL, 0, 16));
             c.put("help", help);
             return of(c);
         }
@@ -1529,7 +1536,7 @@ public final class QwenProxy {
         }
 
         void attempt(Account a, Output out, boolean firmer) {
-            String chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid);
+            String chatId = s.chats.take(a, req.upstreamModel(), c.rid);
             try {
                 relay(s.upstream.complete(a, chatId, fit(a, chatId, firmer), c.rid), out);
             } finally {
@@ -4204,6 +4211,123 @@ public final class QwenProxy {
         private static Object get(Map<String, Object> m, String a, String b) {
             Map<String, Object> inner = Json.obj(m, a);
             return inner == null ? null : inner.get(b);
+        }
+    }
+
+    /**
+     * Warm chats: every completion needs a chat the server created (§4), a full round trip before
+     * the answer can start. The pool keeps up to --chat-pool chats per (account, model) created
+     * ahead, refilled in the background after each use, so a request goes straight to the
+     * completion. A pooled chat serves one request (and is deleted after it, as every chat is);
+     * one older than CHAT_POOL_MAX_AGE_MS is deleted instead of used. The pool is written to
+     * warm-chats.json in the data directory: stop() deletes the chats, and a start after a crash
+     * deletes what the last run left.
+     */
+    static final class ChatPool {
+        static volatile long maxAgeMs = 600_000;     // the upstream keeps empty chats longer; tests shorten it
+        record Warm(Account account, String model, String chatId, long createdAt) {}
+
+        private final int size;
+        private final Upstream upstream;
+        private final ExecutorService background;
+        private final java.nio.file.Path file;
+        private final Map<String, java.util.Deque<Warm>> pools = new ConcurrentHashMap<>();
+        private final Map<String, AtomicInteger> filling = new ConcurrentHashMap<>();
+
+        ChatPool(int size, Upstream upstream, ExecutorService background, String dataDir) {
+            this.size = size;
+            this.upstream = upstream;
+            this.background = background;
+            this.file = java.nio.file.Path.of(dataDir, "warm-chats.json");
+        }
+
+        /** A chat for this request: a warm one if there is one, else one created now. */
+        String take(Account a, String model, String rid) {
+            if (size == 0) return upstream.createChat(a, model, rid);
+            java.util.Deque<Warm> q = pools.computeIfAbsent(a.id + "\n" + model, k -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+            long now = System.currentTimeMillis();
+            Warm w;
+            while ((w = q.pollFirst()) != null && now - w.createdAt() > maxAgeMs) delete(w, rid);
+            String id = w != null ? w.chatId() : upstream.createChat(a, model, rid);   // the account works: warm more
+            refill(a, model, q);
+            if (w != null) {
+                save();
+                Log.debug(rid, "warm chat " + id);
+            }
+            return id;
+        }
+
+        private void refill(Account a, String model, java.util.Deque<Warm> q) {
+            AtomicInteger pending = filling.computeIfAbsent(a.id + "\n" + model, k -> new AtomicInteger());
+            while (q.size() + pending.get() < size) {
+                pending.incrementAndGet();
+                try {
+                    background.execute(() -> {
+                        try {
+                            q.addLast(new Warm(a, model, upstream.createChat(a, model, null), System.currentTimeMillis()));
+                            save();
+                        } catch (RuntimeException e) {
+                            Log.debug(null, "warm chat for " + a.id + " not made: " + e.getMessage());
+                        } finally {
+                            pending.decrementAndGet();
+                        }
+                    });
+                } catch (RuntimeException e) {      // shutting down
+                    pending.decrementAndGet();
+                    return;
+                }
+            }
+        }
+
+        private void delete(Warm w, String rid) {
+            background.execute(() -> upstream.deleteChat(w.account(), w.chatId(), rid));
+        }
+
+        /** The chats waiting now, for the next start to delete if this run does not. */
+        private synchronized void save() {
+            List<Object> out = new ArrayList<>();
+            for (java.util.Deque<Warm> q : pools.values())
+                for (Warm w : q) out.add(orderedObject("account", w.account().id, "upstream", w.account().upstreamKey, "chat_id", w.chatId()));
+            try {
+                Store.writePrivate(file, (Json.write(orderedObject("chats", out)) + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (IOException | RuntimeException e) {
+                Log.warn(null, "could not record the warm chats in " + file + ": " + e.getMessage());
+            }
+        }
+
+        /** At stop: delete every waiting chat (bounded), and the record of them. */
+        void drain(long timeoutMs) {
+            List<Warm> all = new ArrayList<>();
+            for (java.util.Deque<Warm> q : pools.values()) for (Warm w; (w = q.pollFirst()) != null; ) all.add(w);
+            deleteAll(all, timeoutMs);
+            save();
+        }
+
+        /** At start: the chats a previous run left behind (it crashed), deleted in the background. */
+        void sweep(Accounts accounts) {
+            if (!java.nio.file.Files.exists(file)) return;
+            List<Warm> left = new ArrayList<>();
+            try {
+                Map<String, Object> root = Json.asObject(Json.parse(java.nio.file.Files.readString(file)));
+                if (root != null && root.get("chats") instanceof List<?> items) for (Object o : items) {
+                    Map<String, Object> m = Json.asObject(o);
+                    Account a = m == null ? null : accounts.find(Json.str(m, "account"));
+                    if (a != null && Json.str(m, "chat_id") != null && a.upstreamKey.equals(Json.str(m, "upstream")))
+                        left.add(new Warm(a, "", Json.str(m, "chat_id"), 0));
+                }
+            } catch (IOException | RuntimeException e) {
+                Log.warn(null, "could not read " + file + ": " + e.getMessage());
+            }
+            save();
+            if (!left.isEmpty()) {
+                Log.info(null, "deleting " + left.size() + " warm chat(s) an earlier run left behind");
+                background.execute(() -> deleteAll(left, 30_000));
+            }
+        }
+
+        private void deleteAll(List<Warm> chats, long timeoutMs) {
+            long end = System.currentTimeMillis() + timeoutMs;
+            for (Warm w : chats) if (System.currentTimeMillis() < end) upstream.deleteChat(w.account(), w.chatId(), null);
         }
     }
 

@@ -39,6 +39,7 @@ final class FakeQwen implements AutoCloseable {
     final List<Map<String, List<String>>> completionHeaders = new CopyOnWriteArrayList<>();
     final List<String> deleted = new CopyOnWriteArrayList<>();
     final Map<String, Boolean> chats = new ConcurrentHashMap<>();
+    final Map<String, Long> chatCreatedAt = new ConcurrentHashMap<>();     // chat id -> System.nanoTime() of chats/new
     final AtomicInteger modelCalls = new AtomicInteger();
     final List<String> brokenWrites = new CopyOnWriteArrayList<>();   // responses whose client went away
     final java.util.Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();   // one per upstream connection
@@ -121,6 +122,7 @@ final class FakeQwen implements AutoCloseable {
                 if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
                 String id = UUID.randomUUID().toString();
                 chats.put(id, true);
+                chatCreatedAt.put(id, System.nanoTime());
                 String rid = ex.getRequestHeaders().getFirst("X-Request-Id");
                 json(ex, 200, "{\"success\": true, \"request_id\": \"" + rid + "\", \"data\": {\"id\": \"" + id + "\"}}");
             } else if (path.equals("/api/v2/chat/completions") && method.equals("POST")) {

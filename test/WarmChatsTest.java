@@ -1,0 +1,101 @@
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Warm chats: chats created ahead, so a request goes straight to the completion (one round trip). */
+class WarmChatsTest extends Fixture {
+    @AfterEach
+    void restore() { QwenProxy.ChatPool.maxAgeMs = 600_000; }
+
+    static String lastChatId() { return (String) fake.completionBodies.get(fake.completionBodies.size() - 1).get("chat_id"); }
+
+    static void waitFor(String what, java.util.function.BooleanSupplier ok) throws InterruptedException {
+        for (long end = System.currentTimeMillis() + 5000; !ok.getAsBoolean(); Thread.sleep(10))
+            if (System.currentTimeMillis() > end) fail("timed out waiting for " + what);
+    }
+
+    /** The number of warm chats the proxy has recorded in its data directory. */
+    static int recorded(String dataDir) throws Exception {
+        Path f = Path.of(dataDir, "warm-chats.json");
+        return Files.exists(f) ? ((List<?>) json(Files.readString(f)).get("chats")).size() : 0;
+    }
+
+    @Test
+    void theSecondRequestUsesAChatMadeBeforeIt_andStopDeletesTheRest() throws Exception {
+        String data = tempDir();
+        QwenProxy.Server p = withToken("--data-dir", data, "--chat-pool", "2");
+        List<String> pooled;
+        try {
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+            waitFor("two warm chats", () -> { try { return recorded(data) == 2; } catch (Exception e) { return false; } });
+            long sent = System.nanoTime();
+            for (boolean stream : List.of(false, true)) {
+                assertEquals(200, post(p, chat("qwen3.7-plus", stream, "")).statusCode());
+                assertTrue(fake.chatCreatedAt.get(lastChatId()) < sent, "the completion went to a chat created before the request");
+            }
+            waitFor("the pool refilled", () -> { try { return recorded(data) == 2; } catch (Exception e) { return false; } });
+            pooled = new java.util.ArrayList<>();
+            for (Object o : (List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")) pooled.add((String) obj(o).get("chat_id"));
+        } finally {
+            p.stop();
+        }
+        assertTrue(fake.deleted.containsAll(pooled), "stop deletes the chats that were never used");
+        assertEquals(0, recorded(data));
+    }
+
+    @Test
+    void withoutThePool_eachRequestCreatesItsChat() throws Exception {
+        QwenProxy.Server p = withToken("--chat-pool", "0");
+        try {
+            for (int i = 0; i < 2; i++) {
+                long sent = System.nanoTime();
+                assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+                assertTrue(fake.chatCreatedAt.get(lastChatId()) > sent);
+            }
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void aChatOlderThanTheLimitIsDeletedNotUsed() throws Exception {
+        String data = tempDir();
+        QwenProxy.Server p = withToken("--data-dir", data, "--chat-pool", "1");
+        try {
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+            waitFor("a warm chat", () -> { try { return recorded(data) == 1; } catch (Exception e) { return false; } });
+            String old = (String) obj(((List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")).get(0)).get("chat_id");
+            QwenProxy.ChatPool.maxAgeMs = 0;
+            long sent = System.nanoTime();
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+            assertTrue(fake.chatCreatedAt.get(lastChatId()) > sent, "a fresh chat instead of the stale one");
+            waitFor("the stale chat deleted", () -> fake.deleted.contains(old));
+        } finally {
+            p.stop();
+        }
+    }
+
+    @Test
+    void aStartAfterACrashDeletesTheChatsTheLastRunLeft() throws Exception {
+        String data = tempDir();
+        String account = new QwenProxy.Account("token", FakeQwen.TOKEN, null, null).id;
+        Files.createDirectories(Path.of(data));
+        Files.writeString(Path.of(data, "warm-chats.json"), QwenProxy.Json.write(Map.of("chats", List.of(
+                Map.of("account", account, "upstream", fake.url(), "chat_id", "left-behind-1"),
+                Map.of("account", "tok-00000000", "upstream", fake.url(), "chat_id", "not-ours")))));
+        QwenProxy.Server p = withToken("--data-dir", data);
+        try {
+            waitFor("the left-behind chat deleted", () -> fake.deleted.contains("left-behind-1"));
+            assertEquals(0, recorded(data), "the record is cleared");
+        } finally {
+            p.stop();
+        }
+        assertFalse(fake.deleted.contains("not-ours"), "a chat of an account that is not here is not touched");
+    }
+}
