@@ -31,6 +31,7 @@ public class Bench {
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("fake")) {      // the upstream, in a JVM of its own
             FakeQwen f = new FakeQwen();
+            if (args.length > 1) f.roundTripMs = Long.parseLong(args[1]);
             System.out.println(f.url());
             Thread.sleep(Long.MAX_VALUE);
         }
@@ -47,15 +48,18 @@ public class Bench {
             nonStreaming(32, 5_000);
             ttfb(300);
             long rssBefore = rssKb(pid, "VmRSS");
+            concurrentStreams(200, 100);
             concurrentStreams(500, 100);
             longStream(5_000);
             System.out.printf("%-46s %14s %14s%n", "proxy RSS idle / peak (MB)", "", rssBefore / 1024 + " / " + rssKb(pid, "VmHWM") / 1024);
             Thread.sleep(QwenProxy.IDLE_TRIM_MS * 5 / 4 + 2_000);      // the proxy hands its heap back when quiet
             System.out.printf("%-46s %14s %14s%n", "proxy RSS after " + (QwenProxy.IDLE_TRIM_MS * 5 / 4 + 2_000) / 1000 + " s quiet (MB)", "", rssKb(pid, "VmRSS") / 1024);
+            if (rssKb(pid, "VmHWM") > 300 * 1024) failures.add("peak RSS " + rssKb(pid, "VmHWM") / 1024 + " MB > 300 MB");
         } finally {
             proxy.destroy();
             fake.destroy();
         }
+        warmChats(200);
         System.out.println();
         if (failures.isEmpty()) System.out.println("all targets met");
         else failures.forEach(f -> System.out.println("TARGET MISSED: " + f));
@@ -65,6 +69,11 @@ public class Bench {
     // ---- startup: source-file mode (what users run) and precompiled (make run)
 
     static void startupFigures() throws Exception {
+        long c0 = System.nanoTime();
+        new ProcessBuilder("java", "QwenProxy.java", "--version").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        long compile = (System.nanoTime() - c0) / 1_000_000;
+        System.out.printf("%-46s %11d ms%n", "java QwenProxy.java --version (compile, exit)", compile);
         System.out.printf("%-46s %14s %14s%n", "startup", "to /healthz", "RSS ready/1.5s");
         for (String mode : List.of("java QwenProxy.java", "java -cp build/main QwenProxy")) {
             List<String> cmd = new ArrayList<>(List.of("java"));
@@ -78,6 +87,10 @@ public class Bench {
                 long ms = (System.nanoTime() - t0) / 1_000_000, ready = rssKb(p.pid(), "VmRSS") / 1024;
                 Thread.sleep(1500);    // the post-start System.gc() hands the compiler's garbage back
                 System.out.printf("%-46s %11d ms %14s%n", mode, ms, ready + " / " + rssKb(p.pid(), "VmRSS") / 1024 + " MB");
+                if (mode.endsWith(".java")) {
+                    System.out.printf("%-46s %11d ms%n", "  of which after the compile", ms - compile);
+                    if (ms - compile > 200) failures.add("source start spends " + (ms - compile) + " ms after compiling (target <= 200)");
+                }
             } finally {
                 p.destroy();
                 p.waitFor();
@@ -264,7 +277,7 @@ public class Bench {
                 }
                 return null;
             }));
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), cpu0 = cpuMs(proxyPid);
             go.countDown();
             for (Future<?> f : fs) f.get();
             pool.shutdown();
@@ -273,6 +286,52 @@ public class Bench {
             if (k == 0) System.out.printf("%-46s %s%n", streams + " streams x " + deltas + " deltas, direct", cell);
             else System.out.printf("%-46s %s%n", streams + " streams x " + deltas + " deltas, via proxy", cell);
             if (viaProxy && bad.get() > 0) failures.add(bad.get() + " of " + streams + " concurrent streams failed");
+            if (viaProxy) {
+                double us = (cpuMs(proxyPid) - cpu0) * 1000.0 / ((long) streams * deltas);
+                row("  proxy CPU per streamed delta (us)", "", String.format(Locale.ROOT, "%.0f", us));
+                if (us > 60) failures.add(String.format(Locale.ROOT, "%.0f us of proxy CPU per delta at %d streams (target <= 60)", us, streams));
+            }
+        }
+    }
+
+    /**
+     * What users feel: a real upstream is a round trip away (150-400 ms from home). Against a fake
+     * that adds `rttMs` to every call, the time to first byte of sequential streaming requests
+     * with warm chats (one round trip: the completion) and without (two: chats/new first).
+     */
+    static void warmChats(long rttMs) throws Exception {
+        Process slow = new ProcessBuilder("java", "-cp", "build/main:build/test", "Bench", "fake", Long.toString(rttMs))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String slowUrl = new java.io.BufferedReader(new java.io.InputStreamReader(slow.getInputStream())).readLine();
+        System.out.println();
+        try {
+            for (String pool : List.of("2", "0")) {
+                Process p = new ProcessBuilder("java", "-cp", "build/main", "QwenProxy", "--port", "18903", "--base-url", slowUrl,
+                        "--token", FakeQwen.TOKEN, "--log-level", "warn", "--keep-chats", "--chat-pool", pool, "--data-dir", Fixture.tempDir())
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                try {
+                    waitHealthy("http://127.0.0.1:18903", 30_000);
+                    String saved = proxyUrl;
+                    proxyUrl = "http://127.0.0.1:18903";
+                    deltas = 5;
+                    List<Long> t = new ArrayList<>();
+                    for (int i = 0; i < 13; i++) {
+                        long first = once(true, true);
+                        if (i >= 3) t.add(first);
+                        Thread.sleep(2 * rttMs);       // a user reads the answer; the pool refills meanwhile
+                    }
+                    proxyUrl = saved;
+                    long p50 = percentiles(t)[0];
+                    row("TTFB, " + rttMs + " ms upstream round trip, --chat-pool " + pool, "", ms(p50));
+                    if (pool.equals("2") && p50 > rttMs * 1_000_000L * 3 / 2)
+                        failures.add("with warm chats the first byte took " + ms(p50) + " ms: more than one round trip");
+                } finally {
+                    p.destroy();
+                    p.waitFor();
+                }
+            }
+        } finally {
+            slow.destroy();
         }
     }
 

@@ -47,7 +47,8 @@ final class FakeQwen implements AutoCloseable {
     volatile int modelsStatus = 200;
     volatile long modelsDelayMs;
     volatile boolean gzip;
-    volatile boolean parallel;          // §6.3b: every default reply opens a second candidate
+    volatile boolean parallel;
+    volatile long roundTripMs;          // added to every call: a distant upstream          // §6.3b: every default reply opens a second candidate
     volatile int answerDeltas;          // > 0: the default reply is this many "tok " deltas (benchmarks)
     // §2.2 refresh flow: one live refresh token, rotated on every use; access tokens expire
     volatile String refreshToken = "rt-0";
@@ -108,6 +109,7 @@ final class FakeQwen implements AutoCloseable {
             String path = ex.getRequestURI().getPath(), method = ex.getRequestMethod();
             clientPorts.add(ex.getRemoteAddress().getPort());
             byte[] in = ex.getRequestBody().readAllBytes();
+            if (roundTripMs > 0 && !path.startsWith("/_fake")) Thread.sleep(roundTripMs);   // a distant upstream (the benchmark)
             if (path.equals("/api/models") && method.equals("GET")) {
                 modelCalls.incrementAndGet();
                 if (modelsDelayMs > 0) Thread.sleep(modelsDelayMs);
