@@ -164,6 +164,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
@@ -4321,13 +4322,22 @@ public final class QwenProxy {
             save();
             if (!left.isEmpty()) {
                 Log.info(null, "deleting " + left.size() + " warm chat(s) an earlier run left behind");
-                background.execute(() -> deleteAll(left, 30_000));
+                background.execute(() -> deleteAll(left, 60_000));
             }
         }
 
+        /** Deletes the chats side by side, waiting at most timeoutMs for all of them (a dead upstream cannot hold a stop). */
         private void deleteAll(List<Warm> chats, long timeoutMs) {
-            long end = System.currentTimeMillis() + timeoutMs;
-            for (Warm w : chats) if (System.currentTimeMillis() < end) upstream.deleteChat(w.account(), w.chatId(), null);
+            List<Future<?>> all = new ArrayList<>();
+            try {
+                for (Warm w : chats) all.add(background.submit(() -> upstream.deleteChat(w.account(), w.chatId(), null)));
+                long end = System.currentTimeMillis() + timeoutMs;
+                for (Future<?> f : all) f.get(Math.max(1, end - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                Log.warn(null, "not every warm chat could be deleted: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
