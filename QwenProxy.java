@@ -324,6 +324,9 @@ public final class QwenProxy {
         // SSE is many small writes; without TCP_NODELAY, Nagle holds each one back until the last
         // is acknowledged. Read once by the JDK server's static config, so set it before any server.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+        // The JDK server closes a finished keep-alive connection once 200 are idle; clients that reuse
+        // it then fail ("received no bytes"). Hundreds of concurrent streams are normal here.
+        if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
         // A pooled upstream connection the server closed while idle fails a POST with "received no
         // bytes"; the JDK retries that once only for GET unless told. Such a request was not processed.
         if (System.getProperty("jdk.httpclient.enableAllMethodRetry") == null) System.setProperty("jdk.httpclient.enableAllMethodRetry", "true");
@@ -1362,7 +1365,13 @@ public final class QwenProxy {
             send(alsoAsReasoning ? orderedObject("reasoning_content", t, "reasoning", t) : Map.of("reasoning_content", t));
         }
 
-        @Override public void text(String t) { send(Map.of("content", t)); }
+        // the commonest event: written directly, no map (it runs for every delta)
+        @Override public void text(String t) {
+            open();
+            stream.event("data: " + prefix + "\"choices\":[{\"index\":0,\"delta\":{\"content\":" + Json.write(t)
+                    + "},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+            delivered = true;
+        }
 
         // the first delta of a call has index, id, type and name with empty arguments; then the arguments (C.5 rule 3)
         @Override public void toolCall(int index, String name, String arguments) {
@@ -3551,7 +3560,7 @@ public final class QwenProxy {
         private final Set<String> others = new java.util.HashSet<>();
         private long answerChars, reasoningChars;
         private String finish;
-        private Map<String, Object> usage = Map.of();
+        private final Map<String, Object> usage = new LinkedHashMap<>();
 
         StreamTranslator(Reasoning mode, long maxTokens, List<String> stops, Sink sink) {
             this.mode = mode;
@@ -3592,7 +3601,7 @@ public final class QwenProxy {
             }
             if (Boolean.FALSE.equals(ev.get("success")) || ev.containsKey("ret")) throw ApiException.envelopeError(ev);
             // cumulative, but later events may drop detail objects (§6 thinking capture): merge, newest wins
-            if (ev.get("usage") instanceof Map<?, ?>) usage = merge(usage, Json.asObject(ev.get("usage")));
+            if (ev.get("usage") instanceof Map<?, ?>) merge(usage, Json.asObject(ev.get("usage")));
             Map<String, Object> delta = null;
             if (ev.get("choices") instanceof List<?> choices && !choices.isEmpty())
                 delta = Json.obj(Json.asObject(choices.get(0)), "delta");
@@ -3644,11 +3653,13 @@ public final class QwenProxy {
 
         String parentId() { return parentId; }
 
-        static Map<String, Object> merge(Map<String, Object> old, Map<String, Object> fresh) {
-            Map<String, Object> m = new LinkedHashMap<>(old);
-            fresh.forEach((k, v) -> m.put(k, v instanceof Map && old.get(k) instanceof Map
-                    ? merge(Json.asObject(old.get(k)), Json.asObject(v)) : v));
-            return m;
+        /** Newest wins, key by key, into maps of our own (no new map per event: this runs for every delta). */
+        static void merge(Map<String, Object> into, Map<String, Object> fresh) {
+            for (Map.Entry<String, Object> e : fresh.entrySet()) {
+                Object v = e.getValue(), old = into.get(e.getKey());
+                if (v instanceof Map && old instanceof Map) merge(Json.asObject(old), Json.asObject(v));
+                else into.put(e.getKey(), v instanceof Map ? new LinkedHashMap<>(Json.asObject(v)) : v);
+            }
         }
 
         /** §7.3: moderation and context errors after some answer end the reply; otherwise they are errors. */

@@ -39,8 +39,21 @@ public class Bench {
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         fakePid = fake.pid();
         fakeUrl = new java.io.BufferedReader(new java.io.InputStreamReader(fake.getInputStream())).readLine();
-        startupFigures();
+        boolean streamsOnly = "streams".equals(System.getenv("BENCH_ONLY"));    // a quick loop for CPU work on streams
+        if (!streamsOnly) startupFigures();
         Process proxy = startProxy();
+        if (streamsOnly) {
+            proxyPid = proxy.pid();
+            try {
+                for (int i = 0; i < 8; i++) concurrentStreams(200, 100);       // warm-up
+                concurrentStreams(200, 100);
+                concurrentStreams(500, 100);
+            } finally {
+                proxy.destroy();
+                fake.destroy();
+            }
+            System.exit(0);
+        }
         try {
             long pid = proxyPid = proxy.pid();
             System.out.println();

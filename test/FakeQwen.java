@@ -75,6 +75,7 @@ final class FakeQwen implements AutoCloseable {
     FakeQwen() throws IOException {
         // a production upstream answers without Nagle delays; the JDK server reads this once per JVM
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");    // a production upstream keeps connections
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 512);
         server.createContext("/", this::handle);
         server.setExecutor(Executors.newCachedThreadPool(r -> { Thread t = new Thread(r, "fake-qwen"); t.setDaemon(true); return t; }));
