@@ -2389,7 +2389,7 @@ public final class QwenProxy {
             }
             for (Account a : all) Log.secrets(a.accessToken, a.refreshToken);
             otherUpstreams = elsewhere;
-            save();
+            dirty = true;      // written by the timer or at stop: no fsync on the way to the first request
         }
 
         private List<Map<String, Object>> otherUpstreams = List.of();   // kept as they are, for their own upstream
