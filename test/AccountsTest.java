@@ -36,8 +36,7 @@ class AccountsTest extends Fixture {
     @Test
     void refreshTokenAlone_servesRequestsAcrossShortTokenLifetimes() throws Exception {
         fake.tokenTtlSeconds = 2;
-        QwenProxy.Server p = start("--refresh-token", "rt-0", "--refresh-ahead-ms", "1000");
-        try {
+        try (QwenProxy.Server p = start("--refresh-token", "rt-0", "--refresh-ahead-ms", "1000")) {
             assertTrue(p.banner().contains("1 account (refresh: 1)"), p.banner());
             long end = System.currentTimeMillis() + 4500;
             int n = 0;
@@ -52,8 +51,6 @@ class AccountsTest extends Fixture {
             assertEquals(0, fake.rejected.get(), "no request ever carried an expired token");
             assertTrue(new HashSet<>(tokensUsed()).size() >= 3);
             assertFalse(fake.refreshToken.equals("rt-0"), "the rotated refresh token was used for the next renewal");
-        } finally {
-            p.stop();
         }
     }
 
@@ -142,8 +139,7 @@ class AccountsTest extends Fixture {
 
     @Test
     void aRefusedRefreshTokenMakesTheAccountInvalidWithAClearMessage() throws Exception {
-        QwenProxy.Server p = start("--refresh-token", "rt-wrong");
-        try {
+        try (QwenProxy.Server p = start("--refresh-token", "rt-wrong")) {
             HttpResponse<String> r = ask(p);
             assertEquals(503, r.statusCode());
             Map<String, Object> e = errorOf(r);
@@ -153,36 +149,27 @@ class AccountsTest extends Fixture {
             Map<String, Object> view = AdminTest.accounts(p, null).get(0);
             assertEquals("INVALID", view.get("state"));
             assertTrue(((String) view.get("reason")).startsWith("refresh token rejected"), (String) view.get("reason"));
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void roundRobinSpreadsRequestsAndFillFirstDoesNot() throws Exception {
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2);
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2)) {
             for (int i = 0; i < 4; i++) assertEquals(200, ask(p).statusCode());
             assertEquals(Set.of(FakeQwen.TOKEN, FakeQwen.TOKEN2), new HashSet<>(tokensUsed()));
             assertEquals(2, tokensUsed().stream().filter(FakeQwen.TOKEN::equals).count());
-        } finally {
-            p.stop();
         }
         fake.completionHeaders.clear();
-        QwenProxy.Server f = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first");
-        try {
+        try (QwenProxy.Server f = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first")) {
             for (int i = 0; i < 3; i++) assertEquals(200, ask(f).statusCode());
             assertEquals(List.of(FakeQwen.TOKEN, FakeQwen.TOKEN, FakeQwen.TOKEN), tokensUsed());
-        } finally {
-            f.stop();
         }
     }
 
     @Test
     void aRateLimitedAccountFailsOverWithoutAClientVisibleError() throws Exception {
         fake.rateLimitedTokens.add(FakeQwen.TOKEN);
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first");
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first")) {
             for (int i = 0; i < 3; i++) {
                 HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
                 assertEquals(200, r.statusCode());
@@ -190,16 +177,13 @@ class AccountsTest extends Fixture {
             }
             assertEquals(List.of(FakeQwen.TOKEN, FakeQwen.TOKEN2, FakeQwen.TOKEN2, FakeQwen.TOKEN2), tokensUsed(),
                     "tried once, then cooling");
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void allAccountsCoolingGives429WithTheSoonestRecovery() throws Exception {
         fake.rateLimitedTokens.addAll(List.of(FakeQwen.TOKEN, FakeQwen.TOKEN2));
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2);
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2)) {
             HttpResponse<String> first = ask(p);
             assertEquals(429, first.statusCode());
             assertEquals("3600", first.headers().firstValue("Retry-After").orElse(""));
@@ -210,16 +194,13 @@ class AccountsTest extends Fixture {
             assertTrue(after > 3500 && after <= 3600, "soonest recovery: " + after);
             assertEquals(calls, fake.completionHeaders.size(), "no upstream call while every account cools");
             assertTrue(((String) errorOf(second).get("message")).contains("COOLING"));
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void aBlockedAccountBacksOffAndComesBack() throws Exception {
         fake.blockedTokens.add(FakeQwen.TOKEN);
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--blocked-cooldown-ms", "1000");
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--blocked-cooldown-ms", "1000")) {
             assertEquals(503, ask(p).statusCode());
             HttpResponse<String> waiting = ask(p);
             assertEquals(429, waiting.statusCode());
@@ -227,23 +208,18 @@ class AccountsTest extends Fixture {
             fake.blockedTokens.clear();
             Thread.sleep(1100);
             assertEquals(200, ask(p).statusCode(), "recovered on its own");
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void aStaticTokenThatQwenRejectsIsInvalid() throws Exception {
-        QwenProxy.Server p = start("--token", FakeQwen.jwt(System.currentTimeMillis() / 1000 + 60, 0));
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.jwt(System.currentTimeMillis() / 1000 + 60, 0))) {
             HttpResponse<String> r = ask(p);
             assertEquals(401, r.statusCode());
             assertEquals("upstream_token_expired", errorOf(r).get("code"));
             HttpResponse<String> again = ask(p);
             assertEquals(503, again.statusCode());
             assertTrue(((String) errorOf(again).get("message")).contains("INVALID"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -268,12 +244,9 @@ class AccountsTest extends Fixture {
         assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file.getParent())));
         assertTrue(java.nio.file.Files.readString(file).contains(rotated));
         fake.issued.clear();                       // even the saved access token is gone: only the rotation helps
-        QwenProxy.Server again = start("--refresh-token", "rt-0", "--data-dir", dir);
-        try {
+        try (QwenProxy.Server again = start("--refresh-token", "rt-0", "--data-dir", dir)) {
             assertEquals(200, ask(again).statusCode());
             assertEquals(2, fake.refreshes.get());
-        } finally {
-            again.stop();
         }
     }
 
@@ -285,14 +258,11 @@ class AccountsTest extends Fixture {
         for (int i = 0; i < 3; i++) assertEquals(200, ask(p).statusCode());
         p.stop();
         fake.completionHeaders.clear();
-        QwenProxy.Server again = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first", "--data-dir", dir);
-        try {
+        try (QwenProxy.Server again = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--strategy", "fill-first", "--data-dir", dir)) {
             assertEquals(200, ask(again).statusCode());
             assertEquals(List.of(FakeQwen.TOKEN2), tokensUsed(), "the cooling account stayed cooling");
             QwenProxy.Account second = again.accounts.all.get(1);
             assertEquals(4, second.requests, "today's requests, counted across the restart");
-        } finally {
-            again.stop();
         }
     }
 
@@ -301,16 +271,13 @@ class AccountsTest extends Fixture {
         String dir = tempDir();
         java.nio.file.Files.createDirectories(java.nio.file.Path.of(dir));
         java.nio.file.Files.writeString(java.nio.file.Path.of(dir, "accounts.json"), "{\"accounts\": [ broken");
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--data-dir", dir);
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--data-dir", dir)) {
             assertEquals(200, ask(p).statusCode());
             List<String> names = new ArrayList<>();
             try (var files = java.nio.file.Files.list(java.nio.file.Path.of(dir))) { files.forEach(f -> names.add(f.getFileName().toString())); }
             String aside = names.stream().filter(n -> n.startsWith("accounts.json.corrupt-")).findFirst().orElseThrow();
             assertEquals("{\"accounts\": [ broken", java.nio.file.Files.readString(java.nio.file.Path.of(dir, aside)), "kept as it was");
             assertTrue(logs.toString(StandardCharsets.UTF_8).contains("accounts.json could not be read"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -322,11 +289,8 @@ class AccountsTest extends Fixture {
         assertEquals(401, ask(p).statusCode());
         assertEquals(503, ask(p).statusCode(), "INVALID while running");
         p.stop();
-        QwenProxy.Server again = start("--token", bad, "--data-dir", dir);
-        try {
+        try (QwenProxy.Server again = start("--token", bad, "--data-dir", dir)) {
             assertEquals(401, ask(again).statusCode(), "a restart asks Qwen again instead of trusting the saved INVALID");
-        } finally {
-            again.stop();
         }
 
         String dir2 = tempDir();
@@ -334,11 +298,8 @@ class AccountsTest extends Fixture {
         first.stop();
         fake.refreshToken = "rt-0";              // the saved rotation is stale; the token we were given is good
         fake.issued.clear();
-        QwenProxy.Server second = start("--refresh-token", "rt-0", "--data-dir", dir2);
-        try {
+        try (QwenProxy.Server second = start("--refresh-token", "rt-0", "--data-dir", dir2)) {
             assertEquals(200, ask(second).statusCode());
-        } finally {
-            second.stop();
         }
     }
 
@@ -360,11 +321,8 @@ class AccountsTest extends Fixture {
             elsewhere.stop();
             other.close();
         }
-        QwenProxy.Server back = start("--token", FakeQwen.TOKEN, "--data-dir", dir);
-        try {
+        try (QwenProxy.Server back = start("--token", FakeQwen.TOKEN, "--data-dir", dir)) {
             assertEquals(429, ask(back).statusCode(), "and the first upstream's cooldown was kept");
-        } finally {
-            back.stop();
         }
     }
 }

@@ -40,8 +40,7 @@ class AdminTest extends Fixture {
 
     @Test
     void adminApi_isGuardedByTheAdminKey() throws Exception {
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--api-key", "client-1,client-2", "--admin-key", "boss");
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--api-key", "client-1,client-2", "--admin-key", "boss")) {
             assertEquals(401, call(p, "GET", "/admin/accounts", null, null).statusCode());
             HttpResponse<String> client = call(p, "GET", "/admin/accounts", null, "client-1");
             assertEquals(403, client.statusCode());
@@ -51,22 +50,16 @@ class AdminTest extends Fixture {
             assertEquals(200, call(p, "GET", "/healthz", null, null).statusCode());
             assertEquals("{\"valid\":true}", call(p, "POST", "/verify", "{\"apiKey\":\"client-2\"}", null).body());
             assertEquals("{\"valid\":false}", call(p, "POST", "/verify", "{\"apiKey\":\"nope\"}", null).body());
-        } finally {
-            p.stop();
         }
-        QwenProxy.Server q = start("--token", FakeQwen.TOKEN, "--api-key", "first,second");
-        try {
+        try (QwenProxy.Server q = start("--token", FakeQwen.TOKEN, "--api-key", "first,second")) {
             assertEquals(200, call(q, "GET", "/admin/status", null, "first").statusCode(), "the first client key is the admin key");
             assertEquals(403, call(q, "GET", "/admin/status", null, "second").statusCode());
-        } finally {
-            q.stop();
         }
     }
 
     @Test
     void adminApi_listsAddsRefreshesAndDeletesAccounts() throws Exception {
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN);
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN)) {
             List<Map<String, Object>> list = accounts(p, null);    // no keys on loopback: open to local requests
             assertEquals(1, list.size());
             Map<String, Object> first = list.get(0);
@@ -126,8 +119,6 @@ class AdminTest extends Fixture {
             assertEquals("QwenProxy", status.get("name"));
             assertEquals("1", at(status, "accounts", "OK").toString());
             assertFalse(status.toString().contains(FakeQwen.TOKEN));
-        } finally {
-            p.stop();
         }
     }
 
@@ -145,33 +136,24 @@ class AdminTest extends Fixture {
             fake.rateLimitedTokens.clear();
             p.stop();
         }
-        QwenProxy.Server none = start();
-        try {
+        try (QwenProxy.Server none = start()) {
             assertEquals(503, call(none, "GET", "/readyz", null, null).statusCode());
             assertEquals(200, call(none, "GET", "/healthz", null, null).statusCode());
-        } finally {
-            none.stop();
         }
     }
 
     @Test
     void passwordAccounts_signInWithTheSha256AndFallBackToV1() throws Exception {
         fake.signinV2 = false;                       // v2 answers 404: the v1 endpoint must be used
-        QwenProxy.Server p = start("--account", FakeQwen.EMAIL + ":" + FakeQwen.PASSWORD);
-        try {
+        try (QwenProxy.Server p = start("--account", FakeQwen.EMAIL + ":" + FakeQwen.PASSWORD)) {
             assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
             assertEquals("password", accounts(p, null).get(0).get("kind"));
             assertFalse(logs.toString(StandardCharsets.UTF_8).contains(FakeQwen.PASSWORD));
-        } finally {
-            p.stop();
         }
-        QwenProxy.Server wrong = start("--account", FakeQwen.EMAIL + ":wrong");
-        try {
+        try (QwenProxy.Server wrong = start("--account", FakeQwen.EMAIL + ":wrong")) {
             HttpResponse<String> r = post(wrong, chat("qwen3.7-plus", false, ""));
             assertEquals(503, r.statusCode());
             assertTrue(((String) errorOf(r).get("message")).contains("sign-in refused"));
-        } finally {
-            wrong.stop();
         }
     }
 
@@ -237,12 +219,9 @@ class AdminTest extends Fixture {
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("Signed in as " + FakeQwen.EMAIL));
         String saved = Files.readString(Path.of(dir, "accounts.json"));
         assertFalse(saved.contains(FakeQwen.PASSWORD), "only the sha256 the sign-in takes is kept");
-        QwenProxy.Server p = start("--data-dir", dir);
-        try {
+        try (QwenProxy.Server p = start("--data-dir", dir)) {
             assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
             assertEquals("login", accounts(p, null).get(0).get("source"));
-        } finally {
-            p.stop();
         }
         ByteArrayOutputStream bad = new ByteArrayOutputStream();
         assertEquals(2, QwenProxy.Login.run(cfg, new java.io.BufferedReader(new java.io.StringReader(FakeQwen.EMAIL + "\nwrong\n")),
@@ -252,8 +231,7 @@ class AdminTest extends Fixture {
 
     @Test
     void accountConcurrency_capsRequestsPerAccount() throws Exception {
-        QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--account-concurrency", "1");
-        try {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--account-concurrency", "1")) {
             Object[] slow = {FakeQwen.delta("$RID", "slow", "answer", "typing", 1), 1500L, FakeQwen.finished("$RID", "answer")};
             scriptOn(fake, slow);
             ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -269,8 +247,6 @@ class AdminTest extends Fixture {
             } finally {
                 pool.shutdownNow();
             }
-        } finally {
-            p.stop();
         }
     }
 }

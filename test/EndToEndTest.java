@@ -157,14 +157,11 @@ class EndToEndTest extends Fixture {
 
     @Test
     void thinking_thinkModeWrapsReasoningInContent() throws Exception {
-        QwenProxy.Server p = withToken("--reasoning", "think");
-        try {
+        try (QwenProxy.Server p = withToken("--reasoning", "think")) {
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, "\"enable_thinking\":true"));
             assertEquals("<think>\nThe user greets me. I should greet back.\n\nKeep it short.\n</think>\n\nHello from Qwen.",
                     at(json(r.body()), "choices", 0, "message", "content"));
             assertNull(at(json(r.body()), "choices", 0, "message", "reasoning_content"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -239,15 +236,12 @@ class EndToEndTest extends Fixture {
 
     @Test
     void upstreamHeaderFlag_overridesTheTable() throws Exception {
-        QwenProxy.Server p = withToken("--upstream-header", "Version: 9.9.9", "--upstream-header", "X-Extra: yes", "--upstream-header", "sec-ch-ua:");
-        try {
+        try (QwenProxy.Server p = withToken("--upstream-header", "Version: 9.9.9", "--upstream-header", "X-Extra: yes", "--upstream-header", "sec-ch-ua:")) {
             post(p, chat("qwen3.7-plus", false, ""));
             Map<String, List<String>> h = fake.completionHeaders.get(0);
             assertEquals(List.of("9.9.9"), h.get("Version"));
             assertEquals(List.of("yes"), h.get("X-extra"));
             assertNull(h.get("Sec-ch-ua"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -368,14 +362,11 @@ class EndToEndTest extends Fixture {
 
     @Test
     void models_modelMapAddsAliases() throws Exception {
-        QwenProxy.Server p = withToken("--model-map", "fast-one=qwen3.7-max,other=qwen3-coder-plus", "--default-model", "other");
-        try {
+        try (QwenProxy.Server p = withToken("--model-map", "fast-one=qwen3.7-max,other=qwen3-coder-plus", "--default-model", "other")) {
             post(p, chat("Fast-One", false, ""));
             assertEquals("qwen3.7-max", fake.completionBodies.get(0).get("model"));
             post(p, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
             assertEquals("qwen3-coder-plus", fake.completionBodies.get(1).get("model"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -416,16 +407,13 @@ class EndToEndTest extends Fixture {
 
     @Test
     void models_withoutTokenServeTheBuiltInList() throws Exception {
-        QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", fake.url(), "--data-dir", tempDir()}, Map.of()));
-        try {
+        try (QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", fake.url(), "--data-dir", tempDir()}, Map.of()))) {
             assertTrue(get(p, "/v1/models").body().contains("\"qwen3.7-plus\""));
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
             assertEquals(401, r.statusCode());
             Map<String, Object> e = errorOf(r);
             assertEquals("upstream_token_missing", e.get("code"));
             assertTrue(((String) e.get("message")).contains("QWEN_AUTH_TOKEN"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -433,8 +421,7 @@ class EndToEndTest extends Fixture {
 
     @Test
     void errors_clientKeyIsEnforcedAsBearerOrXApiKey() throws Exception {
-        QwenProxy.Server p = withToken("--api-key", "k-one,k-two");
-        try {
+        try (QwenProxy.Server p = withToken("--api-key", "k-one,k-two")) {
             HttpResponse<String> none = post(p, chat("qwen3.7-plus", false, ""));
             assertEquals(401, none.statusCode());
             assertEquals("invalid_api_key", errorOf(none).get("code"));
@@ -444,30 +431,22 @@ class EndToEndTest extends Fixture {
             assertEquals(401, get(p, "/v1/models").statusCode());
             assertEquals(200, get(p, "/healthz").statusCode());
             assertEquals("{\"status\":\"ok\"}", get(p, "/healthz").body());
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void errors_anExposedBindWithoutKeysGetsAGeneratedKey() throws Exception {
-        QwenProxy.Server p = withToken("--host", "0.0.0.0");
-        try {
+        try (QwenProxy.Server p = withToken("--host", "0.0.0.0")) {
             assertNotNull(p.generatedKey);
             assertTrue(p.generatedKey.length() >= 32);
             assertTrue(p.banner().contains(p.generatedKey), "printed once at startup");
             assertEquals(401, post(p, chat("qwen3.7-plus", false, "")).statusCode());
             assertEquals(200, post(p, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer " + p.generatedKey).statusCode());
             assertFalse(logs.toString(StandardCharsets.UTF_8).contains(p.generatedKey), "never logged");
-        } finally {
-            p.stop();
         }
-        QwenProxy.Server loop = withToken();
-        try {
+        try (QwenProxy.Server loop = withToken()) {
             assertNull(loop.generatedKey);
             assertEquals(200, post(loop, chat("qwen3.7-plus", false, "")).statusCode());
-        } finally {
-            loop.stop();
         }
     }
 
@@ -501,13 +480,10 @@ class EndToEndTest extends Fixture {
 
     @Test
     void errors_bodyOverTheLimitIs413() throws Exception {
-        QwenProxy.Server p = withToken("--max-body-bytes", "1000");
-        try {
+        try (QwenProxy.Server p = withToken("--max-body-bytes", "1000")) {
             HttpResponse<String> r = post(p, "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(5000) + "\"}]}");
             assertEquals(413, r.statusCode());
             assertEquals("request_too_large", errorOf(r).get("code"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -596,14 +572,11 @@ class EndToEndTest extends Fixture {
 
     @Test
     void errors_unreachableUpstreamIs502() throws Exception {
-        QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", "http://127.0.0.1:1", "--data-dir", tempDir(),
-                "--token", FakeQwen.TOKEN}, Map.of()));
-        try {
+        try (QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[]{"--port", "0", "--base-url", "http://127.0.0.1:1", "--data-dir", tempDir(),
+                "--token", FakeQwen.TOKEN}, Map.of()))) {
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
             assertEquals(502, r.statusCode());
             assertEquals("upstream_unreachable", errorOf(r).get("code"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -653,8 +626,7 @@ class EndToEndTest extends Fixture {
 
     @Test
     void errors_silentUpstreamTimesOutWith504() throws Exception {
-        QwenProxy.Server p = withToken("--request-timeout-ms", "400");
-        try {
+        try (QwenProxy.Server p = withToken("--request-timeout-ms", "400")) {
             script(3000L, FINISHED);
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, ""));
             assertEquals(504, r.statusCode());
@@ -663,8 +635,6 @@ class EndToEndTest extends Fixture {
             HttpResponse<String> s = post(p, chat("qwen3.7-plus", true, ""));
             List<String> ev = events(s.body());
             assertEquals("upstream_timeout", at(json(ev.get(ev.size() - 1)), "error", "code"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -672,8 +642,7 @@ class EndToEndTest extends Fixture {
 
     @Test
     void streaming_roleChunkAndKeepAlivesFlowWhileTheUpstreamThinks() throws Exception {
-        QwenProxy.Server p = withToken("--keepalive-ms", "100");
-        try {
+        try (QwenProxy.Server p = withToken("--keepalive-ms", "100")) {
             script(FakeQwen.keepAlive("c", "$RID"), 1200L, answer("Late", 1), FINISHED);
             HttpRequest req = HttpRequest.newBuilder(URI.create(p.url() + "/v1/chat/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString(chat("qwen3.7-plus", true, ""))).build();
@@ -688,8 +657,6 @@ class EndToEndTest extends Fixture {
             assertTrue(rest.contains("\n\n: keep-alive\n\n"), rest);
             assertTrue(rest.contains("\"content\":\"Late\""));
             assertTrue(rest.endsWith("data: [DONE]\n\n"));
-        } finally {
-            p.stop();
         }
     }
 
@@ -735,8 +702,7 @@ class EndToEndTest extends Fixture {
         long deadline = System.currentTimeMillis() + 3000;
         while (!fake.deleted.contains(chatId) && System.currentTimeMillis() < deadline) Thread.sleep(10);
         assertTrue(fake.deleted.contains(chatId));
-        QwenProxy.Server p = withToken("--keep-chats");
-        try {
+        try (QwenProxy.Server p = withToken("--keep-chats")) {
             post(p, chat("qwen3.7-plus", false, ""));
             Object kept = fake.completionBodies.get(1).get("chat_id");
             // a later chat of the deleting proxy is gone first: a delete of the kept one would have come before it
@@ -745,8 +711,6 @@ class EndToEndTest extends Fixture {
             for (long end = System.currentTimeMillis() + 3000; !fake.deleted.contains(later) && System.currentTimeMillis() < end; ) Thread.sleep(10);
             assertTrue(fake.deleted.contains(later));
             assertFalse(fake.deleted.contains(kept));
-        } finally {
-            p.stop();
         }
         assertTrue(fake.deleted.size() >= before + 1);
     }

@@ -47,16 +47,13 @@ class FirstHourTest extends Fixture {
 
     @Test
     void aBusyPort_namesTheAddressAndTheFlag_andCreatesNothing() throws Exception {
-        QwenProxy.Server first = withToken();
-        try {
+        try (QwenProxy.Server first = withToken()) {
             Path dir = scratchDir().resolve("never");
             IOException e = assertThrows(IOException.class, () -> QwenProxy.start(QwenProxy.Config.load(new String[] {"--port",
                     "" + first.port(), "--base-url", fake.url(), "--token", FakeQwen.TOKEN, "--data-dir", dir.toString()}, Map.of())));
             assertEquals("port " + first.port() + " on 127.0.0.1 is already in use (another QwenProxy?); choose another with --port or PORT",
                     e.getMessage());
             assertFalse(Files.exists(dir), "the data directory is not created for a proxy that cannot start");
-        } finally {
-            first.stop();
         }
     }
 
@@ -73,37 +70,28 @@ class FirstHourTest extends Fixture {
         } finally {
             p.stop();
         }
-        QwenProxy.Server again = withToken("--host", "0.0.0.0", "--data-dir", data);
-        try {
+        try (QwenProxy.Server again = withToken("--host", "0.0.0.0", "--data-dir", data)) {
             assertEquals(key, again.generatedKey, "clients configured with the key keep working after a restart");
             assertEquals(200, post(again, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer " + key).statusCode());
-        } finally {
-            again.stop();
         }
     }
 
     @Test
     void theBannerSaysWhenEveryAccountIsAnExpiringToken_andWhatLasts() throws Exception {
         long exp = System.currentTimeMillis() / 1000 + 900;
-        QwenProxy.Server p = withToken("--token", FakeQwen.jwt(exp, 0, "someone"));
-        try {
+        try (QwenProxy.Server p = withToken("--token", FakeQwen.jwt(exp, 0, "someone"))) {
             String b = p.banner();
             assertTrue(b.contains("every account is a plain access token, and they expire: the last at "
                     + java.time.Instant.ofEpochSecond(exp)), b);
             assertTrue(b.contains("QWEN_REFRESH_TOKEN=") && b.contains("java QwenProxy.java login"), b);
-        } finally {
-            p.stop();
         }
-        QwenProxy.Server none = QwenProxy.start(QwenProxy.Config.load(new String[] {"--port", "0", "--base-url", fake.url(),
-                "--data-dir", tempDir()}, Map.of()));
-        try {
+        try (QwenProxy.Server none = QwenProxy.start(QwenProxy.Config.load(new String[] {"--port", "0", "--base-url", fake.url(),
+                "--data-dir", tempDir()}, Map.of()))) {
             assertTrue(none.banner().contains("QWEN_REFRESH_TOKEN=") && none.banner().contains("login"), none.banner());
             HttpResponse<String> r = post(none, chat("qwen3.7-plus", false, ""));
             assertEquals(401, r.statusCode());
             String msg = (String) errorOf(r).get("message");
             assertTrue(msg.contains("QWEN_REFRESH_TOKEN") && msg.contains("java QwenProxy.java login") && msg.contains("QWEN_AUTH_TOKEN"), msg);
-        } finally {
-            none.stop();
         }
     }
 
@@ -114,16 +102,13 @@ class FirstHourTest extends Fixture {
             Thread t = new Thread(() -> serveBroken(raw), "broken-upstream");
             t.setDaemon(true);
             t.start();
-            QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[] {"--port", "0", "--base-url",
-                    "http://127.0.0.1:" + raw.getLocalPort(), "--token", FakeQwen.TOKEN, "--data-dir", tempDir()}, Map.of()));
-            try {
+            try (QwenProxy.Server p = QwenProxy.start(QwenProxy.Config.load(new String[] {"--port", "0", "--base-url",
+                    "http://127.0.0.1:" + raw.getLocalPort(), "--token", FakeQwen.TOKEN, "--data-dir", tempDir()}, Map.of()))) {
                 HttpResponse<String> r = post(p, chat("qwen3.7-plus", false, ""));
                 assertEquals(502, r.statusCode(), r.body());
                 String msg = (String) errorOf(r).get("message");
                 assertEquals("The connection to Qwen broke off in the middle of the reply; retry the request.", msg);
                 assertFalse(r.body().contains("java.") || r.body().contains("Exception"), r.body());
-            } finally {
-                p.stop();
             }
         }
     }
@@ -190,8 +175,7 @@ class FirstHourTest extends Fixture {
 
     @Test
     void aClientErrorIsLoggedOnce_withItsCode() throws Exception {
-        QwenProxy.Server p = withToken();
-        try {
+        try (QwenProxy.Server p = withToken()) {
             HttpResponse<String> r = post(p, "{\"model\":\"qwen3.7-plus\",\"messages\":\"hi\"}");
             assertEquals(400, r.statusCode());
             String rid = r.headers().firstValue("X-Request-Id").orElseThrow();
@@ -201,15 +185,12 @@ class FirstHourTest extends Fixture {
             assertEquals(1, lines.size(), lines.toString());
             assertTrue(lines.get(0).contains(" INFO ") && lines.get(0).contains("POST /v1/chat/completions 400 ")
                     && lines.get(0).contains("error=invalid_type: 'messages' must be an array"), lines.get(0));
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void clientTextCannotForgeLogLinesOrReachTheTerminal() throws Exception {
-        QwenProxy.Server p = withToken();
-        try {
+        try (QwenProxy.Server p = withToken()) {
             String model = "x\u001b[31mRED\nFAKE 2026-12-02T00:00:00Z INFO injected";
             HttpResponse<String> r = post(p, "{\"model\":" + QwenProxy.Json.write(model) + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
             assertEquals(404, r.statusCode());
@@ -220,8 +201,6 @@ class FirstHourTest extends Fixture {
             String log = logs.toString(StandardCharsets.UTF_8);
             assertFalse(log.contains("\u001b"), "no terminal escape in the log");
             for (String line : log.split("\n")) assertFalse(line.startsWith("FAKE"), "no forged line: " + line);
-        } finally {
-            p.stop();
         }
         assertEquals("a\\nb\\r\\tc\\u001bd\\u0085", QwenProxy.Log.clean("a\nb\r\tc\u001bd\u0085"));
         assertEquals("plain é 中", QwenProxy.Log.clean("plain é 中"));
@@ -236,14 +215,11 @@ class FirstHourTest extends Fixture {
 
     @Test
     void nonStreamingMessages_carryRefusalNull_asTheOpenApiSchemaRequires() throws Exception {
-        QwenProxy.Server p = withToken();
-        try {
+        try (QwenProxy.Server p = withToken()) {
             Map<String, Object> done = json(post(p, chat("qwen3.7-plus", false, "")).body());
             Map<?, ?> message = (Map<?, ?>) at(done, "choices", 0, "message");
             assertTrue(message.containsKey("refusal"));
             assertEquals(QwenProxy.Json.NULL, message.get("refusal"));
-        } finally {
-            p.stop();
         }
     }
 

@@ -62,11 +62,8 @@ abstract class Fixture {
 
     /** A proxy of its own, for tests that change the state of its account (cooling, blocked, invalid). */
     static void fresh(ProxyTest t, String... args) throws Exception {
-        QwenProxy.Server p = withToken(args);
-        try {
+        try (QwenProxy.Server p = withToken(args)) {
             t.run(p);
-        } finally {
-            p.stop();
         }
     }
 

@@ -55,8 +55,7 @@ class LargeRequestTest extends Fixture {
 
     @Test
     void aLargeAgentConversation_goesAsAnAttachedDocument_withABudgetedPromptInline() throws Exception {
-        QwenProxy.Server p = withToken();
-        try {
+        try (QwenProxy.Server p = withToken()) {
             for (boolean stream : List.of(false, true)) {
                 fake.completionBodies.clear();
                 fake.completionSizes.clear();
@@ -92,15 +91,12 @@ class LargeRequestTest extends Fixture {
             int sts = fake.stsCalls.get();
             assertEquals(200, post(p, agentConversation(false)).statusCode());
             assertEquals(sts, fake.stsCalls.get(), "an identical context is not uploaded twice");
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void aLargeConversationWithoutTools_isAttachedToo() throws Exception {
-        QwenProxy.Server p = withToken();
-        try {
+        try (QwenProxy.Server p = withToken()) {
             StringBuilder m = new StringBuilder("[{\"role\":\"user\",\"content\":\"FIRST question\"}");
             for (int i = 0; i < 30; i++)
                 m.append(",{\"role\":\"assistant\",\"content\":\"ANSWER-").append(i).append(' ').append("words ".repeat(800))
@@ -111,16 +107,13 @@ class LargeRequestTest extends Fixture {
             Map<?, ?> msg = (Map<?, ?>) at(fake.completionBodies.get(0), "messages", 0);
             assertTrue(fake.stored.get((String) ((Map<?, ?>) ((List<?>) msg.get("files")).get(0)).get("id")).contains("ANSWER-0 "));
             assertTrue(((String) msg.get("content")).endsWith("User: more 29"));
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void whenTheUploadFails_aCompactedPromptUnderTheLimitIsSentAndAnswered() throws Exception {
         fake.failUploads = true;
-        QwenProxy.Server p = withToken();
-        try {
+        try (QwenProxy.Server p = withToken()) {
             for (boolean stream : List.of(false, true)) {
                 fake.completionBodies.clear();
                 fake.completionSizes.clear();
@@ -136,8 +129,6 @@ class LargeRequestTest extends Fixture {
             }
             String log = logs.toString(StandardCharsets.UTF_8);
             assertTrue(log.contains("WARN") && log.contains("sending it compacted"), log);
-        } finally {
-            p.stop();
         }
     }
 
@@ -160,8 +151,7 @@ class LargeRequestTest extends Fixture {
 
     @Test
     void instructionsThatCannotFitAtAll_areA413NamingTheLimit() throws Exception {
-        QwenProxy.Server p = withToken();
-        try {
+        try (QwenProxy.Server p = withToken()) {
             String huge = "x".repeat(200_000);
             HttpResponse<String> r = post(p, "{\"model\":\"qwen3.7-plus\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
                     + "\"description\":\"" + huge + "\",\"parameters\":{\"type\":\"object\"}}}],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
@@ -169,8 +159,6 @@ class LargeRequestTest extends Fixture {
             assertEquals("request_too_large", errorOf(r).get("code"));
             assertTrue(((String) errorOf(r).get("message")).contains("KiB"));
             assertEquals(0, fake.completionSizes.size(), "nothing was sent");
-        } finally {
-            p.stop();
         }
     }
 

@@ -51,23 +51,19 @@ class WarmChatsTest extends Fixture {
 
     @Test
     void withoutThePool_eachRequestCreatesItsChat() throws Exception {
-        QwenProxy.Server p = withToken("--chat-pool", "0");
-        try {
+        try (QwenProxy.Server p = withToken("--chat-pool", "0")) {
             for (int i = 0; i < 2; i++) {
                 long sent = System.nanoTime();
                 assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
                 assertTrue(fake.chatCreatedAt.get(lastChatId()) > sent);
             }
-        } finally {
-            p.stop();
         }
     }
 
     @Test
     void aChatOlderThanTheLimitIsDeletedNotUsed() throws Exception {
         String data = tempDir();
-        QwenProxy.Server p = withToken("--data-dir", data, "--chat-pool", "1");
-        try {
+        try (QwenProxy.Server p = withToken("--data-dir", data, "--chat-pool", "1")) {
             assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
             waitFor("a warm chat", () -> { try { return recorded(data) == 1; } catch (Exception e) { return false; } });
             String old = (String) obj(((List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")).get(0)).get("chat_id");
@@ -76,8 +72,6 @@ class WarmChatsTest extends Fixture {
             assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
             assertTrue(fake.chatCreatedAt.get(lastChatId()) > sent, "a fresh chat instead of the stale one");
             waitFor("the stale chat deleted", () -> fake.deleted.contains(old));
-        } finally {
-            p.stop();
         }
     }
 
@@ -89,12 +83,9 @@ class WarmChatsTest extends Fixture {
         Files.writeString(Path.of(data, "warm-chats.json"), QwenProxy.Json.write(Map.of("chats", List.of(
                 Map.of("account", account, "upstream", fake.url(), "chat_id", "left-behind-1"),
                 Map.of("account", "tok-00000000", "upstream", fake.url(), "chat_id", "not-ours")))));
-        QwenProxy.Server p = withToken("--data-dir", data);
-        try {
+        try (QwenProxy.Server p = withToken("--data-dir", data)) {
             waitFor("the left-behind chat deleted", () -> fake.deleted.contains("left-behind-1"));
             assertEquals(0, recorded(data), "the record is cleared");
-        } finally {
-            p.stop();
         }
         assertFalse(fake.deleted.contains("not-ours"), "a chat of an account that is not here is not touched");
     }
