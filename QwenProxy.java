@@ -64,7 +64,8 @@
  *              (response_index "1") may interleave its events: only the main one counts (§6.3b).
  *   Size (§5.6): the edge refuses bodies over ~128 KiB. Above --context-file-threshold the whole
  *              conversation goes as an attached document with a budgeted prompt inline
- *              (Transcript.compact); a firewall page for an oversized body is a 413, not an account block.
+ *              (Transcript.compact); a firewall page for a large body is sent again smaller before it
+ *              counts against the account.
  *   Downstream SSE: "data: {chunk}\n\n", one flush per event; first chunk delta.role=assistant;
  *              reasoning in delta.reasoning_content (also as "reasoning", or <think> in content, or hidden);
  *              last chunk delta {} + finish_reason; usage chunk with choices:[] only when
@@ -198,6 +199,7 @@ public final class QwenProxy {
     /** §5.6: the edge refuses completion bodies over ~128 KiB; above this the context goes as a file. */
     static final long UPSTREAM_BODY_LIMIT = 128 << 10;
     static final long DEFAULT_CONTEXT_FILE_THRESHOLD = 90 << 10, DEFAULT_CONTEXT_LIVE_BYTES = 48 << 10;
+    static final long SIZE_SUSPECT = 32 << 10;        // a firewall page for a body this large may be about its size
     static final String CONTEXT_FILE_NAME = "conversation.txt";
     static final int DEFAULT_CHAT_POOL = 2;
     static final long UPLOAD_CACHE_MS = 1_800_000;     // an uploaded context is referenced again for this long
@@ -1548,22 +1550,39 @@ public final class QwenProxy {
         void attempt(Account a, Output out, boolean firmer) {
             String chatId = s.chats.take(a, req.upstreamModel(), c.rid);
             try {
-                relay(s.upstream.complete(a, chatId, fit(a, chatId, firmer), c.rid), out);
+                String body = fit(a, chatId, firmer, s.cfg.contextFileThreshold());
+                Reply reply;
+                try {
+                    reply = s.upstream.complete(a, chatId, body, c.rid);
+                } catch (ApiException e) {
+                    // §5.6: the edge answers an oversized body with its firewall page. Sent again smaller:
+                    // an answer proves it was the size; a second page is about the account after all
+                    long size = utf8Length(body), smaller = Math.min(size / 2, DEFAULT_CONTEXT_FILE_THRESHOLD);
+                    if (e.kind != ApiException.Kind.BLOCKED || size < SIZE_SUSPECT) throw e;
+                    Log.warn(c.rid, "a firewall page for a " + size / 1024 + " KiB body: sending it again within " + smaller / 1024 + " KiB");
+                    String again;
+                    try {
+                        again = fit(a, chatId, firmer, smaller);
+                    } catch (ApiException tooLarge) {
+                        throw e;
+                    }
+                    reply = s.upstream.complete(a, chatId, again, c.rid);
+                }
+                relay(reply, out);
             } finally {
                 if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chatId, c.rid));
             }
         }
 
         /**
-         * The completion body, within the edge's size limit (§5.6). A body over --context-file-threshold
-         * sends the whole conversation as an attached text document and keeps a --context-live-bytes
-         * prompt inline (Transcript.compact); if the upload fails, a compacted prompt under the
-         * threshold goes alone. 413 if not even that fits. A firewall page that answers a body this
-         * large is the size, not the account: 413 too, and the account is left alone.
+         * The completion body, at most `limit` bytes (§5.6). A larger one sends the whole
+         * conversation as an attached text document and keeps a --context-live-bytes prompt inline
+         * (Transcript.compact); if the upload fails, a compacted prompt within the limit goes alone.
+         * 413 if not even that fits.
          */
-        String fit(Account a, String chatId, boolean firmer) {
+        String fit(Account a, String chatId, boolean firmer, long limit) {
             String body = Json.write(req.upstreamBody(chatId, firmer));
-            long size = utf8Length(body), limit = s.cfg.contextFileThreshold();
+            long size = utf8Length(body);
             if (size <= limit) return body;
             String instructions = ChatRequest.instructions(req.tools(), req.format(), firmer);
             Transcript t = req.transcript();
@@ -4078,14 +4097,7 @@ public final class QwenProxy {
             // some gateways drop the content type; a body of data: lines is still a stream
             if (r.statusCode() == 200 && new String(b, 0, Math.min(b.length, 64), StandardCharsets.UTF_8).stripLeading().startsWith("data:"))
                 return Reply.of(b);
-            ApiException e = failure(r, b);
-            long size = utf8Length(body);
-            // §5.6: the edge answers an oversized body with its firewall page; that is the request's size, not the account
-            if (e.kind == ApiException.Kind.BLOCKED && size > DEFAULT_CONTEXT_FILE_THRESHOLD)
-                throw new ApiException(413, "invalid_request_error", "request_too_large", "messages", "Qwen's edge refused this "
-                        + size / 1024 + " KiB request as too large (it takes about " + UPSTREAM_BODY_LIMIT / 1024 + " KiB); lower "
-                        + "--context-file-threshold (now " + cfg.contextFileThreshold() / 1024 + " KiB) so that long conversations go as a file.");
-            throw e;
+            throw failure(r, b);
         }
 
         /** DELETE /api/v2/chats/<id> (§8); runs in the background, failures are only logged. */

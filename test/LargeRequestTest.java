@@ -133,19 +133,27 @@ class LargeRequestTest extends Fixture {
     }
 
     @Test
-    void aFirewallPageForAnOversizedBody_isA413_andTheAccountStaysUsable() throws Exception {
-        QwenProxy.Server p = withToken("--context-file-threshold", "10000000");   // nothing goes as a file
-        try {
+    void aFirewallPageForALargeBody_isSentAgainSmaller_andOnlyASecondPageCountsAgainstTheAccount() throws Exception {
+        try (QwenProxy.Server p = withToken("--context-file-threshold", "10000000")) {   // the first body goes whole
             HttpResponse<String> r = post(p, agentConversation(false));
-            assertEquals(413, r.statusCode(), r.body());
-            Map<String, Object> e = errorOf(r);
-            assertEquals("request_too_large", e.get("code"));
-            assertTrue(((String) e.get("message")).contains("128 KiB"), (String) e.get("message"));
-            assertEquals(1, fake.completionSizes.size(), "no failover loop: the same body fails on every account");
-            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode(), "the account is not blocked");
-            assertEquals(200, get(p, "/readyz").statusCode());
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals("The tool said: final result: 42", answerOf(r, false));
+            assertEquals(2, fake.completionSizes.size());
+            assertTrue(fake.completionSizes.get(0) > FakeQwen.BODY_LIMIT && fake.completionSizes.get(1) <= 90 * 1024, fake.completionSizes.toString());
+            assertEquals(1, ((List<?>) at(fake.completionBodies.get(0), "messages", 0, "files")).size(), "the smaller one attaches the whole context");
+            assertTrue(logs.toString(StandardCharsets.UTF_8).contains("a firewall page for a "), "said in the log");
+            assertEquals(200, get(p, "/readyz").statusCode(), "the account is not blocked");
+        }
+        fake.blockedTokens.add(FakeQwen.TOKEN);          // now the firewall means the account: the smaller body is refused too
+        try (QwenProxy.Server p = withToken("--context-file-threshold", "10000000")) {
+            fake.completionSizes.clear();
+            HttpResponse<String> r = post(p, agentConversation(false));
+            assertEquals(503, r.statusCode(), r.body());
+            assertEquals("upstream_blocked", errorOf(r).get("code"));
+            assertEquals(2, fake.completionSizes.size(), "sent once more, smaller, then counted against the account");
+            assertEquals(503, get(p, "/readyz").statusCode(), "the account is blocked");
         } finally {
-            p.stop();
+            fake.blockedTokens.clear();
         }
     }
 
