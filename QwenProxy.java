@@ -2461,8 +2461,14 @@ public final class QwenProxy {
                     if (t.refresh() != null) a.refreshToken = t.refresh();
                     a.expiresAt = t.expiresAt();
                 }
-                Map<String, Object> me = upstream.whoami(a, rid);
-                a.user = firstString(Json.str(me, "id"), Json.str(me, "email"));
+                try {
+                    Map<String, Object> me = upstream.whoami(a, rid);
+                    a.user = firstString(Json.str(me, "id"), Json.str(me, "email"));
+                } catch (ApiException e) {
+                    // a renewal already proved the credential; who-am-I only names the user then
+                    if (!a.renewable() || e.status == 401) throw e;
+                    Log.debug(rid, "who-am-I for " + a.id + " failed: " + e.getMessage());
+                }
             } catch (ApiException e) {
                 if (e.status != 401) throw e;
                 throw ApiException.invalid(a.renewable() ? (a.refreshToken != null ? "refresh_token" : "password") : "token",
