@@ -4444,10 +4444,18 @@ public final class QwenProxy {
         }
 
         private void feed(ByteBuffer b) throws IOException {
-            byte[] a = new byte[b.remaining()];
-            b.get(a);
-            if (gunzip != null) a = gunzip.feed(a, 0, a.length);
-            if (!finished) sse.feed(a, 0, a.length, this::event);
+            byte[] a;
+            int off = 0, len = b.remaining();
+            if (b.hasArray()) {               // read in place: no copy per network read
+                a = b.array();
+                off = b.arrayOffset() + b.position();
+                b.position(b.limit());
+            } else {
+                a = new byte[len];
+                b.get(a);
+            }
+            if (gunzip != null) { a = gunzip.feed(a, off, len); off = 0; len = a.length; }
+            if (!finished) sse.feed(a, off, len, this::event);
         }
 
         private void event(String data) {
@@ -4523,9 +4531,9 @@ public final class QwenProxy {
      */
     static final class SseDecoder {
         private static final int MAX_LINE = 16 << 20;
-        private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+        private final ByteArrayOutputStream partial = new ByteArrayOutputStream(256);   // a line split across reads
         private boolean skipLf;     // the last line ended with CR: a following LF belongs to it
-        private StringBuilder data;
+        private String data;        // the pending event: its data lines joined with LF
 
         void feed(byte[] b, int off, int len, java.util.function.Consumer<String> out) throws IOException {
             int i = off, end = off + len;
@@ -4536,45 +4544,49 @@ public final class QwenProxy {
                 }
                 int start = i;
                 while (i < end && b[i] != '\n' && b[i] != '\r') i++;
-                line.write(b, start, i - start);
-                if (line.size() > MAX_LINE) throw new IOException("SSE line longer than " + MAX_LINE + " bytes");
-                if (i < end) {
-                    skipLf = b[i] == '\r';
-                    i++;
-                    String l = line.toString(StandardCharsets.UTF_8);
-                    line.reset();
-                    line(l, out);
+                if (i == end) {             // no line end in this read: keep the piece for the next
+                    partial.write(b, start, i - start);
+                    if (partial.size() > MAX_LINE) throw new IOException("SSE line longer than " + MAX_LINE + " bytes");
+                    return;
                 }
+                skipLf = b[i] == '\r';
+                if (partial.size() == 0) {
+                    line(b, start, i - start, out);     // the usual case: the whole line is here, read in place
+                } else {
+                    partial.write(b, start, i - start);
+                    byte[] l = partial.toByteArray();
+                    partial.reset();
+                    line(l, 0, l.length, out);
+                }
+                i++;
             }
         }
 
         /** End of stream: an unterminated last line, then the pending event, are dispatched. */
         void end(java.util.function.Consumer<String> out) {
-            if (line.size() > 0) {
-                String l = line.toString(StandardCharsets.UTF_8);
-                line.reset();
-                line(l, out);
+            if (partial.size() > 0) {
+                byte[] l = partial.toByteArray();
+                partial.reset();
+                line(l, 0, l.length, out);
             }
-            if (data != null) {
-                String d = data.toString();
-                data = null;
-                out.accept(d);
-            }
+            line(l0, 0, 0, out);
         }
 
-        private void line(String l, java.util.function.Consumer<String> out) {
-            if (l.isEmpty()) {
+        private static final byte[] l0 = new byte[0];
+
+        private void line(byte[] b, int off, int len, java.util.function.Consumer<String> out) {
+            if (len == 0) {
                 if (data != null) {
-                    String d = data.toString();
+                    String d = data;
                     data = null;
                     out.accept(d);
                 }
-            } else if (l.startsWith("data:")) {
-                String v = l.startsWith("data: ") ? l.substring(6) : l.substring(5);
-                if (data == null) data = new StringBuilder(v);
-                else data.append('\n').append(v);
-            } else if (l.charAt(0) == '{' && data == null) {
-                out.accept(l);
+            } else if (len >= 5 && b[off] == 'd' && b[off + 1] == 'a' && b[off + 2] == 't' && b[off + 3] == 'a' && b[off + 4] == ':') {
+                int skip = len > 5 && b[off + 5] == ' ' ? 6 : 5;
+                String v = new String(b, off + skip, len - skip, StandardCharsets.UTF_8);
+                data = data == null ? v : data + "\n" + v;
+            } else if (b[off] == '{' && data == null) {
+                out.accept(new String(b, off, len, StandardCharsets.UTF_8));
             }   // ":" comments, event:, id:, retry: carry nothing this upstream uses (§6.1)
         }
     }
