@@ -417,7 +417,7 @@ public final class QwenProxy {
                 String k = java.nio.file.Files.readString(file).strip();
                 if (k.startsWith("sk-") && k.length() >= 20) return k;
             }
-            String k = "sk-qwenproxy-" + randomToken(24);
+            String k = "sk-qwenproxy-" + secretToken(24);
             Store.writePrivate(file, (k + "\n").getBytes(StandardCharsets.UTF_8));
             return k;
         }
@@ -5022,11 +5022,17 @@ public final class QwenProxy {
         return s.length() <= 300 ? s : s.substring(0, 300) + "…(" + s.length() + " chars)";
     }
 
-    static final SecureRandom RANDOM = new SecureRandom();
-
+    /** An id (request, completion, tool call): unique, not secret, so no SecureRandom on the request path. */
     static String randomToken(int bytes) {
         byte[] b = new byte[bytes];
-        RANDOM.nextBytes(b);
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    /** A secret (the generated client key). */
+    static String secretToken(int bytes) {
+        byte[] b = new byte[bytes];
+        new SecureRandom().nextBytes(b);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
