@@ -1548,29 +1548,41 @@ public final class QwenProxy {
         }
 
         void attempt(Account a, Output out, boolean firmer) {
-            String chatId = s.chats.take(a, req.upstreamModel(), c.rid);
+            ChatPool.Chat chat = s.chats.take(a, req.upstreamModel(), c.rid);
+            List<String> chats = new ArrayList<>(List.of(chat.id()));
             try {
-                String body = fit(a, chatId, firmer, s.cfg.contextFileThreshold());
-                Reply reply;
-                try {
-                    reply = s.upstream.complete(a, chatId, body, c.rid);
-                } catch (ApiException e) {
-                    // §5.6: the edge answers an oversized body with its firewall page. Sent again smaller:
-                    // an answer proves it was the size; a second page is about the account after all
-                    long size = utf8Length(body), smaller = Math.min(size / 2, DEFAULT_CONTEXT_FILE_THRESHOLD);
-                    if (e.kind != ApiException.Kind.BLOCKED || size < SIZE_SUSPECT) throw e;
-                    Log.warn(c.rid, "a firewall page for a " + size / 1024 + " KiB body: sending it again within " + smaller / 1024 + " KiB");
-                    String again;
-                    try {
-                        again = fit(a, chatId, firmer, smaller);
-                    } catch (ApiException tooLarge) {
-                        throw e;
-                    }
-                    reply = s.upstream.complete(a, chatId, again, c.rid);
-                }
-                relay(reply, out);
+                relay(send(a, chat, chats, firmer), out);
             } finally {
-                if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chatId, c.rid));
+                if (s.cfg.deleteChats()) for (String id : chats) s.background.execute(() -> s.upstream.deleteChat(a, id, c.rid));
+            }
+        }
+
+        /**
+         * The completion request, sent once more when its refusal says how to do better: a firewall
+         * page for a large body (§5.6) is sent again smaller (an answer proves it was the size; a
+         * second page is about the account after all); a warm chat the upstream refuses (deleted
+         * in the web client since, say) is replaced by a new one. `chats` collects the chats used.
+         */
+        Reply send(Account a, ChatPool.Chat chat, List<String> chats, boolean firmer) {
+            String chatId = chat.id(), body = fit(a, chatId, firmer, s.cfg.contextFileThreshold());
+            try {
+                return s.upstream.complete(a, chatId, body, c.rid);
+            } catch (ApiException e) {
+                long size = utf8Length(body), smaller = Math.min(size / 2, DEFAULT_CONTEXT_FILE_THRESHOLD);
+                if (chat.warm() && e.kind == ApiException.Kind.OTHER && e.status == 502) {
+                    Log.info(c.rid, "Qwen refused a warm chat (" + e.getMessage() + "); using a new one");
+                    chats.add(chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid));
+                    return s.upstream.complete(a, chatId, fit(a, chatId, firmer, s.cfg.contextFileThreshold()), c.rid);
+                }
+                if (e.kind != ApiException.Kind.BLOCKED || size < SIZE_SUSPECT) throw e;
+                Log.warn(c.rid, "a firewall page for a " + size / 1024 + " KiB body: sending it again within " + smaller / 1024 + " KiB");
+                String again;
+                try {
+                    again = fit(a, chatId, firmer, smaller);
+                } catch (ApiException tooLarge) {
+                    throw e;
+                }
+                return s.upstream.complete(a, chatId, again, c.rid);
             }
         }
 
@@ -4256,6 +4268,8 @@ public final class QwenProxy {
     static final class ChatPool {
         static volatile long maxAgeMs = 600_000;     // the upstream keeps empty chats longer; tests shorten it
         record Warm(Account account, String model, String chatId, long createdAt) {}
+        /** A chat for one request; warm: made ahead (the upstream may have dropped it since). */
+        record Chat(String id, boolean warm) {}
 
         private final int size;
         private final Upstream upstream;
@@ -4272,8 +4286,8 @@ public final class QwenProxy {
         }
 
         /** A chat for this request: a warm one if there is one, else one created now. */
-        String take(Account a, String model, String rid) {
-            if (size == 0) return upstream.createChat(a, model, rid);
+        Chat take(Account a, String model, String rid) {
+            if (size == 0) return new Chat(upstream.createChat(a, model, rid), false);
             java.util.Deque<Warm> q = pools.computeIfAbsent(a.id + "\n" + model, k -> new java.util.concurrent.ConcurrentLinkedDeque<>());
             long now = System.currentTimeMillis();
             Warm w;
@@ -4284,7 +4298,7 @@ public final class QwenProxy {
                 save();
                 Log.debug(rid, "warm chat " + id);
             }
-            return id;
+            return new Chat(id, w != null);
         }
 
         private void refill(Account a, String model, java.util.Deque<Warm> q) {

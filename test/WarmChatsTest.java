@@ -1,6 +1,7 @@
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -88,5 +89,22 @@ class WarmChatsTest extends Fixture {
             assertEquals(0, recorded(data), "the record is cleared");
         }
         assertFalse(fake.deleted.contains("not-ours"), "a chat of an account that is not here is not touched");
+    }
+
+    @Test
+    void aWarmChatTheUpstreamNoLongerKnows_isReplacedByANewOne() throws Exception {
+        String data = tempDir();
+        try (QwenProxy.Server p = withToken("--data-dir", data, "--chat-pool", "1")) {
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+            waitFor("a warm chat", () -> { try { return recorded(data) == 1; } catch (Exception e) { return false; } });
+            String warm = (String) obj(((List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")).get(0)).get("chat_id");
+            fake.chats.remove(warm);          // deleted in the web client meanwhile
+            long sent = System.nanoTime();
+            HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(r.body().contains("\"content\":\"lo from\""), r.body());
+            assertTrue(fake.chatCreatedAt.get(lastChatId()) > sent, "answered in a chat made for it");
+            waitFor("both chats deleted after the reply", () -> fake.deleted.contains(warm) && fake.deleted.contains(lastChatId()));
+        }
     }
 }
