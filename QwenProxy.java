@@ -906,7 +906,7 @@ public final class QwenProxy {
      */
     static final class ApiException extends RuntimeException {
         /** What a failure is about, for the code that reacts to it (the accounts, the retries). */
-        enum Kind { OTHER, TOKEN, RATE_LIMIT, BLOCKED, SHUTDOWN }
+        enum Kind { OTHER, TOKEN, RATE_LIMIT, BLOCKED, CHAT, SHUTDOWN }      // CHAT: the chat (id or parent) is refused
 
         final int status;
         final String type, code, param;
@@ -980,8 +980,8 @@ public final class QwenProxy {
             if (lc.equals("contextlengthexceeded"))
                 return new ApiException(400, "invalid_request_error", "context_length_exceeded", "messages", "The conversation is too long for Qwen: " + d);
             if (lc.contains("fail_sys_user_validate") || lc.contains("rgv587")) return blocked();
-            return new ApiException(502, "server_error", "upstream_error", null,
-                    "Qwen error" + (c.isEmpty() ? "" : " " + c) + (d.isEmpty() ? "" : ": " + d));
+            return new ApiException(502, "server_error", "upstream_error", null, "Qwen error" + (c.isEmpty() ? "" : " " + c)
+                    + (d.isEmpty() ? "" : ": " + d)).kind(lc.equals("bad_request") && ld.contains("chat") ? Kind.CHAT : Kind.OTHER);
         }
 
         static ApiException rateLimited(String message, long retryAfterSeconds) {
@@ -1569,7 +1569,7 @@ public final class QwenProxy {
                 return s.upstream.complete(a, chatId, body, c.rid);
             } catch (ApiException e) {
                 long size = utf8Length(body), smaller = Math.min(size / 2, DEFAULT_CONTEXT_FILE_THRESHOLD);
-                if (chat.warm() && e.kind == ApiException.Kind.OTHER && e.status == 502) {
+                if (chat.warm() && e.kind == ApiException.Kind.CHAT) {
                     Log.info(c.rid, "Qwen refused a warm chat (" + e.getMessage() + "); using a new one");
                     chats.add(chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid));
                     return s.upstream.complete(a, chatId, fit(a, chatId, firmer, s.cfg.contextFileThreshold()), c.rid);
