@@ -430,6 +430,7 @@ public final class QwenProxy {
             long tick = Math.max(50, Math.min(10_000, cfg.refreshAheadMs() / 4));
             timer.scheduleWithFixedDelay(() -> accounts.renewDue(background), tick, tick, TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(accounts::saveIfDirty, 30, 30, TimeUnit.SECONDS);
+            timer.scheduleWithFixedDelay(chats::flush, 1, 1, TimeUnit.SECONDS);
             if (accountsFile != null || keysFile != null) timer.scheduleWithFixedDelay(() -> {
                 try {
                     boolean a = accountsFile != null && accountsFile.changed(), k = keysFile != null && keysFile.changed();
@@ -4261,9 +4262,9 @@ public final class QwenProxy {
      * the answer can start. The pool keeps up to --chat-pool chats per (account, model) created
      * ahead, refilled in the background after each use, so a request goes straight to the
      * completion. A pooled chat serves one request (and is deleted after it, as every chat is);
-     * one older than CHAT_POOL_MAX_AGE_MS is deleted instead of used. The pool is written to
-     * warm-chats.json in the data directory: stop() deletes the chats, and a start after a crash
-     * deletes what the last run left.
+     * one older than maxAgeMs is deleted instead of used. The pool is written to warm-chats.json in
+     * the data directory (within a second of a change): stop() deletes the chats, and a start after
+     * a crash deletes what the last run left.
      */
     static final class ChatPool {
         static volatile long maxAgeMs = 600_000;     // the upstream keeps empty chats longer; tests shorten it
@@ -4295,7 +4296,7 @@ public final class QwenProxy {
             String id = w != null ? w.chatId() : upstream.createChat(a, model, rid);   // the account works: warm more
             refill(a, model, q);
             if (w != null) {
-                save();
+                dirty = true;
                 Log.debug(rid, "warm chat " + id);
             }
             return new Chat(id, w != null);
@@ -4309,7 +4310,7 @@ public final class QwenProxy {
                     background.execute(() -> {
                         try {
                             q.addLast(new Warm(a, model, upstream.createChat(a, model, null), System.currentTimeMillis()));
-                            save();
+                            dirty = true;
                         } catch (RuntimeException e) {
                             Log.debug(null, "warm chat for " + a.id + " not made: " + e.getMessage());
                         } finally {
@@ -4327,11 +4328,21 @@ public final class QwenProxy {
             background.execute(() -> upstream.deleteChat(w.account(), w.chatId(), rid));
         }
 
+        private volatile boolean dirty;
+
+        /** The timer's job, every second: the record follows the pool without a disk write per request. */
+        void flush() {
+            if (!dirty) return;
+            dirty = false;
+            save();
+        }
+
         /** The chats waiting now, for the next start to delete if this run does not. */
         private synchronized void save() {
             List<Object> out = new ArrayList<>();
             for (java.util.Deque<Warm> q : pools.values())
                 for (Warm w : q) out.add(orderedObject("account", w.account().id, "upstream", w.account().upstreamKey, "chat_id", w.chatId()));
+            if (out.isEmpty() && !java.nio.file.Files.exists(file)) return;     // nothing to record, nothing recorded
             try {
                 Store.writePrivate(file, (Json.write(orderedObject("chats", out)) + "\n").getBytes(StandardCharsets.UTF_8));
             } catch (IOException | RuntimeException e) {
