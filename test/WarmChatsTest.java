@@ -27,6 +27,13 @@ class WarmChatsTest extends Fixture {
         return Files.exists(f) ? ((List<?>) json(Files.readString(f)).get("chats")).size() : 0;
     }
 
+    /** After a first request, the id of the one warm chat a --chat-pool 1 proxy made for the next. */
+    static String oneWarmChat(QwenProxy.Server p, String data) throws Exception {
+        assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+        waitFor("a warm chat", () -> { try { return recorded(data) == 1; } catch (Exception e) { return false; } });
+        return (String) obj(((List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")).get(0)).get("chat_id");
+    }
+
     @Test
     void theSecondRequestUsesAChatMadeBeforeIt_andStopDeletesTheRest() throws Exception {
         String data = tempDir();
@@ -65,9 +72,7 @@ class WarmChatsTest extends Fixture {
     void aChatOlderThanTheLimitIsDeletedNotUsed() throws Exception {
         String data = tempDir();
         try (QwenProxy.Server p = withToken("--data-dir", data, "--chat-pool", "1")) {
-            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
-            waitFor("a warm chat", () -> { try { return recorded(data) == 1; } catch (Exception e) { return false; } });
-            String old = (String) obj(((List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")).get(0)).get("chat_id");
+            String old = oneWarmChat(p, data);
             QwenProxy.ChatPool.maxAgeMs = 0;
             long sent = System.nanoTime();
             assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
@@ -95,9 +100,7 @@ class WarmChatsTest extends Fixture {
     void aWarmChatTheUpstreamNoLongerKnows_isReplacedByANewOne() throws Exception {
         String data = tempDir();
         try (QwenProxy.Server p = withToken("--data-dir", data, "--chat-pool", "1")) {
-            assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
-            waitFor("a warm chat", () -> { try { return recorded(data) == 1; } catch (Exception e) { return false; } });
-            String warm = (String) obj(((List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")).get(0)).get("chat_id");
+            String warm = oneWarmChat(p, data);
             fake.chats.remove(warm);          // deleted in the web client meanwhile
             long sent = System.nanoTime();
             HttpResponse<String> r = post(p, chat("qwen3.7-plus", true, ""));
