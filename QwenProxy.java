@@ -2903,8 +2903,8 @@ public final class QwenProxy {
             if (thinking != Thinking.OFF) features.put("thinking_format", "summary");
             if (thinkingBudget > 0) features.put("thinking_budget", thinkingBudget);
             Map<String, Object> message = orderedObject(
-                    "id", Json.NULL, "fid", UUID.randomUUID().toString(), "parentId", Json.NULL,
-                    "childrenIds", List.of(UUID.randomUUID().toString()), "role", "user", "content", content,
+                    "id", Json.NULL, "fid", uuid(), "parentId", Json.NULL,
+                    "childrenIds", List.of(uuid()), "role", "user", "content", content,
                     "user_action", "chat", "files", files, "timestamp", now, "models", List.of(upstreamModel),
                     "model", "", "chat_type", "t2t", "feature_config", features,
                     "extra", Map.of("meta", Map.of("subChatType", "t2t")), "sub_chat_type", "t2t", "parent_id", Json.NULL);
@@ -3808,7 +3808,6 @@ public final class QwenProxy {
         private volatile HttpClient http;   // built on first use: its TLS setup costs ~300 ms of startup
         private final Executor executor;    // the server's virtual threads (JDK 24+), or null: the client's own pool
         private final Map<String, String> headers = new LinkedHashMap<>(UPSTREAM_HEADERS);
-        private static final DateTimeFormatter JS_DATE = DateTimeFormatter.ofPattern("EEE MMM dd yyyy HH:mm:ss 'GMT'Z", Locale.US);
 
         Upstream(Config cfg, Executor executor) {
             this.cfg = cfg;
@@ -3848,9 +3847,9 @@ public final class QwenProxy {
                                     String token, String cookie) {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + cfg.upstreamPaths().get(pathKey) + suffix))
                     .timeout(Duration.ofMillis(timeoutMs));
-            String upstreamId = UUID.randomUUID().toString();
+            String upstreamId = uuid();
             Map<String, String> values = Map.of("{request_id}", upstreamId, "{token}", token, "{cookie}", cookie,
-                    "{timezone}", ZonedDateTime.now().format(JS_DATE),   // JS Date.toString() without the zone name (§2.4)
+                    "{timezone}", jsDate(ZonedDateTime.now()),
                     "{base}", cfg.baseUrl(), "{chat}", chat == null ? "new-chat" : chat);
             headers:
             for (Map.Entry<String, String> h : headers.entrySet()) {
@@ -3868,6 +3867,21 @@ public final class QwenProxy {
             Log.debug(rid, "upstream " + pathKey + " x-request-id=" + upstreamId);
             return b;
         }
+
+        /**
+         * JavaScript's Date.toString() without the zone name, "Mon Dec 08 2025 17:28:55 GMT+0800" (§2.4).
+         * Built by hand: a DateTimeFormatter with day and month names loads the locale tables (~50 ms
+         * of a start) and is slow per call.
+         */
+        static String jsDate(ZonedDateTime t) {
+            int off = t.getOffset().getTotalSeconds() / 60, abs = Math.abs(off);
+            return "MonTueWedThuFriSatSun".substring(3 * t.getDayOfWeek().ordinal(), 3 * t.getDayOfWeek().ordinal() + 3) + " "
+                    + "JanFebMarAprMayJunJulAugSepOctNovDec".substring(3 * t.getMonthValue() - 3, 3 * t.getMonthValue()) + " "
+                    + two(t.getDayOfMonth()) + " " + t.getYear() + " " + two(t.getHour()) + ":" + two(t.getMinute()) + ":" + two(t.getSecond())
+                    + " GMT" + (off < 0 ? "-" : "+") + two(abs / 60) + two(abs % 60);
+        }
+
+        private static String two(int n) { return n < 10 ? "0" + n : Integer.toString(n); }
 
         private <T> HttpResponse<T> send(HttpRequest r, HttpResponse.BodyHandler<T> handler, String what) {
             try {
@@ -3925,8 +3939,8 @@ public final class QwenProxy {
                         "id", id, "user_id", "", "meta", orderedObject("name", name, "size", size, "content_type", mime), "update_at", now);
                 return orderedObject("type", kind, "file", file, "id", id, "url", url, "name", name, "collection_name", "",
                         "progress", 0, "status", "uploaded", "greenNet", "success", "size", size, "error", "",
-                        "itemId", UUID.randomUUID().toString(), "file_type", mime, "showType", showType, "file_class", fileClass,
-                        "uploadTaskId", UUID.randomUUID().toString());
+                        "itemId", uuid(), "file_type", mime, "showType", showType, "file_class", fileClass,
+                        "uploadTaskId", uuid());
             }
         }
 
@@ -3958,7 +3972,7 @@ public final class QwenProxy {
             Map<String, Object> env = Json.asObject(parseOrNull(b)), sts = env != null && Json.obj(env, "data") != null ? Json.obj(env, "data") : env;
             if (r.statusCode() != 200 || sts == null || Boolean.FALSE.equals(env.get("success")) || Json.str(sts, "access_key_secret") == null)
                 throw failure(r, b);
-            String fileId = firstString(Json.str(sts, "file_id"), UUID.randomUUID().toString()), url = Json.str(sts, "file_url");
+            String fileId = firstString(Json.str(sts, "file_id"), uuid()), url = Json.str(sts, "file_url");
             putToOss(sts, mime, data, rid);
             if (document) parse(a, fileId, rid);
             FileRef f = new FileRef(fileId, url == null ? "" : url, name, data.length, mime, kind);
@@ -5045,6 +5059,12 @@ public final class QwenProxy {
 
     static String abbreviate(String s) {
         return s.length() <= 300 ? s : s.substring(0, 300) + "…(" + s.length() + " chars)";
+    }
+
+    /** A version-4 UUID for ids the upstream wants (request ids, message fids): unique, not secret. */
+    static String uuid() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        return new UUID(r.nextLong() & ~0xF000L | 0x4000L, r.nextLong() & 0x3FFFFFFFFFFFFFFFL | 0x8000000000000000L).toString();
     }
 
     /** An id (request, completion, tool call): unique, not secret, so no SecureRandom on the request path. */

@@ -235,6 +235,16 @@ class EndToEndTest extends Fixture {
     }
 
     @Test
+    void timezoneHeader_isJavaScriptsDateString() {
+        java.time.format.DateTimeFormatter js = java.time.format.DateTimeFormatter.ofPattern("EEE MMM dd yyyy HH:mm:ss 'GMT'Z", java.util.Locale.US);
+        for (String zone : List.of("Asia/Shanghai", "America/Los_Angeles", "UTC", "Asia/Kolkata", "America/St_Johns"))
+            for (long t : new long[] {0, 1_790_356_319_000L, 1_765_185_535_000L, 951_782_400_000L}) {
+                java.time.ZonedDateTime z = java.time.Instant.ofEpochMilli(t).atZone(java.time.ZoneId.of(zone));
+                assertEquals(z.format(js), QwenProxy.Upstream.jsDate(z), zone + " " + t);
+            }
+    }
+
+    @Test
     void upstreamHeaderFlag_overridesTheTable() throws Exception {
         try (QwenProxy.Server p = withToken("--upstream-header", "Version: 9.9.9", "--upstream-header", "X-Extra: yes", "--upstream-header", "sec-ch-ua:")) {
             post(p, chat("qwen3.7-plus", false, ""));
