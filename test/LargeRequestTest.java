@@ -194,4 +194,30 @@ class LargeRequestTest extends Fixture {
         String clipped = QwenProxy.Transcript.clip("é".repeat(5000), 1000);
         assertTrue(QwenProxy.utf8Length(clipped) <= 1000 && clipped.startsWith("éé") && clipped.endsWith("éé"), clipped);
     }
+
+    @Test
+    void compact_edgeCases_oneHugeMessage_noAssistant_onlySystem() {
+        // one message far over the budget: it is the current turn, cut in the middle
+        QwenProxy.Transcript one = QwenProxy.Transcript.of(List.of(Map.of("role", "user", "content", "HEAD " + "x".repeat(100_000) + " TAIL")));
+        String out = one.compact("N", "", 10_000);
+        assertTrue(QwenProxy.utf8Length(out) <= 10_000 && out.contains("User: HEAD") && out.endsWith(" TAIL") && out.contains("bytes left out here"), out.substring(0, 60));
+        // several user turns and no assistant: the first is the task, the last the current turn, the middle may go
+        List<Object> users = new ArrayList<>();
+        for (int i = 0; i < 30; i++) users.add(Map.of("role", "user", "content", "turn " + i + " " + "y".repeat(1000)));
+        String u = QwenProxy.Transcript.of(users).compact("N", "", 8_000);
+        assertTrue(u.contains("User: turn 0 ") && u.contains("User: turn 29 ") && !u.contains("turn 5 ") && u.contains("left out here."), u.substring(0, 60));
+        assertTrue(QwenProxy.utf8Length(u) <= 8_000);
+        // an assistant message last (a prefill): it is the current turn
+        String pre = QwenProxy.Transcript.of(List.of(Map.of("role", "user", "content", "q"), Map.of("role", "assistant", "content", "Sure, "))).compact("N", "", 5_000);
+        assertTrue(pre.endsWith("Assistant: Sure,"), pre);
+    }
+
+    @Test
+    void chatRefusals_areTheirOwnKind_otherBadRequestsAreNot() {
+        assertEquals(QwenProxy.ApiException.Kind.CHAT, QwenProxy.ApiException.classify("Bad_Request", "Invalid chat_id", null).kind);
+        assertEquals(QwenProxy.ApiException.Kind.CHAT, QwenProxy.ApiException.classify("Bad_Request", "Invalid input chat parent_id 1 is not exist.", null).kind);
+        assertEquals(QwenProxy.ApiException.Kind.OTHER, QwenProxy.ApiException.classify("Bad_Request", "Internal error", null).kind);
+        assertEquals(QwenProxy.ApiException.Kind.RATE_LIMIT, QwenProxy.ApiException.classify("RateLimited", "x", new QwenProxy.Json.Num("6")).kind);
+        assertEquals(6 * 3600, QwenProxy.ApiException.classify("RateLimited", "x", new QwenProxy.Json.Num("6")).retryAfterS);
+    }
 }
