@@ -23,7 +23,8 @@
  *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion
  *    7. Chat requests        ChatCall (a front door = a request parser + a dialect). Its retries, by
  *                            name: failover() (accounts), converse() (the firmer prompt), renewing()
- *                            (an expired token), attempt() (one exchange; fit() keeps it under §5.6).
+ *                            (an expired token), attempt() (one exchange; fit() keeps it under §5.6;
+ *                            send() retries a smaller body or a new chat).
  *                            The commit decision: relay()'s watchdog and the dialect's first event.
  *                            Output: the neutral layer (tool calls, hold-back for retries)
  *    8. Admin API and login  Admin (/admin, Qwen2API names, /readyz, /verify), Login
@@ -1442,7 +1443,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 7. Handlers ====
+    // ==== 7. Chat requests ====
 
     /**
      * One POST /v1/chat/completions: the exchange, the parsed request, the attempts and the client
@@ -1452,7 +1453,9 @@ public final class QwenProxy {
      *   converse()       the same account once more with firmer instructions, when a reply breaks the
      *                    request's rules (a required tool call missing, unusable calls, JSON off the schema);
      *   renewing()       the same exchange after renewing an expired token (§7.1, §12.2 step 6);
-     *   attempt()        one upstream exchange: a chat, a body that fits (§5.6), the stream relayed.
+     *   attempt()        one upstream exchange: a (warm) chat, a body that fits (§5.6), the stream
+     *                    relayed; send() inside it sends once more smaller after a firewall page for a
+     *                    large body, or in a new chat when Qwen refuses a warm one.
      * The commit decision (when the 200 goes out) lives in relay()'s watchdog and in the dialect's
      * first event; the catch ladder asks the client stream's one state whether a status can still be sent.
      */
