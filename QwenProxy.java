@@ -2229,7 +2229,8 @@ public final class QwenProxy {
             return orderedObject("id", id, "upstream", upstreamKey, "kind", kind, "source", source, "access_token", nullable(accessToken),
                     "refresh_token", nullable(refreshToken), "cookie_jar", nullable(jar), "state", state.name(),
                     "reason", reason, "until", until, "strikes", strikes, "day", day, "requests_today", requests,
-                    "failures", failures, "last_used", lastUsed, "email", nullable(email), "password_sha256", nullable(passwordHash));
+                    "failures", failures, "last_used", lastUsed, "email", nullable(email), "password_sha256", nullable(passwordHash),
+                    "user", nullable(user));
         }
 
         static Account fromJson(Map<String, Object> m) {
@@ -2241,6 +2242,7 @@ public final class QwenProxy {
             a.restore(m);
             a.email = Json.str(m, "email");
             a.passwordHash = Json.str(m, "password_sha256");
+            a.user = Json.str(m, "user");
             return a;
         }
 
