@@ -50,6 +50,7 @@ public class Bench {
                 concurrentStreams(500, 100);
             } finally {
                 proxy.destroy();
+                proxy.waitFor();       // it writes its data dir as it stops: before the scratch dirs go
                 fake.destroy();
             }
             System.exit(0);
@@ -70,6 +71,7 @@ public class Bench {
             if (rssKb(pid, "VmHWM") > 300 * 1024) failures.add("peak RSS " + rssKb(pid, "VmHWM") / 1024 + " MB > 300 MB");
         } finally {
             proxy.destroy();
+            proxy.waitFor();           // it writes its data dir as it stops: before the scratch dirs go
             fake.destroy();
         }
         warmChats(200);
