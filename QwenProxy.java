@@ -484,9 +484,12 @@ public final class QwenProxy {
             lastReload = System.currentTimeMillis();
         }
 
-        String url() {
+        /** Where clients on this machine reach the proxy (a wildcard bind through 127.0.0.1). */
+        String url() { return url(true); }
+
+        String url(boolean local) {
             String h = cfg.host().contains(":") ? "[" + cfg.host() + "]" : cfg.host();
-            if (h.equals("0.0.0.0") || h.equals("[::]")) h = "127.0.0.1";
+            if (local && (h.equals("0.0.0.0") || h.equals("[::]"))) h = "127.0.0.1";
             return "http://" + h + ":" + port();
         }
 
@@ -504,7 +507,7 @@ public final class QwenProxy {
         String banner() {
             StringBuilder b = new StringBuilder();
             String url = url();
-            String bound = "http://" + (cfg.host().contains(":") ? "[" + cfg.host() + "]" : cfg.host()) + ":" + port();
+            String bound = url(false);
             b.append(NAME).append(' ').append(VERSION).append(" listening on ").append(bound)
                     .append(isLoopback(cfg.host()) ? "" : url.equals(bound) ? "  (reachable from the network)"
                             : "  (every interface: reachable from the network; locally " + url + ")").append('\n');
@@ -1350,44 +1353,39 @@ public final class QwenProxy {
             this.alsoAsReasoning = alsoAsReasoning;
         }
 
-        private String chunk(Map<String, Object> delta, String finishReason) {
-            Map<String, Object> choice = orderedObject("index", 0, "delta", delta, "logprobs", Json.NULL,
-                    "finish_reason", finishReason == null ? Json.NULL : finishReason);
-            return "data: " + prefix + "\"choices\":[" + Json.write(choice) + "]}\n\n";
+        /** One chunk around a delta given as JSON text: written directly, no maps (it runs for every delta). */
+        private String chunk(String delta, String finishReason) {
+            return "data: " + prefix + "\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"logprobs\":null,\"finish_reason\":"
+                    + (finishReason == null ? "null" : Json.write(finishReason)) + "}]}\n\n";
         }
 
-        private void send(Map<String, Object> delta) {
+        private void send(String delta) {
             open();
             stream.event(chunk(delta, null));
             delivered = true;
         }
 
         // the first chunk carries the role and content "" (C.5 rule 1)
-        @Override public void open() { stream.commit(chunk(orderedObject("role", "assistant", "content", ""), null)); }
+        @Override public void open() { stream.commit(chunk("{\"role\":\"assistant\",\"content\":\"\"}", null)); }
 
         @Override public void reasoning(String t) {    // --reasoning both: the same text as "reasoning" too (C.5 rule 2)
-            send(alsoAsReasoning ? orderedObject("reasoning_content", t, "reasoning", t) : Map.of("reasoning_content", t));
+            String q = Json.write(t);
+            send(alsoAsReasoning ? "{\"reasoning_content\":" + q + ",\"reasoning\":" + q + "}" : "{\"reasoning_content\":" + q + "}");
         }
 
-        // the commonest event: written directly, no map (it runs for every delta)
-        @Override public void text(String t) {
-            open();
-            stream.event("data: " + prefix + "\"choices\":[{\"index\":0,\"delta\":{\"content\":" + Json.write(t)
-                    + "},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
-            delivered = true;
-        }
+        @Override public void text(String t) { send("{\"content\":" + Json.write(t) + "}"); }
 
         // the first delta of a call has index, id, type and name with empty arguments; then the arguments (C.5 rule 3)
         @Override public void toolCall(int index, String name, String arguments) {
-            send(Map.of("tool_calls", List.of(orderedObject("index", index, "id", "call_" + randomToken(18), "type", "function",
-                    "function", orderedObject("name", name, "arguments", "")))));
-            send(Map.of("tool_calls", List.of(orderedObject("index", index, "function", Map.of("arguments", arguments)))));
+            send(Json.write(Map.of("tool_calls", List.of(orderedObject("index", index, "id", "call_" + randomToken(18), "type", "function",
+                    "function", orderedObject("name", name, "arguments", ""))))));
+            send(Json.write(Map.of("tool_calls", List.of(orderedObject("index", index, "function", Map.of("arguments", arguments))))));
         }
 
         // a final chunk with an empty delta, the usage chunk (choices []) only when asked, then [DONE] (C.5 rules 4, 5)
         @Override public void finish(String reason, Usage usage) {
             open();
-            stream.event(chunk(Map.of(), reason));
+            stream.event(chunk("{}", reason));
             if (includeUsage) stream.event("data: " + prefix + "\"choices\":[],\"usage\":" + Json.write(openAiUsage(usage)) + "}\n\n");
             stream.end("data: [DONE]\n\n");
         }
@@ -1503,8 +1501,7 @@ public final class QwenProxy {
                     c.note += " account=" + a.id;
                     return;
                 } catch (ApiException e) {
-                    if (!(c.stream == null || c.stream.abandon()) || !e.aboutAccount()) throw e;
-                    c.stream = null;           // the next account starts a stream of its own
+                    if (!(c.stream == null || c.stream.abandon()) || !e.aboutAccount()) throw e;   // the next try opens its own stream
                     s.accounts.penalize(a, e);
                     last = e;
                     Log.info(c.rid, "account " + a.id + " failed (" + e.code + "); trying another");
@@ -1964,10 +1961,7 @@ public final class QwenProxy {
                 Account a = Account.password(email.trim(), sha256(password));
                 a.source = "login";
                 a.upstreamKey = cfg.baseUrl();
-                Tokens t = new Upstream(cfg, null).signIn(a.email, a.passwordHash, null);
-                a.accessToken = t.access();
-                a.refreshToken = t.refresh();
-                a.expiresAt = t.expiresAt();
+                a.take(new Upstream(cfg, null).signIn(a.email, a.passwordHash, null));
                 Store store = new Store(cfg.dataDir());
                 List<Map<String, Object>> saved = new ArrayList<>(store.load());
                 saved.removeIf(m -> a.id.equals(Json.str(m, "id")));
@@ -2155,7 +2149,7 @@ public final class QwenProxy {
             if (m == null && cfg.modelMap().containsKey(lower)) {
                 String target = cfg.modelMap().get(lower);
                 m = find(l, target.toLowerCase(Locale.ROOT));
-                if (m == null) return new Resolved(target, forced, true, cfg.thinkingOnly().getOrDefault(target.toLowerCase(Locale.ROOT), false));
+                if (m == null) return unlisted(target, forced);
             }
             if (m == null && ALIASES.containsKey(lower)) {
                 for (String candidate : ALIASES.get(lower)) if ((m = find(l, candidate)) != null) break;
@@ -2170,8 +2164,12 @@ public final class QwenProxy {
             if (d == null) return new Resolved(l.get(0), forced);
             Model m = find(l, d);
             if (m != null) return new Resolved(m, forced);
-            String target = cfg.modelMap().getOrDefault(d.toLowerCase(Locale.ROOT), d);   // the user said so; let Qwen judge
-            return new Resolved(target, forced, true, cfg.thinkingOnly().getOrDefault(target.toLowerCase(Locale.ROOT), false));
+            return unlisted(cfg.modelMap().getOrDefault(d.toLowerCase(Locale.ROOT), d), forced);
+        }
+
+        /** A model the list lacks but the user named (--model-map, --default-model): let Qwen judge it. */
+        private Resolved unlisted(String id, Thinking forced) {
+            return new Resolved(id, forced, true, cfg.thinkingOnly().getOrDefault(id.toLowerCase(Locale.ROOT), false));
         }
 
         private static Model find(List<Model> l, String lower) {
@@ -2308,10 +2306,33 @@ public final class QwenProxy {
             return new Account("cookie", t, r, jar.toString());
         }
 
+        private String userOfToken, userToken;    // the last token read for user(): adds compare every account
+
         /** Who this is: the id who-am-I gave, else the user id inside the token (§2.1), else the token itself. */
-        String user() {
-            String u = user != null ? user : jwtUser(accessToken);
-            return u != null ? u : accessToken == null ? null : "token " + sha256(accessToken);
+        synchronized String user() {
+            String t = accessToken;
+            if (user != null || t == null) return user;
+            if (!t.equals(userToken)) {
+                String u = jwtUser(t);
+                userOfToken = u != null ? u : "token " + sha256(t);
+                userToken = t;
+            }
+            return userOfToken;
+        }
+
+        /**
+         * New tokens from a refresh or a sign-in. A rotated refresh token replaces the old one, which
+         * is dead now; tokens replaced leave the redaction list (else it grows with every renewal),
+         * except the refresh token first given, which a renewal may fall back on.
+         */
+        void take(Tokens t) {
+            Log.secrets(t.access(), t.refresh());
+            String old = accessToken, oldRefresh = refreshToken;
+            accessToken = t.access();
+            if (t.refresh() != null) refreshToken = t.refresh();
+            expiresAt = t.expiresAt();
+            if (old != null && !old.equals(accessToken)) Log.forget(old);
+            if (oldRefresh != null && !oldRefresh.equals(refreshToken) && !oldRefresh.equals(givenRefresh)) Log.forget(oldRefresh);
         }
 
         /** The Cookie header: the browser's jar with this account's current token. */
@@ -2472,13 +2493,7 @@ public final class QwenProxy {
          */
         void validate(Account a, String rid) {
             try {
-                if (a.renewable()) {
-                    Tokens t = a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid);
-                    Log.secrets(t.access(), t.refresh());
-                    a.accessToken = t.access();
-                    if (t.refresh() != null) a.refreshToken = t.refresh();
-                    a.expiresAt = t.expiresAt();
-                }
+                if (a.renewable()) a.take(a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid));
                 try {
                     Map<String, Object> me = upstream.whoami(a, rid);
                     a.user = firstString(Json.str(me, "id"), Json.str(me, "email"));
@@ -2598,13 +2613,7 @@ public final class QwenProxy {
                         if (e.status != 401 || a.givenRefresh == null || a.givenRefresh.equals(a.refreshToken)) throw e;
                         t = upstream.refresh(a.givenRefresh, rid);
                     }
-                    Log.secrets(t.access(), t.refresh());
-                    String old = a.accessToken, oldRefresh = a.refreshToken;
-                    a.accessToken = t.access();
-                    if (t.refresh() != null) a.refreshToken = t.refresh();   // rotated: the old one is dead now
-                    if (!t.access().equals(old)) Log.forget(old);
-                    if (t.refresh() != null && !t.refresh().equals(oldRefresh) && !java.util.Objects.equals(oldRefresh, a.givenRefresh)) Log.forget(oldRefresh);
-                    a.expiresAt = t.expiresAt();
+                    a.take(t);
                     synchronized (a) { if (a.state == State.INVALID || a.state == State.OK) a.set(State.OK, "", 0); }
                     save();       // a rotated refresh token must survive a crash
                     Log.info(rid, "renewed the token of account " + a.id + (a.expiresAt > 0
@@ -2919,13 +2928,13 @@ public final class QwenProxy {
         }
     }
 
-    static final java.util.regex.Pattern THINK_BLOCK = java.util.regex.Pattern.compile("(?s)<think>.*?</think>\\s*");
-
     /**
      * The whole conversation as one upstream message (the format is documented in the header): the system and developer text, and the turns,
      * each already labelled ("User: ...", "Assistant: ...", "Tool (id, name):\n<tool_response>...").
      */
     record Transcript(String system, List<String> turns, boolean loneUser) {
+        static final java.util.regex.Pattern THINK_BLOCK = java.util.regex.Pattern.compile("(?s)<think>.*?</think>\\s*");
+
         static Transcript of(List<?> messages) {
             StringBuilder system = new StringBuilder();
             List<String> turns = new ArrayList<>();
@@ -3347,27 +3356,6 @@ public final class QwenProxy {
         }
     }
 
-    private static Object tryJson(String s) {
-        try {
-            return Json.parse(s);
-        } catch (Json.ParseError e) {
-            return null;
-        }
-    }
-
-    private static boolean hasType(Object v, String type) {
-        return switch (type) {
-            case "object" -> v instanceof Map;
-            case "array" -> v instanceof List;
-            case "string" -> v instanceof String;
-            case "boolean" -> v instanceof Boolean;
-            case "null" -> v == Json.NULL || v == null;
-            case "integer" -> v instanceof Json.Num n && n.text().matches("-?\\d+") || v instanceof Integer || v instanceof Long;
-            case "number" -> v instanceof Json.Num || v instanceof Number;
-            default -> true;
-        };
-    }
-
     /**
      * The tool layer's functions: the prompts that offer tools and formats in Qwen's own terms, and
      * the lenient reading and schema checks of what comes back (ToolParser drives them while streaming).
@@ -3375,10 +3363,31 @@ public final class QwenProxy {
     static final class ToolLayer {
         private ToolLayer() { }
 
+        private static Object tryJson(String s) {
+            try {
+                return Json.parse(s);
+            } catch (Json.ParseError e) {
+                return null;
+            }
+        }
+
+        private static boolean hasType(Object v, String type) {
+            return switch (type) {
+                case "object" -> v instanceof Map;
+                case "array" -> v instanceof List;
+                case "string" -> v instanceof String;
+                case "boolean" -> v instanceof Boolean;
+                case "null" -> v == Json.NULL || v == null;
+                case "integer" -> v instanceof Json.Num n && n.text().matches("-?\\d+") || v instanceof Integer || v instanceof Long;
+                case "number" -> v instanceof Json.Num || v instanceof Number;
+                default -> true;
+            };
+        }
+
         /**
          * THE TOOL PROTOCOL, in one replaceable block. Qwen's chat template (Hermes style) lists tools
          * inside <tools></tools> and expects each call as a <tool_call> block holding
-         * {"name": ..., "arguments": {...}}; results come back inside <tool_response> (see flatten).
+         * {"name": ..., "arguments": {...}}; results come back inside <tool_response> (see Transcript).
          * ToolParser also reads Qwen3-Coder's <function=NAME><parameter=P>...</parameter></function>.
          */
         static String toolPrompt(Tools t, boolean firmer) {
@@ -3949,7 +3958,8 @@ public final class QwenProxy {
             }
         }
 
-        private final Map<String, Object[]> uploads = new ConcurrentHashMap<>();   // account + sha256 -> {FileRef, expiry}
+        private record Uploaded(FileRef file, long until) {}
+        private final Map<String, Uploaded> uploads = new ConcurrentHashMap<>();   // account + sha256 of the bytes
 
         /**
          * Bytes -> a file the upstream can reference (§10): an STS credential (§10.1), a PUT to
@@ -3959,10 +3969,10 @@ public final class QwenProxy {
         FileRef upload(Account a, String name, String mime, byte[] data, boolean document, String rid) {
             String key = a.id + "/" + sha256(data);
             long now = System.currentTimeMillis();
-            Object[] hit = uploads.get(key);
-            if (hit != null && (Long) hit[1] > now) {
+            Uploaded hit = uploads.get(key);
+            if (hit != null && hit.until() > now) {
                 Log.debug(rid, "upload: " + name + " is already there");
-                return (FileRef) hit[0];
+                return hit.file();
             }
             String kind = document ? "file" : mime.startsWith("image/") ? "image" : mime.startsWith("video/") ? "video"
                     : mime.startsWith("audio/") ? "audio" : "file";
@@ -3981,8 +3991,8 @@ public final class QwenProxy {
             putToOss(sts, mime, data, rid);
             if (document) parse(a, fileId, rid);
             FileRef f = new FileRef(fileId, url == null ? "" : url, name, data.length, mime, kind);
-            uploads.values().removeIf(v -> (Long) v[1] <= now);
-            if (uploads.size() < 256) uploads.put(key, new Object[] {f, now + UPLOAD_CACHE_MS});
+            uploads.values().removeIf(u -> u.until() <= now);
+            if (uploads.size() < 256) uploads.put(key, new Uploaded(f, now + UPLOAD_CACHE_MS));
             Log.info(rid, "uploaded " + name + " (" + data.length / 1024 + " KiB) as file " + fileId);
             return f;
         }
@@ -4287,7 +4297,7 @@ public final class QwenProxy {
      */
     static final class ChatPool {
         static volatile long maxAgeMs = 600_000;     // the upstream keeps empty chats longer; tests shorten it
-        record Warm(Account account, String model, String chatId, long createdAt) {}
+        record Warm(Account account, String chatId, long createdAt) {}
         /** A chat for one request; warm: made ahead (the upstream may have dropped it since). */
         record Chat(String id, boolean warm) {}
 
@@ -4295,8 +4305,13 @@ public final class QwenProxy {
         private final Upstream upstream;
         private final ExecutorService background;
         private final java.nio.file.Path file;
-        private final Map<String, java.util.Deque<Warm>> pools = new ConcurrentHashMap<>();
-        private final Map<String, AtomicInteger> filling = new ConcurrentHashMap<>();
+        private final Map<String, Pool> pools = new ConcurrentHashMap<>();     // per account and model
+
+        /** The chats ready for one account and model, and how many are being made. */
+        private static final class Pool {
+            final java.util.Deque<Warm> ready = new java.util.concurrent.ConcurrentLinkedDeque<>();
+            final AtomicInteger making = new AtomicInteger();
+        }
 
         ChatPool(int size, Upstream upstream, ExecutorService background, String dataDir) {
             this.size = size;
@@ -4308,12 +4323,12 @@ public final class QwenProxy {
         /** A chat for this request: a warm one if there is one, else one created now. */
         Chat take(Account a, String model, String rid) {
             if (size == 0) return new Chat(upstream.createChat(a, model, rid), false);
-            java.util.Deque<Warm> q = pools.computeIfAbsent(a.id + "\n" + model, k -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+            Pool p = pools.computeIfAbsent(a.id + "\n" + model, k -> new Pool());
             long now = System.currentTimeMillis();
             Warm w;
-            while ((w = q.pollFirst()) != null && now - w.createdAt() > maxAgeMs) delete(w, rid);
+            while ((w = p.ready.pollFirst()) != null && now - w.createdAt() > maxAgeMs) delete(w, rid);
             String id = w != null ? w.chatId() : upstream.createChat(a, model, rid);   // the account works: warm more
-            refill(a, model, q);
+            refill(a, model, p);
             if (w != null) {
                 dirty = true;
                 Log.debug(rid, "warm chat " + id);
@@ -4321,23 +4336,22 @@ public final class QwenProxy {
             return new Chat(id, w != null);
         }
 
-        private void refill(Account a, String model, java.util.Deque<Warm> q) {
-            AtomicInteger pending = filling.computeIfAbsent(a.id + "\n" + model, k -> new AtomicInteger());
-            while (q.size() + pending.get() < size) {
-                pending.incrementAndGet();
+        private void refill(Account a, String model, Pool p) {
+            while (p.ready.size() + p.making.get() < size) {
+                p.making.incrementAndGet();
                 try {
                     background.execute(() -> {
                         try {
-                            q.addLast(new Warm(a, model, upstream.createChat(a, model, null), System.currentTimeMillis()));
+                            p.ready.addLast(new Warm(a, upstream.createChat(a, model, null), System.currentTimeMillis()));
                             dirty = true;
                         } catch (RuntimeException e) {
                             Log.debug(null, "warm chat for " + a.id + " not made: " + e.getMessage());
                         } finally {
-                            pending.decrementAndGet();
+                            p.making.decrementAndGet();
                         }
                     });
                 } catch (RuntimeException e) {      // shutting down
-                    pending.decrementAndGet();
+                    p.making.decrementAndGet();
                     return;
                 }
             }
@@ -4359,8 +4373,8 @@ public final class QwenProxy {
         /** The chats waiting now, for the next start to delete if this run does not. */
         private synchronized void save() {
             List<Object> out = new ArrayList<>();
-            for (java.util.Deque<Warm> q : pools.values())
-                for (Warm w : q) out.add(orderedObject("account", w.account().id, "upstream", w.account().upstreamKey, "chat_id", w.chatId()));
+            for (Pool p : pools.values())
+                for (Warm w : p.ready) out.add(orderedObject("account", w.account().id, "upstream", w.account().upstreamKey, "chat_id", w.chatId()));
             if (out.isEmpty() && !java.nio.file.Files.exists(file)) return;     // nothing to record, nothing recorded
             try {
                 Store.writePrivate(file, (Json.write(orderedObject("chats", out)) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -4372,7 +4386,7 @@ public final class QwenProxy {
         /** At stop: delete every waiting chat (bounded), and the record of them. */
         void drain(long timeoutMs) {
             List<Warm> all = new ArrayList<>();
-            for (java.util.Deque<Warm> q : pools.values()) for (Warm w; (w = q.pollFirst()) != null; ) all.add(w);
+            for (Pool p : pools.values()) for (Warm w; (w = p.ready.pollFirst()) != null; ) all.add(w);
             deleteAll(all, timeoutMs);
             save();
         }
@@ -4387,7 +4401,7 @@ public final class QwenProxy {
                     Map<String, Object> m = Json.asObject(o);
                     Account a = m == null ? null : accounts.find(Json.str(m, "account"));
                     if (a != null && Json.str(m, "chat_id") != null && a.upstreamKey.equals(Json.str(m, "upstream")))
-                        left.add(new Warm(a, "", Json.str(m, "chat_id"), 0));
+                        left.add(new Warm(a, Json.str(m, "chat_id"), 0));
                 }
             } catch (IOException | RuntimeException e) {
                 Log.warn(null, "could not read " + file + ": " + e.getMessage());
