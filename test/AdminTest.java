@@ -180,10 +180,10 @@ class AdminTest extends Fixture {
             }));
             Files.writeString(accountsFile, FakeQwen.TOKEN + "\nrefresh=rt-0\n" + FakeQwen.EMAIL + ":" + FakeQwen.PASSWORD + "\n");
             Files.writeString(keysFile, "key-a\nkey-b\n");
-            waitFor(() -> accounts(p, "boss").size() == 3 && p.apiKeys.contains("key-b"));
+            waitFor("the reload", () -> accounts(p, "boss").size() == 3 && p.apiKeys.contains("key-b"));
             Files.writeString(accountsFile, FakeQwen.TOKEN2 + "\n");
             Files.writeString(keysFile, "key-b\n");
-            waitFor(() -> accounts(p, "boss").size() == 1 && !p.apiKeys.contains("key-a"));
+            waitFor("the reload", () -> accounts(p, "boss").size() == 1 && !p.apiKeys.contains("key-a"));
             Thread.sleep(300);
             stop.set(true);
             for (Future<Integer> f : failures) assertEquals(0, f.get(), "no request failed while the files changed");
@@ -195,16 +195,6 @@ class AdminTest extends Fixture {
             stop.set(true);
             pool.shutdownNow();
             p.stop();
-        }
-    }
-
-    interface Check { boolean ok() throws Exception; }
-
-    static void waitFor(Check c) throws Exception {
-        long end = System.currentTimeMillis() + 8000;
-        while (!c.ok()) {
-            if (System.currentTimeMillis() > end) fail("timed out waiting for the reload");
-            Thread.sleep(50);
         }
     }
 
@@ -238,7 +228,7 @@ class AdminTest extends Fixture {
             try {
                 int before = fake.completionBodies.size();
                 Future<HttpResponse<String>> first = pool.submit(() -> post(p, chat("qwen3.7-plus", false, "")));
-                waitFor(() -> fake.completionBodies.size() > before);   // the first holds the account's one slot
+                waitFor("the first request upstream", () -> fake.completionBodies.size() > before);   // the first holds the account's one slot
                 HttpResponse<String> second = post(p, chat("qwen3.7-plus", false, ""));
                 assertEquals(429, second.statusCode());
                 assertEquals("1", second.headers().firstValue("Retry-After").orElse(""));

@@ -58,6 +58,14 @@ abstract class Fixture {
         return QwenProxy.start(QwenProxy.Config.load(all.toArray(new String[0]), Map.of()));
     }
 
+    interface Check { boolean ok() throws Exception; }
+
+    /** Waits (8 s at most, polling) for something the proxy does after its reply or in the background. */
+    static void waitFor(String what, Check c) throws Exception {
+        for (long end = System.currentTimeMillis() + 8000; !c.ok(); Thread.sleep(10))
+            if (System.currentTimeMillis() > end) fail("timed out waiting for " + what);
+    }
+
     interface ProxyTest { void run(QwenProxy.Server p) throws Exception; }
 
     /** A proxy of its own, for tests that change the state of its account (cooling, blocked, invalid). */

@@ -16,11 +16,6 @@ class WarmChatsTest extends Fixture {
 
     static String lastChatId() { return (String) fake.completionBodies.get(fake.completionBodies.size() - 1).get("chat_id"); }
 
-    static void waitFor(String what, java.util.function.BooleanSupplier ok) throws InterruptedException {
-        for (long end = System.currentTimeMillis() + 5000; !ok.getAsBoolean(); Thread.sleep(10))
-            if (System.currentTimeMillis() > end) fail("timed out waiting for " + what);
-    }
-
     /** The number of warm chats the proxy has recorded in its data directory. */
     static int recorded(String dataDir) throws Exception {
         Path f = Path.of(dataDir, "warm-chats.json");
@@ -30,7 +25,7 @@ class WarmChatsTest extends Fixture {
     /** After a first request, the id of the one warm chat a --chat-pool 1 proxy made for the next. */
     static String oneWarmChat(QwenProxy.Server p, String data) throws Exception {
         assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
-        waitFor("a warm chat", () -> { try { return recorded(data) == 1; } catch (Exception e) { return false; } });
+        waitFor("a warm chat", () -> recorded(data) == 1);
         return (String) obj(((List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")).get(0)).get("chat_id");
     }
 
@@ -41,13 +36,13 @@ class WarmChatsTest extends Fixture {
         List<String> pooled;
         try {
             assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
-            waitFor("two warm chats", () -> { try { return recorded(data) == 2; } catch (Exception e) { return false; } });
+            waitFor("two warm chats", () -> recorded(data) == 2);
             long sent = System.nanoTime();
             for (boolean stream : List.of(false, true)) {
                 assertEquals(200, post(p, chat("qwen3.7-plus", stream, "")).statusCode());
                 assertTrue(fake.chatCreatedAt.get(lastChatId()) < sent, "the completion went to a chat created before the request");
             }
-            waitFor("the pool refilled", () -> { try { return recorded(data) == 2; } catch (Exception e) { return false; } });
+            waitFor("the pool refilled", () -> recorded(data) == 2);
             pooled = new java.util.ArrayList<>();
             for (Object o : (List<?>) json(Files.readString(Path.of(data, "warm-chats.json"))).get("chats")) pooled.add((String) obj(o).get("chat_id"));
         } finally {
