@@ -182,6 +182,7 @@ public final class QwenProxy {
     // ==== 1. Constants ====
 
     static final String NAME = "QwenProxy", VERSION = "0.2.0";
+    static final long MAIN_AT = System.currentTimeMillis();      // main() runs right after this class is initialised
     static final String GENERATED_KEY_FILE = "generated-api-key";   // in --data-dir, for a public bind without keys
     static final long CHUNKED = 0, NO_BODY = -1;   // sendResponseHeaders lengths (RSPBODY_* arrive in JDK 26)
 
@@ -285,6 +286,7 @@ public final class QwenProxy {
             System.out.println(NAME + " " + VERSION);
             return;
         }
+        warmUp();
         boolean login = args.length > 0 && args[0].equals("login");
         if (login) args = java.util.Arrays.copyOfRange(args, 1, args.length);
         Config cfg;
@@ -320,6 +322,20 @@ public final class QwenProxy {
             System.err.println("qwenproxy: cannot start: " + e.getMessage());
             System.exit(Startup.SYSERR.ordinal());
         }
+    }
+
+    /**
+     * On the other core while main() parses the flags and binds: the JDK server formats a Date header
+     * (java.time's zone and locale data, ~50 ms cold) for its first response, and account ids are
+     * SHA-256 (the security providers, ~30 ms). Loaded here, neither delays the first /healthz.
+     */
+    static void warmUp() {
+        Thread t = new Thread(() -> {
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss zzz", Locale.US).withZone(java.time.ZoneId.of("GMT")).format(Instant.now());
+            sha256("");
+        }, "qwenproxy-warm-up");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Starts a proxy; tests use port 0 and read port(). */
@@ -359,10 +375,12 @@ public final class QwenProxy {
         final String generatedKey;   // printed once in the banner, never logged
         final Watched accountsFile, keysFile;
         final long startedAt = System.currentTimeMillis();
+        long listeningAt;         // when /healthz began to answer
         final AtomicInteger busy = new AtomicInteger();   // requests being handled
         volatile long lastDone;   // when the last request ended
         long trimmedAt;           // timer thread only
         volatile long lastReload;
+        private final java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
 
         Server(Config cfg) throws IOException {
             this.cfg = cfg;
@@ -373,6 +391,10 @@ public final class QwenProxy {
                 workers = v != null ? v : Executors.newCachedThreadPool(daemonThreads("qwenproxy-worker"));
                 background = Executors.newCachedThreadPool(daemonThreads("qwenproxy-background"));
                 timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("qwenproxy-timer"));
+                http.createContext("/", ex -> handle(this, ex));
+                http.setExecutor(workers);  // without it one stream would block every other request
+                http.start();               // /healthz answers from here on; other requests wait for `ready`
+                listeningAt = System.currentTimeMillis();
                 // The upstream client's callbacks write SSE events to clients, and the JDK server's socket
                 // writes are synchronized: on JDK 21-23 a virtual thread blocked there pins its carrier
                 // (JEP 491 lifted that in 24). So the client shares virtual threads from 24 on (measured:
@@ -390,12 +412,22 @@ public final class QwenProxy {
                 generatedKey = open ? keptKey(java.nio.file.Path.of(cfg.dataDir(), GENERATED_KEY_FILE)) : null;
                 if (open) apiKeys = List.of(generatedKey);
                 Log.secrets(generatedKey);
-                http.createContext("/", ex -> handle(this, ex));
-                http.setExecutor(workers);  // without it one stream would block every other request
             } catch (IOException | RuntimeException e) {
                 http.stop(0);
                 throw e;
+            } finally {
+                ready.countDown();
             }
+        }
+
+        /** Every request but /healthz waits here until the constructor is done (at most a few ms after the bind). */
+        void awaitReady() {
+            try {
+                ready.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (lastReload == 0) throw ApiException.shuttingDown();     // the start failed
         }
 
         /** The listening socket, with a message that says what to do when it cannot be had. */
@@ -423,9 +455,8 @@ public final class QwenProxy {
             return k;
         }
 
-        /** Listen first (health checks answer at once), then one bounded model fetch for the banner. */
+        /** Listening already (health checks answer at once): first tokens, timers, one bounded model fetch for the banner. */
         void start() {
-            http.start();
             accounts.renewMissing();
             chats.sweep(accounts);
             long tick = Math.max(50, Math.min(10_000, cfg.refreshAheadMs() / 4));
@@ -493,6 +524,12 @@ public final class QwenProxy {
             return "http://" + h + ":" + port();
         }
 
+        /** Milliseconds from the JVM's start to main() (the compile in source mode), and from main() to listening. */
+        long[] startup() {
+            long jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+            return new long[] {Math.max(0, MAIN_AT - jvm), Math.max(0, listeningAt - MAIN_AT)};
+        }
+
         @Override public void close() { stop(); }
 
         void stop() {
@@ -523,8 +560,11 @@ public final class QwenProxy {
             b.append("  auth      ").append(generatedKey != null
                     ? "required; key (generated once, kept in " + java.nio.file.Path.of(cfg.dataDir(), GENERATED_KEY_FILE) + "): " + generatedKey
                     : apiKeys.isEmpty() ? "none (loopback only)" : apiKeys.size() + " client key(s)").append('\n');
+            long[] st = startup();
             b.append("  runtime   JDK ").append(Runtime.version().feature()).append(", ")
-                    .append(virtualThreads ? "virtual threads" : "platform threads").append('\n');
+                    .append(virtualThreads ? "virtual threads" : "platform threads").append("; listening ").append(st[1])
+                    .append(" ms after main (").append(st[0]).append(" ms before it: JVM start").append(st[0] > 1500
+                            ? " and compiling this file; `make build && make run` skips that)\n" : ")\n");
             List<String> ids = models.ids();
             b.append("  models    ").append(ids.size()).append(models.fromUpstream() ? " from upstream: " : " built-in: ")
                     .append(String.join(", ", ids.subList(0, Math.min(ids.size(), 8))))
@@ -662,9 +702,9 @@ public final class QwenProxy {
                     case "--keep-chats" -> v.put("--delete-chats", "false");
                     case "--delete-chats" -> v.put("--delete-chats", value == null ? "true" : value);
                     default -> {
-                        String flag = a;
-                        if (OPTIONS.stream().noneMatch(o -> o.flag().equals(flag)))
-                            throw new UsageException("unknown option " + a);
+                        boolean known = false;
+                        for (Option o : OPTIONS) known |= o.flag().equals(a);
+                        if (!known) throw new UsageException("unknown option " + a);
                         if (value == null) {
                             // "--host --port 8790": the next flag is not this one's value
                             if (i + 1 >= args.length || args[i + 1].startsWith("--")) throw new UsageException(a + " needs a value");
@@ -1072,7 +1112,7 @@ public final class QwenProxy {
             boolean probe = c.status == 200 && (path.equals("/healthz") || path.equals("/readyz"));
             // one line per request, the error (if any) in it: a 5xx or a broken stream is a warning
             int level = probe ? Log.DEBUG : c.error != null && (c.error.status >= 500 || c.status == 200) ? Log.WARN : Log.INFO;
-            Log.log(level, c.rid, ex.getRequestMethod() + " " + path + " " + c.status + " " + ms + "ms" + c.note
+            if (level >= Log.level) Log.log(level, c.rid, ex.getRequestMethod() + " " + path + " " + c.status + " " + ms + "ms" + c.note
                     + (c.error == null ? "" : " error=" + c.error.code + ": " + c.error.getMessage()));
         }
     }
@@ -1107,6 +1147,7 @@ public final class QwenProxy {
         if (path.equals("/v1") || path.startsWith("/v1/")) path = path.substring(3);   // clients drop /v1 or not
         if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
         if (path.isEmpty()) path = "/";
+        if (!path.equals("/healthz")) s.awaitReady();
         String admin = Admin.adminPath(method, path);
         if (admin != null) {
             Admin.authorizeAdmin(s, c);
@@ -1894,7 +1935,9 @@ public final class QwenProxy {
                     "admin_key", cfg.adminKey() != null ? "set" : s.apiKeys.isEmpty() ? "none (loopback only)" : "first client key");
             Map<String, Object> files = orderedObject("accounts_file", s.accountsFile == null ? Json.NULL : s.accountsFile.status(),
                     "api_keys_file", s.keysFile == null ? Json.NULL : s.keysFile.status());
+            long[] st = s.startup();
             return orderedObject("name", NAME, "version", VERSION, "uptime_s", (System.currentTimeMillis() - s.startedAt) / 1000,
+                    "startup", orderedObject("main_at_ms", MAIN_AT, "before_main_ms", st[0], "main_to_listening_ms", st[1]),
                     "config", config, "files", files, "last_reload", Instant.ofEpochMilli(s.lastReload).toString(), "accounts", counts);
         }
 

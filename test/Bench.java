@@ -3,6 +3,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,6 +42,11 @@ public class Bench {
         fakeUrl = new java.io.BufferedReader(new java.io.InputStreamReader(fake.getInputStream())).readLine();
         boolean streamsOnly = "streams".equals(System.getenv("BENCH_ONLY"));    // a quick loop for CPU work on streams
         if (!streamsOnly) startupFigures();
+        if ("startup".equals(System.getenv("BENCH_ONLY"))) {                   // the start-up figures alone
+            fake.destroy();
+            failures.forEach(f -> System.out.println("TARGET MISSED: " + f));
+            System.exit(0);
+        }
         Process proxy = startProxy();
         if (streamsOnly) {
             proxyPid = proxy.pid();
@@ -83,34 +89,63 @@ public class Bench {
 
     // ---- startup: source-file mode (what users run) and precompiled (make run)
 
+    /**
+     * Time to a first /healthz answer, in both modes, the median of three starts each. The part after
+     * the compile runs from the moment main() began (the proxy reports it in /admin/status) to that
+     * answer: one run's own figure, so the compile's large run-to-run noise (3.3-4.5 s here) does
+     * not swamp the few hundred ms measured.
+     */
     static void startupFigures() throws Exception {
         long c0 = System.nanoTime();
         new ProcessBuilder("java", "QwenProxy.java", "--version").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-        long compile = (System.nanoTime() - c0) / 1_000_000;
-        System.out.printf("%-46s %11d ms%n", "java QwenProxy.java --version (compile, exit)", compile);
-        System.out.printf("%-46s %14s %14s%n", "startup", "to /healthz", "RSS ready/1.5s");
+        System.out.printf("%-46s %11d ms%n", "java QwenProxy.java --version (compile, exit)", (System.nanoTime() - c0) / 1_000_000);
+        System.out.printf("%-46s %14s %14s%n", "startup (median of 3)", "to /healthz", "RSS ready/1.5s");
         for (String mode : List.of("java QwenProxy.java", "java -cp build/main QwenProxy")) {
             List<String> cmd = new ArrayList<>(List.of("java"));
             cmd.addAll(mode.endsWith(".java") ? List.of("QwenProxy.java") : List.of("-cp", "build/main", "QwenProxy"));
             cmd.addAll(List.of("--port", "18901", "--base-url", fakeUrl, "--token", FakeQwen.TOKEN, "--log-level", "warn",
                     "--data-dir", Fixture.tempDir()));
-            long t0 = System.nanoTime();
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            try {
-                waitHealthy("http://127.0.0.1:18901", 60_000);
-                long ms = (System.nanoTime() - t0) / 1_000_000, ready = rssKb(p.pid(), "VmRSS") / 1024;
-                Thread.sleep(1500);    // the post-start System.gc() hands the compiler's garbage back
-                System.out.printf("%-46s %11d ms %14s%n", mode, ms, ready + " / " + rssKb(p.pid(), "VmRSS") / 1024 + " MB");
-                if (mode.endsWith(".java")) {
-                    System.out.printf("%-46s %11d ms%n", "  of which after the compile", ms - compile);
-                    if (ms - compile > 200) failures.add("source start spends " + (ms - compile) + " ms after compiling (target <= 200)");
+            List<long[]> runs = new ArrayList<>();      // to /healthz, after main, RSS ready, RSS 1.5 s later
+            for (int i = 0; i < 3; i++) {
+                long t0 = System.nanoTime();
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                try {
+                    waitHealthyRaw(18901, 60_000);
+                    long ms = (System.nanoTime() - t0) / 1_000_000, answered = System.currentTimeMillis();
+                    long ready = rssKb(p.pid(), "VmRSS") / 1024;
+                    String status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:18901/admin/status")).build(),
+                            HttpResponse.BodyHandlers.ofString()).body();
+                    long mainAt = Long.parseLong(status.replaceAll("(?s).*\"main_at_ms\":(\\d+).*", "$1"));
+                    Thread.sleep(1500);    // the post-start System.gc() hands the compiler's garbage back
+                    runs.add(new long[] {ms, answered - mainAt, ready, rssKb(p.pid(), "VmRSS") / 1024});
+                } finally {
+                    p.destroy();
+                    p.waitFor();
                 }
-            } finally {
-                p.destroy();
-                p.waitFor();
+            }
+            runs.sort(java.util.Comparator.comparingLong(r -> r[0]));
+            long[] m = runs.get(1);
+            System.out.printf("%-46s %11d ms %14s%n", mode, m[0], m[2] + " / " + m[3] + " MB");
+            runs.sort(java.util.Comparator.comparingLong(r -> r[1]));
+            long after = runs.get(1)[1];
+            System.out.printf("%-46s %11d ms%n", "  of which after main() (compile excluded)", after);
+            if (mode.endsWith(".java") && after > 200) failures.add("source start spends " + after + " ms after compiling (target <= 200)");
+        }
+    }
+
+    /** A raw request per try: a refused connect is one cheap syscall, and no client warms up inside the measurement. */
+    static void waitHealthyRaw(int port, long limitMs) throws Exception {
+        long end = System.currentTimeMillis() + limitMs;
+        while (System.currentTimeMillis() < end) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                if (new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII).equals("HTTP/1.1 200")) return;
+            } catch (java.io.IOException notYet) {
+                Thread.sleep(5);
             }
         }
+        throw new IllegalStateException("proxy did not start");
     }
 
     static Process startProxy() throws Exception {
