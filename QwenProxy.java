@@ -125,56 +125,21 @@
  * server-side chat history.
  */
 
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.*;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.lang.reflect.Method;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.io.*;
+import java.net.*;
+import java.net.http.*;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZonedDateTime;
+import java.nio.file.*;
+import java.time.*;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Collection;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Flow;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.*;
+import java.util.concurrent.*;
+import java.util.concurrent.atomic.*;
+import java.util.function.*;
+import java.util.regex.Pattern;
 
 public final class QwenProxy {
     private QwenProxy() { throw new AssertionError(); }
@@ -235,8 +200,7 @@ public final class QwenProxy {
             "Referer", "{base}/c/{chat}",
             "Accept-Language", "en-US,en;q=0.9",
             "source", "web",
-            "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                    + "Chrome/146.0.0.0 Safari/537.36",
+            "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " + "Chrome/146.0.0.0 Safari/537.36",
             "Version", "0.3.12");                // frontend build; without it every completion fails (§2.5, OMNI)
 
     /** Upstream paths (§3, §4, §5, §8, §10); --upstream-path name=/path overrides one. */
@@ -288,7 +252,7 @@ public final class QwenProxy {
         }
         warmUp();
         boolean login = args.length > 0 && args[0].equals("login");
-        if (login) args = java.util.Arrays.copyOfRange(args, 1, args.length);
+        if (login) args = Arrays.copyOfRange(args, 1, args.length);
         Config cfg;
         try {
             cfg = Config.load(args, System.getenv());
@@ -302,8 +266,8 @@ public final class QwenProxy {
             return;
         }
         if (login) {
-            java.io.Console console = System.console();
-            System.exit(Login.run(cfg, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)),
+            Console console = System.console();
+            System.exit(Login.run(cfg, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
                     console == null ? null : console::readPassword, System.out));
         }
         try {
@@ -331,7 +295,7 @@ public final class QwenProxy {
      */
     static void warmUp() {
         Thread t = new Thread(() -> {
-            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss zzz", Locale.US).withZone(java.time.ZoneId.of("GMT")).format(Instant.now());
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss zzz", Locale.US).withZone(ZoneId.of("GMT")).format(Instant.now());
             sha256("");
         }, "qwenproxy-warm-up");
         t.setDaemon(true);
@@ -380,7 +344,7 @@ public final class QwenProxy {
         volatile long lastDone;   // when the last request ended
         long trimmedAt;           // timer thread only
         volatile long lastReload;
-        private final java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+        private final CountDownLatch ready = new CountDownLatch(1);
 
         Server(Config cfg) throws IOException {
             this.cfg = cfg;
@@ -409,7 +373,7 @@ public final class QwenProxy {
                 keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
                 reload();
                 boolean open = apiKeys.isEmpty() && !isLoopback(cfg.host());
-                generatedKey = open ? keptKey(java.nio.file.Path.of(cfg.dataDir(), GENERATED_KEY_FILE)) : null;
+                generatedKey = open ? keptKey(Path.of(cfg.dataDir(), GENERATED_KEY_FILE)) : null;
                 if (open) apiKeys = List.of(generatedKey);
                 Log.secrets(generatedKey);
             } catch (IOException | RuntimeException e) {
@@ -434,7 +398,7 @@ public final class QwenProxy {
         static HttpServer bind(String host, int port) throws IOException {
             try {
                 return HttpServer.create(new InetSocketAddress(host, port), 256);
-            } catch (java.net.BindException e) {
+            } catch (BindException e) {
                 throw new IOException(String.valueOf(e.getMessage()).contains("in use")
                         ? "port " + port + " on " + host + " is already in use (another QwenProxy?); choose another with --port or PORT"
                         : "cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); check --host");
@@ -445,9 +409,9 @@ public final class QwenProxy {
          * The client key made for a proxy that listens beyond loopback with no key configured: made
          * once and kept in the data directory (owner-only), so configured clients survive restarts.
          */
-        static String keptKey(java.nio.file.Path file) throws IOException {
-            if (java.nio.file.Files.exists(file)) {
-                String k = java.nio.file.Files.readString(file).strip();
+        static String keptKey(Path file) throws IOException {
+            if (Files.exists(file)) {
+                String k = Files.readString(file).strip();
                 if (k.startsWith("sk-") && k.length() >= 20) return k;
             }
             String k = "sk-qwenproxy-" + secretToken(24);
@@ -558,7 +522,7 @@ public final class QwenProxy {
                     .append(Math.max(0, (expires - System.currentTimeMillis()) / 60_000)).append(" min). To keep going, set\n")
                     .append("            QWEN_REFRESH_TOKEN=<the refresh_token cookie> or run `java QwenProxy.java login` (see README)\n");
             b.append("  auth      ").append(generatedKey != null
-                    ? "required; key (generated once, kept in " + java.nio.file.Path.of(cfg.dataDir(), GENERATED_KEY_FILE) + "): " + generatedKey
+                    ? "required; key (generated once, kept in " + Path.of(cfg.dataDir(), GENERATED_KEY_FILE) + "): " + generatedKey
                     : apiKeys.isEmpty() ? "none (loopback only)" : apiKeys.size() + " client key(s)").append('\n');
             long[] st = startup();
             b.append("  runtime   JDK ").append(Runtime.version().feature()).append(", ")
@@ -569,8 +533,7 @@ public final class QwenProxy {
             b.append("  models    ").append(ids.size()).append(models.fromUpstream() ? " from upstream: " : " built-in: ")
                     .append(String.join(", ", ids.subList(0, Math.min(ids.size(), 8))))
                     .append(ids.size() > 8 ? ", ..." : "").append(models.loading() ? " (the upstream list is still loading)" : "").append('\n');
-            String key = apiKeys.isEmpty() ? "" : " -H 'Authorization: Bearer "
-                    + (generatedKey != null ? generatedKey : "<your key>") + "'";
+            String key = apiKeys.isEmpty() ? "" : " -H 'Authorization: Bearer " + (generatedKey != null ? generatedKey : "<your key>") + "'";
             b.append("  try       curl -N ").append(url).append("/v1/chat/completions").append(key)
                     .append(" -H 'Content-Type: application/json' -d '{\"model\":\"").append(models.defaultId())
                     .append("\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n");
@@ -584,7 +547,7 @@ public final class QwenProxy {
                 System.getProperty("jdk.virtualThreadScheduler.parallelism"));
         if (carriers != null) System.setProperty("jdk.virtualThreadScheduler.parallelism", carriers);
         try {
-            Method m = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
+            java.lang.reflect.Method m = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
             return (ExecutorService) m.invoke(null);
         } catch (ReflectiveOperationException e) {  // 17: no such method; 19/20: preview disabled
             return null;
@@ -619,8 +582,7 @@ public final class QwenProxy {
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
                     + refreshTokens.size() + ", baseUrl=" + baseUrl
-                    + ", apiKeys=" + apiKeys.size() + ", deleteChats=" + deleteChats + ", thinking=" + thinking
-                    + ", reasoning=" + reasoning + "]";
+                    + ", apiKeys=" + apiKeys.size() + ", deleteChats=" + deleteChats + ", thinking=" + thinking + ", reasoning=" + reasoning + "]";
         }
 
         /** One option: its flag, environment variable, default and meaning (the --help table). */
@@ -904,7 +866,7 @@ public final class QwenProxy {
             return s.contains("eyJ") ? JWT.matcher(s).replaceAll("eyJ…(jwt)") : s;
         }
 
-        private static final java.util.regex.Pattern JWT = java.util.regex.Pattern.compile("eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+        private static final Pattern JWT = Pattern.compile("eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
 
         static void debug(String rid, String msg) { log(DEBUG, rid, msg); }
         static void info(String rid, String msg) { log(INFO, rid, msg); }
@@ -1169,7 +1131,7 @@ public final class QwenProxy {
                 }
                 allow(method, "GET");
                 authorize(s, c);
-                String id = java.net.URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8);
+                String id = URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8);
                 sendJson(c, 200, s.models.openAiModel(id));
             }
         }
@@ -1206,8 +1168,7 @@ public final class QwenProxy {
         String key = presentedKey(c);
         if (key != null && keyIn(key, keys)) return;
         throw new ApiException(401, "invalid_request_error", "invalid_api_key", null, key == null
-                ? "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
-                : "Incorrect API key provided.");
+                ? "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'." : "Incorrect API key provided.");
     }
 
     static String presentedKey(Call c) {
@@ -1502,10 +1463,10 @@ public final class QwenProxy {
         final Server s;
         final Call c;
         final ChatRequest req;
-        final java.util.function.Function<SseStream, Dialect> dialect;   // a client stream (null: none) -> the wire format
+        final Function<SseStream, Dialect> dialect;   // a client stream (null: none) -> the wire format
 
         /** A front door is a request parser and a dialect: the rest is shared. */
-        ChatCall(Server s, Call c, ChatRequest req, java.util.function.Function<SseStream, Dialect> dialect) {
+        ChatCall(Server s, Call c, ChatRequest req, Function<SseStream, Dialect> dialect) {
             this.s = s;
             this.c = c;
             this.req = req;
@@ -1528,7 +1489,7 @@ public final class QwenProxy {
                                 + "QWEN_REFRESH_TOKEN=<the refresh_token cookie> (renews itself for ~300 days), or run "
                                 + "'java QwenProxy.java login' once, or set QWEN_AUTH_TOKEN=<localStorage 'token'> (lasts ~15 minutes). See the README, 'Getting the token'.");
             }
-            Set<Account> tried = new java.util.HashSet<>();
+            Set<Account> tried = new HashSet<>();
             ApiException last = null;
             for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
                 Account a = s.accounts.acquire(tried);
@@ -1856,7 +1817,7 @@ public final class QwenProxy {
                 allow(method, "GET");
                 sendJson(c, 200, status(s));
             } else if (path.startsWith("/admin/accounts/")) {
-                String rest = java.net.URLDecoder.decode(path.substring(16), StandardCharsets.UTF_8);
+                String rest = URLDecoder.decode(path.substring(16), StandardCharsets.UTF_8);
                 boolean refresh = rest.endsWith("/refresh");
                 String id = refresh ? rest.substring(0, rest.length() - 8) : rest;
                 Account a = s.accounts.find(id);
@@ -1981,7 +1942,7 @@ public final class QwenProxy {
     static final class Login {
         private Login() { }
 
-        static int run(Config cfg, java.io.BufferedReader in, java.util.function.Function<String, char[]> secretPrompt, PrintStream out) {
+        static int run(Config cfg, BufferedReader in, Function<String, char[]> secretPrompt, PrintStream out) {
             Log.level = Math.max(Log.WARN, cfg.logLevel());
             try {
                 out.print("Qwen e-mail: ");
@@ -2313,7 +2274,7 @@ public final class QwenProxy {
 
         /** Counts a request against today (UTC); the counter starts over each day. */
         synchronized void used(long now) {
-            String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+            String today = LocalDate.now(ZoneOffset.UTC).toString();
             if (!today.equals(day)) { day = today; requests = 0; }
             requests++;
             lastUsed = now;
@@ -2413,7 +2374,7 @@ public final class QwenProxy {
      * in the background so requests never wait for it.
      */
     static final class Accounts {
-        final List<Account> all = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<Account> all = new CopyOnWriteArrayList<>();
         private final Config cfg;
         private final AtomicLong next = new AtomicLong();
         private Upstream upstream;
@@ -2742,27 +2703,27 @@ public final class QwenProxy {
      * error and never overwritten, so nothing a user had is lost.
      */
     static final class Store {
-        final java.nio.file.Path dir, file;
+        final Path dir, file;
 
         Store(String dir) {
-            this.dir = java.nio.file.Path.of(dir);
+            this.dir = Path.of(dir);
             this.file = this.dir.resolve("accounts.json");
         }
 
         List<Map<String, Object>> load() {
-            if (!java.nio.file.Files.exists(file)) return List.of();
+            if (!Files.exists(file)) return List.of();
             String text;
             try {
-                text = java.nio.file.Files.readString(file);
+                text = Files.readString(file);
                 Map<String, Object> root = Json.asObject(Json.parse(text));
                 if (root == null || !(root.get("accounts") instanceof List<?> items)) throw new IllegalArgumentException("no \"accounts\" list");
                 List<Map<String, Object>> out = new ArrayList<>();
                 for (Object o : items) if (Json.asObject(o) != null) out.add(Json.asObject(o));
                 return out;
             } catch (IOException | RuntimeException e) {
-                java.nio.file.Path aside = dir.resolve("accounts.json.corrupt-" + System.currentTimeMillis());
+                Path aside = dir.resolve("accounts.json.corrupt-" + System.currentTimeMillis());
                 try {
-                    java.nio.file.Files.move(file, aside);
+                    Files.move(file, aside);
                     Log.error(null, "accounts.json could not be read (" + e.getMessage() + "); kept it as " + aside
                             + " and started without it. Fix or merge it by hand, then restart.");
                 } catch (IOException moveFailed) {
@@ -2783,24 +2744,24 @@ public final class QwenProxy {
         }
 
         /** Writes a file of secrets: owner-only (0600 in a 0700 directory), atomically (temp file, fsync, rename). */
-        static void writePrivate(java.nio.file.Path file, byte[] b) throws IOException {
-            java.nio.file.Path dir = file.toAbsolutePath().getParent(), tmp = dir.resolve(file.getFileName() + ".tmp");
-            if (!java.nio.file.Files.isDirectory(dir)) {
-                java.nio.file.Files.createDirectories(dir);
+        static void writePrivate(Path file, byte[] b) throws IOException {
+            Path dir = file.toAbsolutePath().getParent(), tmp = dir.resolve(file.getFileName() + ".tmp");
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
                 posix(dir, "rwx------");
             }
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
                 posix(tmp, "rw-------");           // before a single secret is written
-                ch.write(java.nio.ByteBuffer.wrap(b));
+                ch.write(ByteBuffer.wrap(b));
                 ch.force(true);
             }
-            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
 
-        private static void posix(java.nio.file.Path p, String perms) throws IOException {
+        private static void posix(Path p, String perms) throws IOException {
             try {
-                java.nio.file.Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(perms));
+                Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(perms));
             } catch (UnsupportedOperationException e) {
                 // not a POSIX file system (Windows): the user's profile directory protects it
             }
@@ -2809,18 +2770,18 @@ public final class QwenProxy {
 
     /** A file we re-read when it changes (polled: portable, and a second is soon enough). */
     static final class Watched {
-        final java.nio.file.Path path;
+        final Path path;
         private long modified = -1, size = -1;
         volatile String error;
         volatile long loadedAt;
 
-        Watched(String path) { this.path = java.nio.file.Path.of(path); }
+        Watched(String path) { this.path = Path.of(path); }
 
         synchronized boolean changed() {
             long m = 0, s = 0;
             try {
-                m = java.nio.file.Files.getLastModifiedTime(path).toMillis();
-                s = java.nio.file.Files.size(path);
+                m = Files.getLastModifiedTime(path).toMillis();
+                s = Files.size(path);
             } catch (IOException e) {
                 // a missing file counts as empty
             }
@@ -2835,7 +2796,7 @@ public final class QwenProxy {
             try {
                 changed();
                 List<String> out = new ArrayList<>();
-                for (String l : java.nio.file.Files.readAllLines(path)) {
+                for (String l : Files.readAllLines(path)) {
                     String t = l.strip();
                     if (!t.isEmpty() && !t.startsWith("#")) out.add(t);
                 }
@@ -2976,7 +2937,7 @@ public final class QwenProxy {
      * each already labelled ("User: ...", "Assistant: ...", "Tool (id, name):\n<tool_response>...").
      */
     record Transcript(String system, List<String> turns, boolean loneUser) {
-        static final java.util.regex.Pattern THINK_BLOCK = java.util.regex.Pattern.compile("(?s)<think>.*?</think>\\s*");
+        static final Pattern THINK_BLOCK = Pattern.compile("(?s)<think>.*?</think>\\s*");
 
         static Transcript of(List<?> messages) {
             StringBuilder system = new StringBuilder();
@@ -3652,7 +3613,7 @@ public final class QwenProxy {
         private final List<String> thoughtSent = new ArrayList<>();  // thinking_summary arrays are cumulative
         private boolean thinkOpen;
         private String main, parentId;                               // the main candidate (§6.3b)
-        private final Set<String> others = new java.util.HashSet<>();
+        private final Set<String> others = new HashSet<>();
         private long answerChars, reasoningChars;
         private String finish;
         private final Map<String, Object> usage = new LinkedHashMap<>();
@@ -3886,8 +3847,7 @@ public final class QwenProxy {
                                 // HTTP/2 over TLS as the browser does; plain HTTP/1.1 otherwise (no h2c upgrade with fakes)
                                 .version(cfg.baseUrl().startsWith("https:") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
                                 .connectTimeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 30_000)))
-                                .followRedirects(HttpClient.Redirect.NEVER)
-                                .build();
+                                .followRedirects(HttpClient.Redirect.NEVER) .build();
                     }
                 }
             }
@@ -3947,8 +3907,7 @@ public final class QwenProxy {
                 throw ApiException.timeout(what, r.timeout().map(Duration::toMillis).orElse(0L));
             } catch (IOException e) {
                 throw new ApiException(502, "server_error", "upstream_unreachable", null, "Cannot reach Qwen at "
-                        + cfg.baseUrl() + " (" + what + "): " + e.getClass().getSimpleName()
-                        + (e.getMessage() == null ? "" : " " + e.getMessage()));
+                        + cfg.baseUrl() + " (" + what + "): " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw ApiException.shuttingDown();
@@ -3961,13 +3920,9 @@ public final class QwenProxy {
          * peers in 2026, and the older one is the likelier to be retired. {"data":[...]} or {"success":true,"data":{"data":[...]}}.
          */
         List<Model> fetchModels(long timeoutMs, Account a) {
-            HttpResponse<byte[]> r = send(request("models", "", null, null, timeoutMs, a).GET().build(), BYTES, "model list");
-            if (r.statusCode() == 404 || r.statusCode() == 405)
-                r = send(request("models_v2", "", null, null, timeoutMs, a).GET().build(), BYTES, "model list");
-            byte[] b = body(r);
-            Map<String, Object> root = Json.asObject(parseOrNull(b));
-            if (r.statusCode() != 200 || root == null || Boolean.FALSE.equals(root.get("success"))) throw failure(r, b);
-            Object data = root.get("data");
+            Answer r = call("model list", a, null, timeoutMs, null, "models", "models_v2");
+            if (!r.ok()) throw r.failure();
+            Object data = r.json().get("data");
             if (data instanceof Map<?, ?> inner) data = inner.get("data");
             if (!(data instanceof List<?> items)) throw new ApiException(502, "server_error", "upstream_error", null, "Unexpected model list shape from Qwen.");
             List<Model> models = new ArrayList<>();
@@ -4020,16 +3975,9 @@ public final class QwenProxy {
             String kind = document ? "file" : mime.startsWith("image/") ? "image" : mime.startsWith("video/") ? "video"
                     : mime.startsWith("audio/") ? "audio" : "file";
             Map<String, Object> ask = orderedObject("filename", name, "filesize", data.length, "filetype", kind.equals("file") ? "document" : kind);
-            HttpResponse<byte[]> r = null;
-            for (String path : List.of("sts", "sts_v1")) {
-                r = send(request(path, "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000), a)
-                        .POST(HttpRequest.BodyPublishers.ofString(Json.write(ask))).build(), BYTES, "upload credential");
-                if (r.statusCode() != 404 && r.statusCode() != 405) break;
-            }
-            byte[] b = body(r);
-            Map<String, Object> env = Json.asObject(parseOrNull(b)), sts = env != null && Json.obj(env, "data") != null ? Json.obj(env, "data") : env;
-            if (r.statusCode() != 200 || sts == null || Boolean.FALSE.equals(env.get("success")) || Json.str(sts, "access_key_secret") == null)
-                throw failure(r, b);
+            Answer r = call("upload credential", a, rid, shortTimeout(), ask, "sts", "sts_v1");
+            Map<String, Object> sts = r.data() != null ? r.data() : r.json();
+            if (!r.ok() || Json.str(sts, "access_key_secret") == null) throw r.failure();
             String fileId = firstString(Json.str(sts, "file_id"), uuid()), url = Json.str(sts, "file_url");
             putToOss(sts, mime, data, rid);
             if (document) parse(a, fileId, rid);
@@ -4052,9 +4000,9 @@ public final class QwenProxy {
             String fileUrl = Json.str(sts, "file_url"), endpoint = firstString(Json.str(sts, "endpoint"), Json.str(sts, "region") + ".aliyuncs.com");
             String target = fileUrl != null && fileUrl.startsWith("http") ? fileUrl.replaceFirst("[?#].*$", "")
                     : "https://" + (endpoint.startsWith(bucket + ".") ? endpoint : bucket + "." + endpoint.replaceFirst("^https?://", "")) + ossPath(key);
-            ZonedDateTime now = ZonedDateTime.now(java.time.ZoneOffset.UTC);
+            ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
             String date = now.format(DateTimeFormatter.ofPattern("yyyyMMdd")), stamp = now.format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'"));
-            Map<String, String> signed = new java.util.TreeMap<>(Map.of("content-type", mime, "x-oss-content-sha256", "UNSIGNED-PAYLOAD",
+            Map<String, String> signed = new TreeMap<>(Map.of("content-type", mime, "x-oss-content-sha256", "UNSIGNED-PAYLOAD",
                     "x-oss-date", stamp));
             if (Json.str(sts, "security_token") != null) signed.put("x-oss-security-token", Json.str(sts, "security_token"));
             String authorization = ossAuthorization("PUT", "/" + bucket + ossPath(key), signed, Json.str(sts, "access_key_id"),
@@ -4070,8 +4018,7 @@ public final class QwenProxy {
 
         static String ossPath(String key) {
             String k = key.startsWith("/") ? key : "/" + key;
-            return java.net.URLEncoder.encode(k, StandardCharsets.UTF_8).replace("+", "%20").replace("%2F", "/").replace("%7E", "~")
-                    .replace("*", "%2A");
+            return URLEncoder.encode(k, StandardCharsets.UTF_8).replace("+", "%20").replace("%2F", "/").replace("%7E", "~").replace("*", "%2A");
         }
 
         /** The OSS V4 Authorization header: HMAC-SHA256 over the canonical request, key derived per day and region. */
@@ -4102,17 +4049,13 @@ public final class QwenProxy {
          * 0.25 s at first, then every PARSE_POLL_MS, until a status says success or failure.
          */
         private void parse(Account a, String fileId, String rid) {
-            long timeout = Math.min(cfg.requestTimeoutMs(), 30_000), deadline = System.currentTimeMillis() + cfg.requestTimeoutMs();
-            HttpResponse<byte[]> r = send(request("parse", "", null, rid, timeout, a)
-                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(Map.of("file_id", fileId)))).build(), BYTES, "document parse");
-            Map<String, Object> env = Json.asObject(parseOrNull(body(r)));
-            if (r.statusCode() != 200 || env == null || Boolean.FALSE.equals(env.get("success"))) throw failure(r, body(r));
+            long deadline = System.currentTimeMillis() + cfg.requestTimeoutMs();
+            Answer r = call("document parse", a, rid, shortTimeout(), Map.of("file_id", fileId), "parse");
+            if (!r.ok()) throw r.failure();
             for (long wait = 250; ; wait = Math.min(PARSE_POLL_MS, wait * 2)) {
-                r = send(request("parse_status", "", null, rid, timeout, a)
-                        .POST(HttpRequest.BodyPublishers.ofString(Json.write(Map.of("file_id_list", List.of(fileId))))).build(), BYTES, "parse status");
-                env = Json.asObject(parseOrNull(body(r)));
-                if (r.statusCode() != 200 || env == null || Boolean.FALSE.equals(env.get("success"))) throw failure(r, body(r));
-                String status = parseStatus(env, fileId).toLowerCase(Locale.ROOT);
+                r = call("parse status", a, rid, shortTimeout(), Map.of("file_id_list", List.of(fileId)), "parse_status");
+                if (!r.ok()) throw r.failure();
+                String status = parseStatus(r.json(), fileId).toLowerCase(Locale.ROOT);
                 if (Set.of("success", "finished", "done", "parsed", "completed").contains(status)) return;
                 if (Set.of("failed", "error", "fail").contains(status))
                     throw new ApiException(502, "server_error", "upload_failed", null, "Qwen could not parse the uploaded document (status " + status + ").");
@@ -4143,14 +4086,12 @@ public final class QwenProxy {
 
         /** GET /api/v1/auths/ (§13): who the token belongs to; a rejected token is a 401 ApiException. */
         Map<String, Object> whoami(Account a, String rid) {
-            HttpResponse<byte[]> r = send(request("whoami", "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000), a).GET().build(), BYTES, "who am I");
-            byte[] b = body(r);
-            Map<String, Object> me = Json.asObject(parseOrNull(b));
-            if (me != null && Json.obj(me, "data") != null && Boolean.TRUE.equals(me.get("success"))) me = Json.obj(me, "data");
-            if (r.statusCode() == 200 && me != null && (Json.str(me, "id") != null || Json.str(me, "email") != null)) return me;
+            Answer r = call("who am I", a, rid, shortTimeout(), null, "whoami");
+            Map<String, Object> me = r.data() != null && Boolean.TRUE.equals(r.json().get("success")) ? r.data() : r.json();
+            if (r.status() == 200 && me != null && (Json.str(me, "id") != null || Json.str(me, "email") != null)) return me;
             // here a 401 or 403 that is no firewall page can only mean the token ("Not authenticated")
-            if ((r.statusCode() == 401 || r.statusCode() == 403) && !ApiException.looksBlocked(new String(b, StandardCharsets.UTF_8))) throw ApiException.tokenExpired();
-            throw failure(r, b);
+            if ((r.status() == 401 || r.status() == 403) && !ApiException.looksBlocked(r.text())) throw ApiException.tokenExpired();
+            throw r.failure();
         }
 
         /** The §4 body of the current web client; timestamp in milliseconds. */
@@ -4161,19 +4102,15 @@ public final class QwenProxy {
 
         /** POST /api/v2/chats/new (§4) -> the chat id. */
         String createChat(Account a, String model, String rid) {
-            HttpRequest req = request("new_chat", "", null, rid, cfg.requestTimeoutMs(), a)
-                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(newChatBody(model)))).build();
-            HttpResponse<byte[]> r = send(req, BYTES, "new chat");
-            byte[] b = body(r);
-            Map<String, Object> env = Json.asObject(parseOrNull(b));
-            String id = Json.str(Json.obj(env, "data"), "id");
-            if (r.statusCode() == 200 && env != null && Boolean.TRUE.equals(env.get("success")) && id != null) return id;
-            throw failure(r, b);
+            Answer r = call("new chat", a, rid, cfg.requestTimeoutMs(), newChatBody(model), "new_chat");
+            String id = Json.str(r.data(), "id");
+            if (r.ok() && Boolean.TRUE.equals(r.json().get("success")) && id != null) return id;
+            throw r.failure();
         }
 
         /** POST /api/v2/chat/completions?chat_id= (§5) -> the open SSE stream; anything else is an error (§7.1). */
         Reply complete(Account a, String chatId, String body, String rid) {
-            HttpRequest req = request("completions", "?chat_id=" + java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
+            HttpRequest req = request("completions", "?chat_id=" + URLEncoder.encode(chatId, StandardCharsets.UTF_8),
                     chatId, rid, cfg.requestTimeoutMs(), a).POST(HttpRequest.BodyPublishers.ofString(body)).build();
             // a 200 event stream is pushed through a Reply as it arrives; anything else is read whole
             HttpResponse<Object> r = send(req, info -> {
@@ -4194,11 +4131,9 @@ public final class QwenProxy {
         /** DELETE /api/v2/chats/<id> (§8); runs in the background, failures are only logged. */
         void deleteChat(Account a, String chatId, String rid) {
             try {
-                HttpResponse<byte[]> r = send(request("chat", java.net.URLEncoder.encode(chatId, StandardCharsets.UTF_8),
-                        chatId, rid, Math.min(cfg.requestTimeoutMs(), 30_000), a).DELETE().build(), BYTES, "delete chat");
-                byte[] b = body(r);
-                if (r.statusCode() / 100 == 2 || r.statusCode() == 404) Log.debug(rid, "deleted upstream chat " + chatId);
-                else Log.warn(rid, "could not delete upstream chat " + chatId + ": HTTP " + r.statusCode() + " " + abbreviate(new String(b, StandardCharsets.UTF_8)));
+                Answer r = call(request("chat", URLEncoder.encode(chatId, StandardCharsets.UTF_8), chatId, rid, shortTimeout(), a).DELETE(), "delete chat");
+                if (r.status() / 100 == 2 || r.status() == 404) Log.debug(rid, "deleted upstream chat " + chatId);
+                else Log.warn(rid, "could not delete upstream chat " + chatId + ": HTTP " + r.status() + " " + abbreviate(r.text()));
             } catch (ApiException e) {
                 Log.warn(rid, "could not delete upstream chat " + chatId + ": " + e.getMessage());
             }
@@ -4209,27 +4144,22 @@ public final class QwenProxy {
          * 2026-09 web bundle): a new access token, and maybe a rotated refresh token (body or Set-Cookie).
          */
         Tokens refresh(String refreshToken, String rid) {
-            HttpRequest req = request(cfg.authBaseUrl(), "refresh", "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000),
-                    "", "refresh_token=" + refreshToken)
-                    .setHeader("x-request-origin", cfg.baseUrl())    // without it: "Missing origin" (§2.2)
-                    .GET().build();
-            HttpResponse<byte[]> r = send(req, BYTES, "token refresh");
-            byte[] b = body(r);
-            Map<String, Object> env = Json.asObject(parseOrNull(b)), data = Json.obj(env, "data");
+            Answer r = call(request(cfg.authBaseUrl(), "refresh", "", null, rid, shortTimeout(), "", "refresh_token=" + refreshToken)
+                    .setHeader("x-request-origin", cfg.baseUrl()), "token refresh");    // without that header: "Missing origin" (§2.2)
+            Map<String, Object> env = r.json(), data = r.data();
             String access = firstString(Json.str(data, "access_token"), Json.str(data, "token"), Json.str(env, "access_token"));
-            if (r.statusCode() == 200 && access != null && !Boolean.FALSE.equals(env.get("success"))) {
-                String rotated = firstString(Json.str(data, "refresh_token"), setCookie(r, "refresh_token"));
+            if (r.ok() && access != null) {
                 long exp = jwtExpiry(access);
                 if (exp == 0) exp = Json.longValue(data == null ? null : data.get("expires_at"), 0) * 1000;
-                return new Tokens(access, rotated, exp);
+                return new Tokens(access, firstString(Json.str(data, "refresh_token"), setCookie(r.r(), "refresh_token")), exp);
             }
-            if (ApiException.looksBlocked(new String(b, StandardCharsets.UTF_8))) throw ApiException.blocked();
-            String code = firstString(Json.str(data, "code"), Json.str(env, "code"), "HTTP " + r.statusCode());
+            if (ApiException.looksBlocked(r.text())) throw ApiException.blocked();
+            String code = firstString(Json.str(data, "code"), Json.str(env, "code"), "HTTP " + r.status());
             String details = firstString(Json.str(data, "details"), Json.str(data, "message"), Json.str(env, "detail"), Json.str(env, "message"), "");
-            if (r.statusCode() == 401 || r.statusCode() == 403 || Boolean.FALSE.equals(env == null ? null : env.get("success")))
+            if (r.status() == 401 || r.status() == 403 || Boolean.FALSE.equals(env == null ? null : env.get("success")))
                 throw new ApiException(401, "authentication_error", "refresh_token_invalid", null,
                         "Qwen refused the refresh token (" + code + (details.isEmpty() ? "" : ": " + details) + "); sign in again and pass a new one.");
-            throw failure(r, b);
+            throw r.failure();
         }
 
         /** A cookie the upstream sets (a rotated refresh_token, §2.2), or null. */
@@ -4245,24 +4175,15 @@ public final class QwenProxy {
 
         /** POST /api/v2/auths/signin {email, password: sha256 hex}, falling back to v1 on 404/405 (§2.2). */
         Tokens signIn(String email, String passwordHash, String rid) {
-            for (String path : List.of("signin", "signin_v1")) {
-                HttpRequest req = request(cfg.baseUrl(), path, "", null, rid, Math.min(cfg.requestTimeoutMs(), 30_000), "", "")
-                        .POST(HttpRequest.BodyPublishers.ofString(Json.write(orderedObject("email", email, "password", passwordHash)))).build();
-                HttpResponse<byte[]> r = send(req, BYTES, "sign-in");
-                if ((r.statusCode() == 404 || r.statusCode() == 405) && path.equals("signin")) continue;
-                byte[] b = body(r);
-                Map<String, Object> env = Json.asObject(parseOrNull(b)), data = Json.obj(env, "data");
-                String token = firstString(Json.str(data, "token"), Json.str(Json.obj(data, "user"), "token"), Json.str(env, "token"));
-                if (r.statusCode() == 200 && token != null) {
-                    return new Tokens(token, setCookie(r, "refresh_token"), jwtExpiry(token));
-                }
-                if (ApiException.looksBlocked(new String(b, StandardCharsets.UTF_8))) throw ApiException.blocked();
-                if (r.statusCode() / 100 == 4 || (env != null && Boolean.FALSE.equals(env.get("success"))))
-                    throw new ApiException(401, "authentication_error", "sign_in_failed", null, "Qwen refused the sign-in for " + email
-                            + ": " + firstString(Json.str(env, "detail"), Json.str(data, "details"), Json.str(data, "code"), "HTTP " + r.statusCode()));
-                throw failure(r, b);
-            }
-            throw new ApiException(502, "server_error", "upstream_error", null, "Qwen has no sign-in endpoint (v2 and v1 answered 404).");
+            Answer r = call("sign-in", null, rid, shortTimeout(), orderedObject("email", email, "password", passwordHash), "signin", "signin_v1");
+            Map<String, Object> env = r.json(), data = r.data();
+            String token = firstString(Json.str(data, "token"), Json.str(Json.obj(data, "user"), "token"), Json.str(env, "token"));
+            if (r.status() == 200 && token != null) return new Tokens(token, setCookie(r.r(), "refresh_token"), jwtExpiry(token));
+            if (ApiException.looksBlocked(r.text())) throw ApiException.blocked();
+            if (r.status() / 100 == 4 || (env != null && Boolean.FALSE.equals(env.get("success"))))
+                throw new ApiException(401, "authentication_error", "sign_in_failed", null, "Qwen refused the sign-in for " + email
+                        + ": " + firstString(Json.str(env, "detail"), Json.str(data, "details"), Json.str(data, "code"), "HTTP " + r.status()));
+            throw r.failure();
         }
 
         /** A non-stream answer that is not a success: WAF page, envelope, or HTTP status (§7). */
@@ -4285,19 +4206,18 @@ public final class QwenProxy {
             if (status == 504) return new ApiException(504, "server_error", "upstream_timeout", null, "Qwen's gateway timed out (HTTP 504).");
             if (status == 404) return new ApiException(502, "server_error", "upstream_error", null, "Qwen answered 404 for "
                     + r.request().uri().getPath() + "; the upstream path may have changed (--upstream-path).");
-            String what = status == 200 ? "an unexpected " + r.headers().firstValue("Content-Type").orElse("untyped") + " reply"
-                    : "HTTP " + status;
+            String what = status == 200 ? "an unexpected " + r.headers().firstValue("Content-Type").orElse("untyped") + " reply" : "HTTP " + status;
             return new ApiException(502, "server_error", "upstream_error", null, "Qwen answered with " + what + ": " + detail);
         }
 
         static final HttpResponse.BodyHandler<byte[]> BYTES = HttpResponse.BodyHandlers.ofByteArray();
 
-        static String encoding(java.net.http.HttpHeaders h) {
+        static String encoding(HttpHeaders h) {
             return h.firstValue("Content-Encoding").orElse("identity").trim().toLowerCase(Locale.ROOT).replace("x-gzip", "gzip");
         }
 
         /** A whole body, inflated if Qwen gzipped it (we ask for gzip only; br cannot be decoded by the JDK). */
-        static byte[] decode(java.net.http.HttpHeaders h, byte[] b) {
+        static byte[] decode(HttpHeaders h, byte[] b) {
             String enc = encoding(h);
             if (enc.equals("identity") || enc.isEmpty() || b.length == 0) return b;
             if (!enc.equals("gzip")) throw new ApiException(502, "server_error", "upstream_error", null, "Qwen sent Content-Encoding '"
@@ -4309,7 +4229,34 @@ public final class QwenProxy {
             }
         }
 
-        private static byte[] body(HttpResponse<byte[]> r) { return decode(r.headers(), r.body()); }
+        /** A JSON exchange's answer: the response, its decoded body, and the body as a JSON object (null if it is none). */
+        record Answer(HttpResponse<byte[]> r, byte[] body, Map<String, Object> json) {
+            int status() { return r.statusCode(); }
+            String text() { return new String(body, StandardCharsets.UTF_8); }
+            Map<String, Object> data() { return Json.obj(json, "data"); }
+            /** 200 with a JSON object that does not say "success": false. */
+            boolean ok() { return status() == 200 && json != null && !Boolean.FALSE.equals(json.get("success")); }
+            ApiException failure() { return Upstream.failure(r, body); }
+        }
+
+        Answer call(HttpRequest.Builder req, String what) {
+            HttpResponse<byte[]> r = send(req.build(), BYTES, what);
+            byte[] b = decode(r.headers(), r.body());
+            return new Answer(r, b, Json.asObject(parseOrNull(b)));
+        }
+
+        /** GET (body null) or POST JSON to the first of `paths` that exists: a v2 route, else its v1 fallback on 404/405. */
+        Answer call(String what, Account a, String rid, long timeoutMs, Object body, String... paths) {
+            Answer r = null;
+            for (String p : paths) {
+                HttpRequest.Builder b = request(p, "", null, rid, timeoutMs, a);
+                r = call(body == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofString(Json.write(body))), what);
+                if (r.status() != 404 && r.status() != 405) break;
+            }
+            return r;
+        }
+
+        private long shortTimeout() { return Math.min(cfg.requestTimeoutMs(), 30_000); }
 
         private static Object parseOrNull(byte[] b) {
             try {
@@ -4347,12 +4294,12 @@ public final class QwenProxy {
         private final int size;
         private final Upstream upstream;
         private final ExecutorService background;
-        private final java.nio.file.Path file;
+        private final Path file;
         private final Map<String, Pool> pools = new ConcurrentHashMap<>();     // per account and model
 
         /** The chats ready for one account and model, and how many are being made. */
         private static final class Pool {
-            final java.util.Deque<Warm> ready = new java.util.concurrent.ConcurrentLinkedDeque<>();
+            final Deque<Warm> ready = new ConcurrentLinkedDeque<>();
             final AtomicInteger making = new AtomicInteger();
         }
 
@@ -4360,7 +4307,7 @@ public final class QwenProxy {
             this.size = size;
             this.upstream = upstream;
             this.background = background;
-            this.file = java.nio.file.Path.of(dataDir, "warm-chats.json");
+            this.file = Path.of(dataDir, "warm-chats.json");
         }
 
         /** A chat for this request: a warm one if there is one, else one created now. */
@@ -4418,7 +4365,7 @@ public final class QwenProxy {
             List<Object> out = new ArrayList<>();
             for (Pool p : pools.values())
                 for (Warm w : p.ready) out.add(orderedObject("account", w.account().id, "upstream", w.account().upstreamKey, "chat_id", w.chatId()));
-            if (out.isEmpty() && !java.nio.file.Files.exists(file)) return;     // nothing to record, nothing recorded
+            if (out.isEmpty() && !Files.exists(file)) return;     // nothing to record, nothing recorded
             try {
                 Store.writePrivate(file, (Json.write(orderedObject("chats", out)) + "\n").getBytes(StandardCharsets.UTF_8));
             } catch (IOException | RuntimeException e) {
@@ -4436,10 +4383,10 @@ public final class QwenProxy {
 
         /** At start: the chats a previous run left behind (it crashed), deleted in the background. */
         void sweep(Accounts accounts) {
-            if (!java.nio.file.Files.exists(file)) return;
+            if (!Files.exists(file)) return;
             List<Warm> left = new ArrayList<>();
             try {
-                Map<String, Object> root = Json.asObject(Json.parse(java.nio.file.Files.readString(file)));
+                Map<String, Object> root = Json.asObject(Json.parse(Files.readString(file)));
                 if (root != null && root.get("chats") instanceof List<?> items) for (Object o : items) {
                     Map<String, Object> m = Json.asObject(o);
                     Account a = m == null ? null : accounts.find(Json.str(m, "account"));
@@ -4636,7 +4583,7 @@ public final class QwenProxy {
         private boolean skipLf;     // the last line ended with CR: a following LF belongs to it
         private String data;        // the pending event: its data lines joined with LF
 
-        void feed(byte[] b, int off, int len, java.util.function.Consumer<String> out) throws IOException {
+        void feed(byte[] b, int off, int len, Consumer<String> out) throws IOException {
             int i = off, end = off + len;
             while (i < end) {
                 if (skipLf) {
@@ -4664,7 +4611,7 @@ public final class QwenProxy {
         }
 
         /** End of stream: an unterminated last line, then the pending event, are dispatched. */
-        void end(java.util.function.Consumer<String> out) {
+        void end(Consumer<String> out) {
             if (partial.size() > 0) {
                 byte[] l = partial.toByteArray();
                 partial.reset();
@@ -4675,7 +4622,7 @@ public final class QwenProxy {
 
         private static final byte[] l0 = new byte[0];
 
-        private void line(byte[] b, int off, int len, java.util.function.Consumer<String> out) {
+        private void line(byte[] b, int off, int len, Consumer<String> out) {
             if (len == 0) {
                 if (data != null) {
                     String d = data;
@@ -4751,7 +4698,7 @@ public final class QwenProxy {
             @Override public String toString() { return "null"; }
         };
         static final int MAX_DEPTH = 128;
-        static final java.util.regex.Pattern INTEGER = java.util.regex.Pattern.compile("-?\\d{1,18}");
+        static final Pattern INTEGER = Pattern.compile("-?\\d{1,18}");
 
         /** A JSON number as written. */
         record Num(String text) {
@@ -5089,7 +5036,7 @@ public final class QwenProxy {
     static Map<String, String> orderedMap(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
-        return java.util.Collections.unmodifiableMap(m);
+        return Collections.unmodifiableMap(m);
     }
 
     /** A mutable, ordered JSON object from key, value pairs. */
@@ -5104,7 +5051,7 @@ public final class QwenProxy {
         Map<String, List<String>> m = new LinkedHashMap<>();
         for (int i = 0; i < targetsThenNames.length; i += 2)
             for (String name : targetsThenNames[i + 1]) m.put(name, targetsThenNames[i]);
-        return java.util.Collections.unmodifiableMap(m);
+        return Collections.unmodifiableMap(m);
     }
 
     static Object nullable(Object v) { return v == null ? Json.NULL : v; }
@@ -5125,21 +5072,21 @@ public final class QwenProxy {
 
     /** A version-4 UUID for ids the upstream wants (request ids, message fids): unique, not secret. */
     static String uuid() {
-        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        ThreadLocalRandom r = ThreadLocalRandom.current();
         return new UUID(r.nextLong() & ~0xF000L | 0x4000L, r.nextLong() & 0x3FFFFFFFFFFFFFFFL | 0x8000000000000000L).toString();
     }
 
     /** An id (request, completion, tool call): unique, not secret, so no SecureRandom on the request path. */
     static String randomToken(int bytes) {
         byte[] b = new byte[bytes];
-        java.util.concurrent.ThreadLocalRandom.current().nextBytes(b);
+        ThreadLocalRandom.current().nextBytes(b);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
     /** A secret (the generated client key). */
     static String secretToken(int bytes) {
         byte[] b = new byte[bytes];
-        new SecureRandom().nextBytes(b);
+        new java.security.SecureRandom().nextBytes(b);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
