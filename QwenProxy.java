@@ -155,14 +155,10 @@ public final class QwenProxy {
     static final int DEFAULT_PORT = 8787;
     static final String DEFAULT_BASE_URL = "https://chat.qwen.ai";
     static final String DEFAULT_AUTH_BASE_URL = "https://auth.qwen.ai";   // §1: refresh lives here since 2026-09
-    static final long DEFAULT_REFRESH_AHEAD_MS = 120_000;
-    static final long DEFAULT_BLOCKED_COOLDOWN_MS = 300_000;
-    static final long MAX_COOLDOWN_MS = 3_600_000;
+    static final long DEFAULT_REFRESH_AHEAD_MS = 120_000, DEFAULT_BLOCKED_COOLDOWN_MS = 300_000, MAX_COOLDOWN_MS = 3_600_000;
     static final long WATCH_MS = 1_000;              // how often the accounts and keys files are checked
     static final long IDLE_TRIM_MS = 20_000;         // quiet this long after a burst: give the heap back
-    static final long DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
-    static final long DEFAULT_MAX_BODY_BYTES = 32L << 20;
-    static final long DEFAULT_MODELS_TTL_MS = 600_000;
+    static final long DEFAULT_REQUEST_TIMEOUT_MS = 300_000, DEFAULT_MAX_BODY_BYTES = 32L << 20, DEFAULT_MODELS_TTL_MS = 600_000;
     /** §5.6: the edge refuses completion bodies over ~128 KiB; above this the context goes as a file. */
     static final long UPSTREAM_BODY_LIMIT = 128 << 10;
     static final long DEFAULT_CONTEXT_FILE_THRESHOLD = 90 << 10, DEFAULT_CONTEXT_LIVE_BYTES = 48 << 10;
@@ -306,18 +302,17 @@ public final class QwenProxy {
     static Server start(Config cfg) throws IOException {
         // SSE is many small writes; without TCP_NODELAY, Nagle holds each one back until the last
         // is acknowledged. Read once by the JDK server's static config, so set it before any server.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+        defaultProperty("sun.net.httpserver.nodelay", "true");
         // The JDK server closes a finished keep-alive connection once 200 are idle; clients that reuse
         // it then fail ("received no bytes"). Hundreds of concurrent streams are normal here.
-        if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
+        defaultProperty("sun.net.httpserver.maxIdleConnections", "4096");
         // A pooled upstream connection the server closed while idle fails a POST with "received no
         // bytes"; the JDK retries that once only for GET unless told. Such a request was not processed.
-        if (System.getProperty("jdk.httpclient.enableAllMethodRetry") == null) System.setProperty("jdk.httpclient.enableAllMethodRetry", "true");
+        defaultProperty("jdk.httpclient.enableAllMethodRetry", "true");
         Log.level = cfg.logLevel();
-        Log.secrets(cfg.cookie());
-        Log.secrets(cfg.tokens().toArray(new String[0]));
-        Log.secrets(cfg.refreshTokens().toArray(new String[0]));
-        Log.secrets(cfg.adminKey());
+        Log.secrets(cfg.cookie(), cfg.adminKey());
+        for (String t : cfg.tokens()) Log.secrets(t);
+        for (String t : cfg.refreshTokens()) Log.secrets(t);
         for (String pw : cfg.passwords()) Log.secrets(pw, pw.substring(pw.indexOf(':') + 1));
         Server s = new Server(cfg);
         s.start();
@@ -541,6 +536,9 @@ public final class QwenProxy {
         }
     }
 
+    /** A JVM property the user did not set (a -D flag wins). */
+    static void defaultProperty(String name, String value) { if (System.getProperty(name) == null) System.setProperty(name, value); }
+
     /** Virtual-thread-per-task on JDK 21+ (found by reflection so the file compiles for 17), else null. */
     static ExecutorService virtualThreadExecutor() {
         String carriers = carrierParallelism(Runtime.version().feature(), Runtime.getRuntime().availableProcessors(),
@@ -644,15 +642,13 @@ public final class QwenProxy {
         /** Pure: the same args and env always give the same Config or the same UsageException. */
         static Config load(String[] args, Map<String, String> env) {
             Map<String, String> v = new LinkedHashMap<>();
-            List<String> headers = new ArrayList<>(), paths = new ArrayList<>(), passwords = new ArrayList<>();
             for (Option o : OPTIONS) {
                 String e = o.env().isEmpty() ? null : env.get(o.env());
                 if (e != null && !e.isEmpty()) v.put(o.flag(), e);
             }
             if (!v.containsKey("--delete-chats") && env.get("IS_DELETE") != null) v.put("--delete-chats", env.get("IS_DELETE"));
-            splitInto(v.remove("--upstream-header"), ";", headers);
-            splitInto(v.remove("--upstream-path"), ";", paths);
-            splitInto(v.remove("--account"), "[;\\n]", passwords);
+            List<String> headers = split(v.remove("--upstream-header"), ";"), paths = split(v.remove("--upstream-path"), ";");
+            List<String> passwords = split(v.remove("--account"), "[;\\n]");
             boolean help = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i], value = null;
@@ -683,10 +679,6 @@ public final class QwenProxy {
             int port = (int) number(v, "--port", DEFAULT_PORT, 0, 65535);
             String base = url(v.getOrDefault("--base-url", DEFAULT_BASE_URL), "--base-url");
             String authBase = url(v.getOrDefault("--auth-base-url", DEFAULT_AUTH_BASE_URL), "--auth-base-url");
-            List<String> keys = new ArrayList<>(), tokens = new ArrayList<>(), refreshTokens = new ArrayList<>();
-            splitInto(v.get("--api-key"), ",", keys);
-            splitInto(v.get("--token"), ",", tokens);
-            splitInto(v.get("--refresh-token"), ",", refreshTokens);
             for (String pw : passwords)
                 if (pw.indexOf(':') <= 0 || pw.indexOf(':') == pw.length() - 1) throw new UsageException("--account takes email:password");
             String strategy = v.getOrDefault("--strategy", "round-robin").trim().toLowerCase(Locale.ROOT);
@@ -709,21 +701,17 @@ public final class QwenProxy {
                 if (!p.getValue().startsWith("/")) throw new UsageException("--upstream-path values start with '/'");
                 upstreamPaths.put(p.getKey(), p.getValue());
             }
-            List<String> only = new ArrayList<>();
-            splitInto(v.get("--thinking-only-models"), ",", only);
             Map<String, Boolean> thinkingOnly = new LinkedHashMap<>();
-            for (String m : only) thinkingOnly.put(m.replaceFirst("^[-+]", "").toLowerCase(Locale.ROOT), !m.startsWith("-"));
-            List<String> maps = new ArrayList<>();
-            splitInto(v.get("--model-map"), ",", maps);
+            for (String m : split(v.get("--thinking-only-models"), ",")) thinkingOnly.put(m.replaceFirst("^[-+]", "").toLowerCase(Locale.ROOT), !m.startsWith("-"));
             Map<String, String> modelMap = new LinkedHashMap<>();
-            pairs(maps, "--model-map").forEach((k, t) -> modelMap.put(k.toLowerCase(Locale.ROOT), t));
+            pairs(split(v.get("--model-map"), ","), "--model-map").forEach((k, t) -> modelMap.put(k.toLowerCase(Locale.ROOT), t));
             Map<String, Object> c = new LinkedHashMap<>();      // named, in the record's order
             c.put("host", host);
             c.put("port", port);
-            c.put("tokens", List.copyOf(tokens));
+            c.put("tokens", List.copyOf(split(v.get("--token"), ",")));
             c.put("cookie", blankToNull(v.get("--cookie")));
             c.put("baseUrl", base);
-            c.put("apiKeys", List.copyOf(keys));
+            c.put("apiKeys", List.copyOf(split(v.get("--api-key"), ",")));
             c.put("deleteChats", bool(v.getOrDefault("--delete-chats", "true"), "--delete-chats"));
             c.put("thinking", choice(Thinking.class, v.getOrDefault("--thinking", "auto"), "--thinking"));
             c.put("reasoning", choice(Reasoning.class, v.getOrDefault("--reasoning", "field"), "--reasoning"));
@@ -736,7 +724,7 @@ public final class QwenProxy {
             c.put("maxBodyBytes", number(v, "--max-body-bytes", DEFAULT_MAX_BODY_BYTES, 1, Integer.MAX_VALUE - 8));
             c.put("modelsTtlMs", number(v, "--models-ttl-ms", DEFAULT_MODELS_TTL_MS, 1, Long.MAX_VALUE));
             c.put("keepaliveMs", number(v, "--keepalive-ms", DEFAULT_KEEPALIVE_MS, 1, Long.MAX_VALUE));
-            c.put("refreshTokens", List.copyOf(refreshTokens));
+            c.put("refreshTokens", List.copyOf(split(v.get("--refresh-token"), ",")));
             c.put("authBaseUrl", authBase);
             c.put("refreshAheadMs", number(v, "--refresh-ahead-ms", DEFAULT_REFRESH_AHEAD_MS, 0, Long.MAX_VALUE));
             c.put("fillFirst", strategy.equals("fill-first"));
@@ -785,9 +773,10 @@ public final class QwenProxy {
             throw new UsageException(flag + " must be an http(s) URL, got '" + raw + "'");
         }
 
-        private static void splitInto(String s, String sep, List<String> out) {
-            if (s == null) return;
-            for (String part : s.split(sep)) if (!part.isBlank()) out.add(part.trim());
+        private static List<String> split(String s, String sep) {
+            List<String> out = new ArrayList<>();
+            if (s != null) for (String part : s.split(sep)) if (!part.isBlank()) out.add(part.trim());
+            return out;
         }
 
         private static Map<String, String> pairs(List<String> items, String flag) {
@@ -4745,12 +4734,9 @@ public final class QwenProxy {
         }
 
         private Map<String, Object> object() {
-            enter();
-            pos++;
             Map<String, Object> m = new LinkedHashMap<>();
-            skipWs();
-            if (peek() == '}') { pos++; depth--; return m; }
-            while (true) {
+            if (open('}')) return m;
+            do {
                 skipWs();
                 if (peek() != '"') throw expected("a string key");
                 String key = string();
@@ -4759,41 +4745,39 @@ public final class QwenProxy {
                 pos++;
                 skipWs();
                 m.put(key, value());
-                skipWs();
-                char c = peek();
-                pos++;
-                if (c == ',') continue;
-                if (c == '}') break;
-                pos--;
-                throw expected("',' or '}'");
-            }
-            depth--;
+            } while (next('}'));
             return m;
         }
 
         private List<Object> array() {
-            enter();
-            pos++;
             List<Object> l = new ArrayList<>();
-            skipWs();
-            if (peek() == ']') { pos++; depth--; return l; }
-            while (true) {
+            if (open(']')) return l;
+            do {
                 skipWs();
                 l.add(value());
-                skipWs();
-                char c = peek();
-                pos++;
-                if (c == ',') continue;
-                if (c == ']') break;
-                pos--;
-                throw expected("',' or ']'");
-            }
-            depth--;
+            } while (next(']'));
             return l;
         }
 
-        private void enter() {
+        /** Past '{' or '['; true if the container is empty (and closed). */
+        private boolean open(char close) {
             if (++depth > MAX_DEPTH) throw error("Nesting deeper than " + MAX_DEPTH + " levels");
+            pos++;
+            skipWs();
+            if (peek() != close) return false;
+            pos++;
+            depth--;
+            return true;
+        }
+
+        /** After a member: true on ',' (another follows), false on the closing bracket. */
+        private boolean next(char close) {
+            skipWs();
+            char c = peek();
+            if (c != ',' && c != close) throw expected("',' or '" + close + "'");
+            pos++;
+            if (c == close) depth--;
+            return c == ',';
         }
 
         private String string() {
@@ -5005,33 +4989,28 @@ public final class QwenProxy {
 
     // ---- strict access, for client requests (a wrong type is a 400 naming the field)
 
-    static String optString(Map<String, Object> m, String key) {
+    /** The value of key if it is a `type` (null if absent or JSON null); any other type is a 400 saying what it must be. */
+    static <T> T opt(Map<String, Object> m, String key, Class<T> type, String mustBe) {
         Object v = m.get(key);
         if (v == null || v == Json.NULL) return null;
-        if (v instanceof String s) return s;
-        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be a string.");
+        if (type.isInstance(v)) return type.cast(v);
+        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be " + mustBe + ".");
     }
 
+    static String optString(Map<String, Object> m, String key) { return opt(m, key, String.class, "a string"); }
+
     static boolean optBool(Map<String, Object> m, String key, boolean def) {
-        Object v = m.get(key);
-        if (v == null || v == Json.NULL) return def;
-        if (v instanceof Boolean b) return b;
-        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be true or false.");
+        Boolean b = opt(m, key, Boolean.class, "true or false");
+        return b == null ? def : b;
     }
 
     static long optLong(Map<String, Object> m, String key, long def) {
-        Object v = m.get(key);
-        if (v == null || v == Json.NULL) return def;
-        if (v instanceof Json.Num n && Json.INTEGER.matcher(n.text()).matches()) return Long.parseLong(n.text());
-        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be an integer.");
+        Json.Num n = opt(m, key, Json.Num.class, "an integer");
+        if (n != null && !Json.INTEGER.matcher(n.text()).matches()) throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be an integer.");
+        return n == null ? def : Long.parseLong(n.text());
     }
 
-    static Map<String, Object> optObject(Map<String, Object> m, String key) {
-        Object v = m.get(key);
-        if (v == null || v == Json.NULL) return null;
-        if (v instanceof Map) return Json.asObject(v);
-        throw ApiException.invalid(key, "invalid_type", "'" + key + "' must be an object.");
-    }
+    static Map<String, Object> optObject(Map<String, Object> m, String key) { return Json.asObject(opt(m, key, Map.class, "an object")); }
 
     static Map<String, String> orderedMap(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
