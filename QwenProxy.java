@@ -4424,6 +4424,7 @@ public final class QwenProxy {
         static final int TIMED_OUT = 1, CLIENT_GONE = 2;
         private final Gunzip gunzip;                 // null: the stream is not compressed
         private final SseDecoder sse = new SseDecoder();
+        private final Consumer<String> onEvent = this::event;
         private final CompletableFuture<Void> done = new CompletableFuture<>();
         private volatile Flow.Subscription subscription;
         private volatile int aborted;
@@ -4472,7 +4473,7 @@ public final class QwenProxy {
         @Override public void onComplete() {
             try {
                 if (!finished) {
-                    sse.end(this::event);
+                    sse.end(onEvent);
                     if (!finished) finish();   // Qwen may just close the stream (§6.1)
                 }
             } catch (RuntimeException e) {
@@ -4481,18 +4482,12 @@ public final class QwenProxy {
         }
 
         private void feed(ByteBuffer b) throws IOException {
-            byte[] a;
-            int off = 0, len = b.remaining();
-            if (b.hasArray()) {               // read in place: no copy per network read
-                a = b.array();
-                off = b.arrayOffset() + b.position();
-                b.position(b.limit());
-            } else {
-                a = new byte[len];
+            if (gunzip != null) {
+                byte[] a = new byte[b.remaining()];
                 b.get(a);
+                b = ByteBuffer.wrap(gunzip.feed(a, 0, a.length));
             }
-            if (gunzip != null) { a = gunzip.feed(a, off, len); off = 0; len = a.length; }
-            if (!finished) sse.feed(a, off, len, this::event);
+            if (!finished) sse.feed(b, onEvent);
         }
 
         private void event(String data) {
@@ -4568,62 +4563,59 @@ public final class QwenProxy {
      */
     static final class SseDecoder {
         private static final int MAX_LINE = 16 << 20;
-        private final ByteArrayOutputStream partial = new ByteArrayOutputStream(256);   // a line split across reads
+        private byte[] line = new byte[1024];   // the current line, across reads too; reused, so no allocation per line
+        private int n;
         private boolean skipLf;     // the last line ended with CR: a following LF belongs to it
         private String data;        // the pending event: its data lines joined with LF
 
-        void feed(byte[] b, int off, int len, Consumer<String> out) throws IOException {
-            int i = off, end = off + len;
-            while (i < end) {
+        void feed(byte[] b, int off, int len, Consumer<String> out) throws IOException { feed(ByteBuffer.wrap(b, off, len), out); }
+
+        /** Bytes as they arrive, read where they are (the HTTP client's buffers are read-only: no copy of each read). */
+        void feed(ByteBuffer b, Consumer<String> out) throws IOException {
+            for (int i = b.position(), end = b.limit(); i < end; ) {
                 if (skipLf) {
                     skipLf = false;
-                    if (b[i] == '\n') { i++; continue; }
+                    if (b.get(i) == '\n') { i++; continue; }
                 }
                 int start = i;
-                while (i < end && b[i] != '\n' && b[i] != '\r') i++;
-                if (i == end) {             // no line end in this read: keep the piece for the next
-                    partial.write(b, start, i - start);
-                    if (partial.size() > MAX_LINE) throw new IOException("SSE line longer than " + MAX_LINE + " bytes");
-                    return;
+                byte c = 0;
+                while (i < end && (c = b.get(i)) != '\n' && c != '\r') i++;
+                if (n + i - start > line.length) {
+                    if (n + i - start > MAX_LINE) throw new IOException("SSE line longer than " + MAX_LINE + " bytes");
+                    line = Arrays.copyOf(line, Math.max(n + i - start, line.length * 2));
                 }
-                skipLf = b[i] == '\r';
-                if (partial.size() == 0) {
-                    line(b, start, i - start, out);     // the usual case: the whole line is here, read in place
-                } else {
-                    partial.write(b, start, i - start);
-                    byte[] l = partial.toByteArray();
-                    partial.reset();
-                    line(l, 0, l.length, out);
-                }
+                b.get(start, line, n, i - start);
+                n += i - start;
+                if (i == end) break;        // no line end in this read: the line goes on in the next
+                skipLf = c == '\r';
                 i++;
+                dispatch(out);
             }
+            b.position(b.limit());
         }
 
         /** End of stream: an unterminated last line, then the pending event, are dispatched. */
         void end(Consumer<String> out) {
-            if (partial.size() > 0) {
-                byte[] l = partial.toByteArray();
-                partial.reset();
-                line(l, 0, l.length, out);
-            }
-            line(l0, 0, 0, out);
+            if (n > 0) dispatch(out);
+            dispatch(out);
         }
 
-        private static final byte[] l0 = new byte[0];
-
-        private void line(byte[] b, int off, int len, Consumer<String> out) {
+        private void dispatch(Consumer<String> out) {
+            byte[] b = line;
+            int len = n;
+            n = 0;
             if (len == 0) {
                 if (data != null) {
                     String d = data;
                     data = null;
                     out.accept(d);
                 }
-            } else if (len >= 5 && b[off] == 'd' && b[off + 1] == 'a' && b[off + 2] == 't' && b[off + 3] == 'a' && b[off + 4] == ':') {
-                int skip = len > 5 && b[off + 5] == ' ' ? 6 : 5;
-                String v = new String(b, off + skip, len - skip, StandardCharsets.UTF_8);
+            } else if (len >= 5 && b[0] == 'd' && b[1] == 'a' && b[2] == 't' && b[3] == 'a' && b[4] == ':') {
+                int skip = len > 5 && b[5] == ' ' ? 6 : 5;
+                String v = new String(b, skip, len - skip, StandardCharsets.UTF_8);
                 data = data == null ? v : data + "\n" + v;
-            } else if (b[off] == '{' && data == null) {
-                out.accept(new String(b, off, len, StandardCharsets.UTF_8));
+            } else if (b[0] == '{' && data == null) {
+                out.accept(new String(b, 0, len, StandardCharsets.UTF_8));
             }   // ":" comments, event:, id:, retry: carry nothing this upstream uses (§6.1)
         }
     }
@@ -4815,9 +4807,25 @@ public final class QwenProxy {
                 }
                 start = pos;
             }
-            String out = b == null ? s.substring(start, pos) : b.append(s, start, pos).toString();
+            String out = b != null ? b.append(s, start, pos).toString() : pos - start <= 40 ? shared(start, pos) : s.substring(start, pos);
             pos++;
             return out;
+        }
+
+        /**
+         * Upstream events repeat the same keys, phases, numbers and response ids thousands of times a second: one
+         * String each, shared, instead of a new one per event. A racy table (Strings are immutable),
+         * bounded; a miss or a lost race only costs the allocation it would have made anyway.
+         */
+        private static final String[] SHARED = new String[4096];
+
+        private String shared(int start, int end) {
+            int h = 0;
+            for (int i = start; i < end; i++) h = 31 * h + s.charAt(i);
+            int slot = (h ^ h >>> 16) & (SHARED.length - 1);
+            String c = SHARED[slot];
+            if (c != null && c.length() == end - start && s.startsWith(c, start)) return c;
+            return SHARED[slot] = s.substring(start, end);
         }
 
         private Num number() {
@@ -4831,7 +4839,7 @@ public final class QwenProxy {
                 if (peek() == '+' || peek() == '-') pos++;
                 if (!digits()) throw expected("a digit in the exponent");
             }
-            return new Num(s.substring(start, pos));
+            return new Num(shared(start, pos));
         }
 
         private boolean digits() {
