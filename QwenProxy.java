@@ -1250,7 +1250,7 @@ public final class QwenProxy {
         synchronized State state() { return state; }
 
         /** Sends the headers and `first` once; false if the catch ladder already took the request back. */
-        synchronized boolean commit(String first) {
+        synchronized boolean commit(CharSequence first) {
             if (state != State.OPEN) return state != State.ABANDONED;
             Headers h = ex.getResponseHeaders();
             h.set("Content-Type", "text/event-stream; charset=utf-8");
@@ -1274,7 +1274,7 @@ public final class QwenProxy {
             return state == State.ABANDONED;
         }
 
-        synchronized void event(String s) { if (state == State.COMMITTED) write(s); }
+        synchronized void event(CharSequence s) { if (state == State.COMMITTED) write(s); }
 
         /** The last event: nothing may follow it (a late upstream piece, a keep-alive). */
         synchronized void end(String last) {
@@ -1288,9 +1288,26 @@ public final class QwenProxy {
         /** An SSE comment keeps idle connections (proxies, CDNs, client timeouts) alive while Qwen thinks. */
         synchronized void comment() { event(": keep-alive\n\n"); }
 
-        private void write(String s) {
+        private byte[] bytes = new byte[1024];   // reused under the lock: no garbage per event
+
+        /** UTF-8 by hand into the reused buffer (events never hold lone surrogates: Json.quote escapes them). */
+        private void write(CharSequence s) {
+            int n = s.length(), len = 0;
+            if (bytes.length < 3 * n) bytes = new byte[Math.max(3 * n, 2 * bytes.length)];
+            byte[] b = bytes;
+            for (int i = 0; i < n; i++) {
+                char c = s.charAt(i);
+                if (c < 0x80) b[len++] = (byte) c;
+                else if (c < 0x800) { b[len++] = (byte) (0xc0 | c >> 6); b[len++] = (byte) (0x80 | c & 0x3f); }
+                else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    int cp = Character.toCodePoint(c, s.charAt(++i));
+                    b[len++] = (byte) (0xf0 | cp >> 18); b[len++] = (byte) (0x80 | cp >> 12 & 0x3f);
+                    b[len++] = (byte) (0x80 | cp >> 6 & 0x3f); b[len++] = (byte) (0x80 | cp & 0x3f);
+                } else { b[len++] = (byte) (0xe0 | c >> 12); b[len++] = (byte) (0x80 | c >> 6 & 0x3f); b[len++] = (byte) (0x80 | c & 0x3f); }
+            }
+            if (bytes.length > 1 << 20) bytes = new byte[1024];     // one huge event does not keep its buffer
             try {
-                out.write(s.getBytes(StandardCharsets.UTF_8));
+                out.write(b, 0, len);
                 out.flush();
                 lastWrite = System.currentTimeMillis();
             } catch (IOException e) {
@@ -1334,6 +1351,7 @@ public final class QwenProxy {
         private final SseStream stream;
         private final String prefix;     // {"id":…,"object":"chat.completion.chunk","created":…,"model":…,
         private final boolean includeUsage, alsoAsReasoning;
+        private final StringBuilder sb = new StringBuilder(256);    // reused under the stream's lock: no garbage per delta
         private boolean delivered;
 
         OpenAiChunks(SseStream stream, String model, boolean includeUsage, boolean alsoAsReasoning) {
@@ -1344,27 +1362,49 @@ public final class QwenProxy {
             this.alsoAsReasoning = alsoAsReasoning;
         }
 
-        /** One chunk around a delta given as JSON text: written directly, no maps (it runs for every delta). */
-        private String chunk(String delta, String finishReason) {
-            return "data: " + prefix + "\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"logprobs\":null,\"finish_reason\":"
-                    + (finishReason == null ? "null" : Json.write(finishReason)) + "}]}\n\n";
+        /** The start of a chunk in the reused builder, up to its delta (it runs for every delta: no maps, no concatenation). */
+        private StringBuilder head() {
+            sb.setLength(0);
+            return sb.append("data: ").append(prefix).append("\"choices\":[{\"index\":0,\"delta\":");
+        }
+
+        private StringBuilder tail(StringBuilder b, String finishReason) {
+            b.append(",\"logprobs\":null,\"finish_reason\":");
+            if (finishReason == null) b.append("null"); else Json.quote(finishReason, b);
+            return b.append("}]}\n\n");
         }
 
         private void send(String delta) {
-            open();
-            stream.event(chunk(delta, null));
-            delivered = true;
+            synchronized (stream) {
+                open();
+                stream.event(tail(head().append(delta), null));
+                delivered = true;
+            }
+        }
+
+        /** {"<key>": text}, and the same text as "reasoning" too when asked. */
+        private void send(String key, String text, boolean alsoAsReasoning) {
+            synchronized (stream) {
+                open();
+                StringBuilder b = head().append("{\"").append(key).append("\":");
+                Json.quote(text, b);
+                if (alsoAsReasoning) Json.quote(text, b.append(",\"reasoning\":"));
+                stream.event(tail(b.append('}'), null));
+                delivered = true;
+            }
         }
 
         // the first chunk carries the role and content "" (C.5 rule 1)
-        @Override public void open() { stream.commit(chunk("{\"role\":\"assistant\",\"content\":\"\"}", null)); }
-
-        @Override public void reasoning(String t) {    // --reasoning both: the same text as "reasoning" too (C.5 rule 2)
-            String q = Json.write(t);
-            send(alsoAsReasoning ? "{\"reasoning_content\":" + q + ",\"reasoning\":" + q + "}" : "{\"reasoning_content\":" + q + "}");
+        @Override public void open() {
+            synchronized (stream) {
+                if (stream.state() == SseStream.State.OPEN) stream.commit(tail(head().append("{\"role\":\"assistant\",\"content\":\"\"}"), null));
+            }
         }
 
-        @Override public void text(String t) { send("{\"content\":" + Json.write(t) + "}"); }
+        // --reasoning both: the same text as "reasoning" too (C.5 rule 2)
+        @Override public void reasoning(String t) { send("reasoning_content", t, alsoAsReasoning); }
+
+        @Override public void text(String t) { send("content", t, false); }
 
         // the first delta of a call has index, id, type and name with empty arguments; then the arguments (C.5 rule 3)
         @Override public void toolCall(int index, String name, String arguments) {
@@ -1375,10 +1415,12 @@ public final class QwenProxy {
 
         // a final chunk with an empty delta, the usage chunk (choices []) only when asked, then [DONE] (C.5 rules 4, 5)
         @Override public void finish(String reason, Usage usage) {
-            open();
-            stream.event(chunk("{}", reason));
-            if (includeUsage) stream.event("data: " + prefix + "\"choices\":[],\"usage\":" + Json.write(openAiUsage(usage)) + "}\n\n");
-            stream.end("data: [DONE]\n\n");
+            synchronized (stream) {
+                open();
+                stream.event(tail(head().append("{}"), reason));
+                if (includeUsage) stream.event("data: " + prefix + "\"choices\":[],\"usage\":" + Json.write(openAiUsage(usage)) + "}\n\n");
+                stream.end("data: [DONE]\n\n");
+            }
         }
 
         @Override public void keepAlive() { stream.comment(); }

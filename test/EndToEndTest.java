@@ -611,6 +611,24 @@ class EndToEndTest extends Fixture {
     }
 
     @Test
+    void streaming_nonAsciiTextArrivesIntactInEveryEncodingWidth() throws Exception {
+        // 1-, 2-, 3- and 4-byte UTF-8 (a surrogate pair), reasoning too: the proxy encodes its events by hand
+        String[] pieces = {"plain ", "héllo ", "你好 ", "😀 end"};
+        script(FakeQwen.delta("$RID", "思考 é😀", "think", "typing", 1), FakeQwen.finished("$RID", "think"),
+                answer(pieces[0], 1), answer(pieces[1], 2), answer(pieces[2], 3), answer(pieces[3], 4), FINISHED);
+        HttpResponse<String> r = post(proxy, chat("qwen3.7-plus-thinking", true, ""));
+        StringBuilder text = new StringBuilder(), reasoning = new StringBuilder();
+        for (String e : events(r.body())) {
+            if (e.equals("[DONE]")) continue;
+            Object c = at(json(e), "choices", 0, "delta", "content"), rc = at(json(e), "choices", 0, "delta", "reasoning_content");
+            if (c != null) text.append(c);
+            if (rc != null) reasoning.append(rc);
+        }
+        assertEquals(String.join("", pieces), text.toString());
+        assertEquals("思考 é😀", reasoning.toString());
+    }
+
+    @Test
     void errors_emptyAnswerIs502NeverAnEmpty200() throws Exception {
         script(answer("", 0), answer("", 0), FINISHED);
         HttpResponse<String> r = post(proxy, chat("qwen3.7-plus", false, ""));
