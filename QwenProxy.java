@@ -30,7 +30,7 @@
  *    8. Admin API and login  Admin (/admin, Qwen2API names, /readyz, /verify), Login
  *    9. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
- *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6)
+ *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6), Media
  *   12. Tools and formats    Tools, Format, ToolParser (streaming), ToolLayer (prompts, schema checks)
  *   13. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> events, max_tokens, stop)
  *   14. Upstream client      one HttpClient, header table, chat deletion, file upload (STS, hand-signed
@@ -92,7 +92,8 @@
  *       ...
  *       </tool_response>
  *   Text parts of a content array are joined with newlines; cache_control and other part
- *   attributes are dropped; image, audio and file parts are refused (400 unsupported_content).
+ *   attributes are dropped. Image, audio, video and document parts (Media) are uploaded (§10) and
+ *   attached as files[] (§10.4), leaving "[image 1]" in the text where they stood.
  *   Models whose thinking cannot be switched off (§3.3 think_skip) are always asked to think.
  *
  * ERRORS  (every one {"error":{"message","type","param","code"}})
@@ -121,8 +122,8 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NON-GOALS (for now): vision and file uploads, image/video generation, web search variants,
- * server-side chat history.
+ * NOT YET: upload endpoints and file ids, image/video generation, web search variants, server-side
+ * chat history.
  */
 
 import com.sun.net.httpserver.*;
@@ -165,6 +166,7 @@ public final class QwenProxy {
     static final long SIZE_SUSPECT = 32 << 10;        // a firewall page for a body this large may be about its size
     static final String CONTEXT_FILE_NAME = "conversation.txt";
     static final int DEFAULT_CHAT_POOL = 2;
+    static final long DEFAULT_MEDIA_MAX_BYTES = 20 << 20;
     static final long UPLOAD_CACHE_MS = 1_800_000;     // an uploaded context is referenced again for this long
     static final long PARSE_POLL_MS = 2000;            // §10.3: how often parse status is asked, at most
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
@@ -575,7 +577,7 @@ public final class QwenProxy {
                   List<String> refreshTokens, String authBaseUrl, long refreshAheadMs, boolean fillFirst,
                   int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, List<String> passwords,
                   String accountsFile, String apiKeysFile, String adminKey, Map<String, Boolean> thinkingOnly,
-                  long contextFileThreshold, long contextLiveBytes, int chatPool, boolean help) {
+                  long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -619,6 +621,8 @@ public final class QwenProxy {
                 new Option("--context-live-bytes", "QWEN_CONTEXT_LIVE_BYTES", "" + DEFAULT_CONTEXT_LIVE_BYTES,
                         "prompt kept inline beside that file: instructions, original task, latest steps, current turn"),
                 new Option("--chat-pool", "QWEN_CHAT_POOL", "" + DEFAULT_CHAT_POOL, "upstream chats kept ready per account and model, so a request skips creating one (0: off)"),
+                new Option("--media-max-bytes", "QWEN_MEDIA_MAX_BYTES", "" + DEFAULT_MEDIA_MAX_BYTES, "largest image, audio, video or document a message may carry or link"),
+                new Option("--allow-private-urls", "QWEN_ALLOW_PRIVATE_URLS", "false", "fetch media URLs on loopback and private addresses too"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -658,7 +662,7 @@ public final class QwenProxy {
                     case "-h", "--help" -> help = true;
                     case "-V", "--version" -> { }       // main() answers it before anything else
                     case "--keep-chats" -> v.put("--delete-chats", "false");
-                    case "--delete-chats" -> v.put("--delete-chats", value == null ? "true" : value);
+                    case "--delete-chats", "--allow-private-urls" -> v.put(a, value == null ? "true" : value);
                     default -> {
                         boolean known = false;
                         for (Option o : OPTIONS) known |= o.flag().equals(a);
@@ -740,6 +744,8 @@ public final class QwenProxy {
             c.put("contextFileThreshold", number(v, "--context-file-threshold", DEFAULT_CONTEXT_FILE_THRESHOLD, 1024, Integer.MAX_VALUE));
             c.put("contextLiveBytes", number(v, "--context-live-bytes", DEFAULT_CONTEXT_LIVE_BYTES, 1024, Integer.MAX_VALUE));
             c.put("chatPool", (int) number(v, "--chat-pool", DEFAULT_CHAT_POOL, 0, 16));
+            c.put("mediaMaxBytes", number(v, "--media-max-bytes", DEFAULT_MEDIA_MAX_BYTES, 1, Integer.MAX_VALUE - 8));
+            c.put("allowPrivateUrls", bool(v.getOrDefault("--allow-private-urls", "false"), "--allow-private-urls"));
             c.put("help", help);
             return of(c);
         }
@@ -1627,7 +1633,8 @@ public final class QwenProxy {
          * 413 if not even that fits.
          */
         String fit(Account a, String chatId, boolean firmer, long limit) {
-            String body = Json.write(req.upstreamBody(chatId, firmer));
+            List<Map<String, Object>> media = attachments(a);
+            String body = Json.write(req.upstreamBody(chatId, req.prompt(firmer), media));
             long size = utf8Length(body);
             if (size <= limit) return body;
             String instructions = ChatRequest.instructions(req.tools(), req.format(), firmer);
@@ -1637,7 +1644,9 @@ public final class QwenProxy {
                 Upstream.FileRef f = s.upstream.upload(a, CONTEXT_FILE_NAME, "text/plain", doc.getBytes(StandardCharsets.UTF_8), true, c.rid);
                 String notice = "[This conversation is long: all of it, every message in full, is in the attached file " + f.name()
                         + ". Below are the instructions, the original task, the latest steps and the current turn; read the file for anything else.]";
-                String fitted = fitted(t, chatId, notice, instructions, List.of(f.entry()), Math.min(s.cfg.contextLiveBytes(), limit), limit);
+                List<Map<String, Object>> files = new ArrayList<>(media);
+                files.add(f.entry());
+                String fitted = fitted(t, chatId, notice, instructions, files, Math.min(s.cfg.contextLiveBytes(), limit), limit);
                 if (fitted != null) {
                     c.note += " context=file:" + size / 1024 + "KiB";
                     return fitted;
@@ -1646,12 +1655,37 @@ public final class QwenProxy {
                 if (e.kind == ApiException.Kind.SHUTDOWN) throw e;
                 Log.warn(c.rid, "could not attach the " + size / 1024 + " KiB conversation as a file (" + e.getMessage() + "); sending it compacted");
             }
-            String fitted = fitted(t, chatId, "[This conversation is long: older messages in the middle are left out.]", instructions, List.of(), limit, limit);
+            String fitted = fitted(t, chatId, "[This conversation is long: older messages in the middle are left out.]", instructions, media, limit, limit);
             if (fitted == null) throw new ApiException(413, "invalid_request_error", "request_too_large", "messages", "This request cannot be sent to "
                     + "Qwen: its tool definitions and output instructions alone exceed the " + limit / 1024 + " KiB a request may have (--context-file-threshold; "
                     + "Qwen's edge refuses bodies over about " + UPSTREAM_BODY_LIMIT / 1024 + " KiB). Offer fewer or smaller tools.");
             c.note += " context=compacted:" + size / 1024 + "KiB";
             return fitted;
+        }
+
+        private List<Media> media;      // the request's media with their bytes, fetched once for all attempts
+
+        /**
+         * The request's images, audio, video and documents as §10.4 files[] entries, uploaded with this
+         * account (the upload cache makes a retry on it free). URLs are fetched on first use, once.
+         */
+        List<Map<String, Object>> attachments(Account a) {
+            if (req.transcript().media().isEmpty()) return List.of();
+            if (media == null) {
+                List<Media> got = new ArrayList<>();
+                for (Media m : req.transcript().media()) {
+                    if (m.data() == null) m = s.upstream.fetch(m, c.rid);
+                    if (m.data().length > s.cfg.mediaMaxBytes()) throw new ApiException(413, "invalid_request_error", "request_too_large", "messages",
+                            "The " + m.kind().replace("file", "document") + " " + m.name() + " has " + m.data().length + " bytes; at most "
+                                    + s.cfg.mediaMaxBytes() + " are accepted (--media-max-bytes).");
+                    got.add(m);
+                }
+                media = got;
+                c.note += " media=" + got.size();
+            }
+            List<Map<String, Object>> files = new ArrayList<>();
+            for (Media m : media) files.add(s.upstream.upload(a, m.name(), m.mime(), m.data(), m.kind().equals("file"), c.rid).entry());
+            return files;
         }
 
         /** A compacted body of at most `limit` bytes, the prompt budgeted to `budget`; shrinks until it fits, else null. */
@@ -2023,8 +2057,9 @@ public final class QwenProxy {
      * alwaysThinks = its thinking cannot be switched off (§3.3 think_skip.enable false, the qwen3.8
      * series): a completion with thinking_enabled false is refused, so it has no -fast variant.
      */
-    record Model(String id, String name, long created, boolean thinking, boolean alwaysThinks) {
-        Model(String id, String name, long created, boolean thinking) { this(id, name, created, thinking, false); }
+    record Model(String id, String name, long created, boolean thinking, boolean alwaysThinks, Set<String> abilities) {
+        Model(String id, String name, long created, boolean thinking) { this(id, name, created, thinking, false, null); }
+        Model(String id, String name, long created, boolean thinking, boolean alwaysThinks) { this(id, name, created, thinking, alwaysThinks, null); }
 
         List<String> variants() {
             return alwaysThinks ? List.of(id, id + "-thinking") : thinking ? List.of(id, id + "-thinking", id + "-fast") : List.of(id);
@@ -2032,8 +2067,8 @@ public final class QwenProxy {
     }
 
     /** What a requested name resolves to; forced = thinking set by a -thinking / -fast suffix. */
-    record Resolved(String upstreamId, Thinking forced, boolean canThink, boolean alwaysThinks) {
-        Resolved(Model m, Thinking forced) { this(m.id(), forced, m.thinking(), m.alwaysThinks()); }
+    record Resolved(String upstreamId, Thinking forced, boolean canThink, boolean alwaysThinks, Set<String> abilities) {
+        Resolved(Model m, Thinking forced) { this(m.id(), forced, m.thinking(), m.alwaysThinks(), m.abilities()); }
     }
 
     /**
@@ -2063,7 +2098,7 @@ public final class QwenProxy {
             List<Model> out = new ArrayList<>();
             for (Model m : l) {
                 Boolean always = cfg.thinkingOnly().get(m.id().toLowerCase(Locale.ROOT));
-                out.add(always == null ? m : new Model(m.id(), m.name(), m.created(), m.thinking() || always, always));
+                out.add(always == null ? m : new Model(m.id(), m.name(), m.created(), m.thinking() || always, always, m.abilities()));
             }
             return List.copyOf(out);
         }
@@ -2204,7 +2239,13 @@ public final class QwenProxy {
 
         /** A model the list lacks but the user named (--model-map, --default-model): let Qwen judge it. */
         private Resolved unlisted(String id, Thinking forced) {
-            return new Resolved(id, forced, true, cfg.thinkingOnly().getOrDefault(id.toLowerCase(Locale.ROOT), false));
+            return new Resolved(id, forced, true, cfg.thinkingOnly().getOrDefault(id.toLowerCase(Locale.ROOT), false), null);
+        }
+
+        /** A listed model that can do `ability` (§3.3 capabilities), for an error that names one; null if none is known. */
+        String capable(String ability) {
+            for (Model m : current()) if (m.abilities() != null && m.abilities().contains(ability)) return m.id();
+            return null;
         }
 
         private static Model find(List<Model> l, String lower) {
@@ -2883,6 +2924,12 @@ public final class QwenProxy {
             if (r.forced() != null) thinking = r.forced();       // the model name is the most explicit choice
             if (!r.canThink()) thinking = Thinking.OFF;
             if (r.alwaysThinks()) thinking = Thinking.ON;      // refused otherwise (§3.3); --reasoning decides what shows
+            for (Media m : transcript.media()) {
+                if (r.abilities() == null || r.abilities().contains(m.ability())) continue;
+                String other = models.capable(m.ability());
+                throw ApiException.invalid("messages", "unsupported_content", "The model '" + r.upstreamId() + "' cannot read "
+                        + m.kind() + " input" + (other == null ? "." : "; " + other + " can."));
+            }
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
                     prompt, thinking, budget, maxTokens, stop, transcript, tools, format);
         }
@@ -2967,7 +3014,7 @@ public final class QwenProxy {
      * The whole conversation as one upstream message (the format is documented in the header): the system and developer text, and the turns,
      * each already labelled ("User: ...", "Assistant: ...", "Tool (id, name):\n<tool_response>...").
      */
-    record Transcript(String system, List<String> turns, boolean loneUser) {
+    record Transcript(String system, List<String> turns, boolean loneUser, List<Media> media) {
         static final Pattern THINK_BLOCK = Pattern.compile("(?s)<think>.*?</think>\\s*");
 
         static Transcript of(List<?> messages) {
@@ -2975,6 +3022,7 @@ public final class QwenProxy {
             List<String> turns = new ArrayList<>();
             boolean loneUser = true;
             Map<String, String> toolNames = new LinkedHashMap<>();
+            List<Media> media = new ArrayList<>();
             for (int i = 0; i < messages.size(); i++) {
                 String at = "messages[" + i + "]";
                 if (!(messages.get(i) instanceof Map<?, ?> raw))
@@ -2982,7 +3030,7 @@ public final class QwenProxy {
                 @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) raw;
                 String role = optString(m, "role");
                 if (role == null) throw ApiException.invalid(at + ".role", "missing_required_parameter", at + " has no 'role'.");
-                String text = contentText(m.get("content"), at + ".content");
+                String text = contentText(m.get("content"), at + ".content", media);
                 switch (role) {
                     case "system", "developer" -> {
                         if (!text.isBlank()) system.append(system.length() > 0 ? "\n\n" : "").append(text);
@@ -3007,7 +3055,7 @@ public final class QwenProxy {
                             + "'; expected system, developer, user, assistant or tool.");
                 }
             }
-            return new Transcript(system.toString(), List.copyOf(turns), loneUser);
+            return new Transcript(system.toString(), List.copyOf(turns), loneUser, List.copyOf(media));
         }
 
         /** The transcript with our instructions after the client's system text; a plain question goes as it is. */
@@ -3084,8 +3132,13 @@ public final class QwenProxy {
             return out;
         }
 
-        /** A message's text: a string, or the text parts of an array joined by newlines. */
-        static String contentText(Object content, String at) {
+        /**
+         * A message's text: a string, or the parts of an array joined by newlines. Images, audio,
+         * video and documents are collected into `media` (attached to the upstream message, §10.4) and
+         * leave a marker such as "[image 1]" where they stood, so the flattened transcript still says
+         * which turn showed what.
+         */
+        static String contentText(Object content, String at, List<Media> media) {
             if (content == null || content == Json.NULL) return "";
             if (content instanceof String s) return s;
             if (!(content instanceof List<?> parts))
@@ -3104,12 +3157,10 @@ public final class QwenProxy {
                         if (text == null) throw ApiException.invalid(pat + ".text", "invalid_type", pat + " has no 'text'.");
                     } else if (type.equals("refusal")) {
                         text = String.valueOf(optString(part, "refusal"));
-                    } else if (Set.of("image_url", "image", "input_image", "input_audio", "audio", "file", "input_file",
-                            "video", "video_url").contains(type)) {
-                        throw ApiException.invalid(pat, "unsupported_content", "Content of type '" + type
-                                + "' (images, audio, files) is not supported yet; send text only.");
                     } else {
-                        throw ApiException.invalid(pat + ".type", "invalid_value", "Unknown content part type '" + type + "'.");
+                        Media m = Media.of(type, part, pat, media.size() + 1);
+                        media.add(m);
+                        text = "[" + m.kind().replace("file", "document") + " " + media.size() + (m.named() ? ": " + m.name() : "") + "]";
                     }
                 } else {
                     throw ApiException.invalid(pat, "invalid_type", pat + " must be an object.");
@@ -3136,6 +3187,98 @@ public final class QwenProxy {
             int tailStart = s.length() - tail;
             if (tail > 0 && Character.isLowSurrogate(s.charAt(tailStart))) tailStart++;
             return s.substring(0, head) + marker + s.substring(tailStart);
+        }
+    }
+
+    /**
+     * An image, audio, video or document part (§10): bytes given inline (a data: URL or base64), or
+     * an http(s) URL that ChatCall fetches once per request. kind: image | audio | video | file.
+     */
+    record Media(String kind, String name, boolean named, String mime, byte[] data, String url) {
+        /** The §3.3 capability a model needs to read it. */
+        String ability() { return kind.equals("image") ? "vision" : kind.equals("file") ? "document" : kind; }
+
+        /** An OpenAI (image_url, input_audio, file, input_file), Responses (input_image) or Qwen (image, video, audio) part. */
+        static Media of(String type, Map<String, Object> part, String at, int n) {
+            String kind = switch (type) {
+                case "image_url", "input_image", "image" -> "image";
+                case "input_audio", "audio" -> "audio";
+                case "video_url", "video" -> "video";
+                case "file", "input_file" -> "file";
+                default -> throw ApiException.invalid(at + ".type", "invalid_value", "Unknown content part type '" + type + "'.");
+            };
+            Object v = part.get(type);
+            Map<String, Object> o = Json.asObject(v);
+            String ref = v instanceof String str ? str : null, name = null, format = null;
+            if (o != null) {
+                ref = firstString(Json.str(o, "url"), Json.str(o, "file_data"), Json.str(o, "data"), Json.str(o, "file_url"));
+                name = Json.str(o, "filename");
+                format = Json.str(o, "format");                  // input_audio: wav, mp3
+                if (ref == null && Json.str(o, "file_id") != null)
+                    throw ApiException.invalid(at, "unsupported_content", "File ids are not supported yet; send the file itself as file_data.");
+            }
+            if (type.equals("input_image") || type.equals("input_file"))
+                ref = firstString(ref, optString(part, "image_url"), optString(part, "file_data"), optString(part, "file_url"));
+            if (name == null) name = optString(part, "filename");
+            if (ref == null || ref.isBlank()) throw ApiException.invalid(at, "invalid_value", at + " has no " + kind + " (a URL, a data: URL or base64 data).");
+            ref = ref.strip();
+            String label = kind.equals("file") ? "document" : kind;
+            if (ref.regionMatches(true, 0, "http://", 0, 7) || ref.regionMatches(true, 0, "https://", 0, 8)) {
+                String path = URI.create(ref.replace(" ", "%20")).getPath();
+                String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
+                return new Media(kind, name != null ? name : last.isEmpty() ? label + "-" + n : last, name != null, null, null, ref);
+            }
+            String mime = format != null ? kind + "/" + format.toLowerCase(Locale.ROOT).replace("mp3", "mpeg") : null, payload = ref;
+            boolean base64 = true;
+            if (ref.regionMatches(true, 0, "data:", 0, 5)) {
+                int comma = ref.indexOf(',');
+                if (comma < 0) throw ApiException.invalid(at, "invalid_value", at + " has a data: URL without data.");
+                String head = ref.substring(5, comma);
+                base64 = head.toLowerCase(Locale.ROOT).endsWith(";base64");
+                if (!head.isEmpty() && !head.startsWith(";")) mime = head.split(";")[0].toLowerCase(Locale.ROOT);
+                payload = ref.substring(comma + 1);
+            }
+            byte[] data;
+            try {
+                data = base64 ? Base64.getDecoder().decode(payload.replaceAll("\\s+", ""))
+                        : URLDecoder.decode(payload.replace("+", "%2B"), StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid(at, "invalid_value", at + ": the " + label + " data is not valid base64.");
+            }
+            if (data.length == 0) throw ApiException.invalid(at, "invalid_value", at + ": the " + label + " is empty.");
+            mime = sniff(data, mime != null ? mime : kind.equals("file") ? mimeOf(name) : kind + "/*");
+            return new Media(kind, name != null ? name : label + "-" + n + extension(mime), name != null, mime, data, null);
+        }
+
+        /** The same part with its bytes (a fetched URL). */
+        Media with(byte[] bytes, String type) {
+            String m = sniff(bytes, type != null && !type.isBlank() && !type.startsWith("application/octet") ? type.split(";")[0].strip()
+                    : kind.equals("file") ? mimeOf(name) : kind + "/*");
+            return new Media(kind, named || name.contains(".") ? name : name + extension(m), named, m, bytes, url);
+        }
+
+        /** Images say what they are in their first bytes; a wrong or missing type is corrected from them. */
+        static String sniff(byte[] d, String fallback) {
+            if (d.length > 3 && (d[0] & 0xff) == 0x89 && d[1] == 'P' && d[2] == 'N' && d[3] == 'G') return "image/png";
+            if (d.length > 2 && (d[0] & 0xff) == 0xff && (d[1] & 0xff) == 0xd8 && (d[2] & 0xff) == 0xff) return "image/jpeg";
+            if (d.length > 3 && d[0] == 'G' && d[1] == 'I' && d[2] == 'F' && d[3] == '8') return "image/gif";
+            if (d.length > 11 && d[0] == 'R' && d[1] == 'I' && d[8] == 'W' && d[9] == 'E' && d[10] == 'B' && d[11] == 'P') return "image/webp";
+            if (d.length > 3 && d[0] == '%' && d[1] == 'P' && d[2] == 'D' && d[3] == 'F') return "application/pdf";
+            return fallback.endsWith("/*") ? fallback.replace("*", fallback.startsWith("image") ? "png" : "octet-stream") : fallback;
+        }
+
+        static String mimeOf(String name) {
+            String n = name == null ? "" : name.toLowerCase(Locale.ROOT);
+            return n.endsWith(".pdf") ? "application/pdf" : n.endsWith(".docx") ? "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                    : n.endsWith(".txt") || n.endsWith(".md") ? "text/plain" : n.endsWith(".csv") ? "text/csv" : "application/octet-stream";
+        }
+
+        static String extension(String mime) {
+            return switch (mime) {
+                case "image/png" -> ".png"; case "image/jpeg" -> ".jpg"; case "image/gif" -> ".gif"; case "image/webp" -> ".webp";
+                case "application/pdf" -> ".pdf"; case "text/plain" -> ".txt"; case "audio/wav" -> ".wav"; case "audio/mpeg" -> ".mp3";
+                default -> "";
+            };
         }
     }
 
@@ -3967,7 +4110,10 @@ public final class QwenProxy {
                 boolean always = Boolean.FALSE.equals(get(meta, "think_skip", "enable"));
                 String name = Json.str(m, "name") != null ? Json.str(m, "name") : Json.str(info, "name");
                 long created = Json.longValue(info != null ? info.get("created_at") : null, Json.longValue(m.get("created"), 0));
-                models.add(new Model(id, name, created, thinking || always, always));
+                Set<String> abilities = new LinkedHashSet<>();     // §3.3: what it reads besides text (null: unknown)
+                for (String k : List.of("vision", "document", "video", "audio"))
+                    if (truthy(get(meta, "capabilities", k)) || truthy(get(meta, "abilities", k))) abilities.add(k);
+                models.add(new Model(id, name, created, thinking || always, always, meta == null ? null : Set.copyOf(abilities)));
             }
             return models;
         }
@@ -3999,9 +4145,9 @@ public final class QwenProxy {
             String key = a.id + "/" + sha256(data);
             long now = System.currentTimeMillis();
             Uploaded hit = uploads.get(key);
-            if (hit != null && hit.until() > now) {
+            if (hit != null && hit.until() > now) {         // the same bytes: the stored object, under this name
                 Log.debug(rid, "upload: " + name + " is already there");
-                return hit.file();
+                return new FileRef(hit.file().id(), hit.file().url(), name, data.length, mime, hit.file().kind());
             }
             String kind = document ? "file" : mime.startsWith("image/") ? "image" : mime.startsWith("video/") ? "video"
                     : mime.startsWith("audio/") ? "audio" : "file";
@@ -4113,6 +4259,47 @@ public final class QwenProxy {
                 if (o != null && Json.str(o, "status") != null) return Json.str(o, "status");
             }
             return "";
+        }
+
+        /**
+         * A client's media URL, fetched for upload: at most --media-max-bytes, 3 redirects, each hop's
+         * address checked (loopback, private, link-local and multicast ones are refused unless
+         * --allow-private-urls: the proxy must not be a way into the user's network). Any failure is
+         * the client's 400 (invalid_image_url), never an upstream error.
+         */
+        Media fetch(Media m, String rid) {
+            String code = m.kind().equals("image") ? "invalid_image_url" : "invalid_url";
+            URI u = URI.create(m.url().replace(" ", "%20"));
+            try {
+                for (int hop = 0; hop <= 3; hop++) {
+                    if (u.getHost() == null || !List.of("http", "https").contains(String.valueOf(u.getScheme()).toLowerCase(Locale.ROOT)))
+                        throw ApiException.invalid("messages", code, "Cannot fetch " + u + ": only http(s) URLs are fetched.");
+                    if (!cfg.allowPrivateUrls()) for (InetAddress ia : InetAddress.getAllByName(u.getHost()))
+                        if (ia.isLoopbackAddress() || ia.isSiteLocalAddress() || ia.isLinkLocalAddress() || ia.isAnyLocalAddress()
+                                || ia.isMulticastAddress() || (ia.getAddress().length == 16 && (ia.getAddress()[0] & 0xfe) == 0xfc))
+                            throw ApiException.invalid("messages", code, "Refused to fetch " + u + ": it is on a private or local address ("
+                                    + ia.getHostAddress() + "); --allow-private-urls permits that.");
+                    HttpResponse<InputStream> r = client().send(HttpRequest.newBuilder(u).timeout(Duration.ofMillis(shortTimeout()))
+                            .header("User-Agent", headers.getOrDefault("User-Agent", NAME)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                    try (InputStream in = r.body()) {
+                        Optional<String> to = r.headers().firstValue("Location");
+                        if (r.statusCode() / 100 == 3 && to.isPresent()) { u = u.resolve(to.get().replace(" ", "%20")); continue; }
+                        if (r.statusCode() != 200) throw ApiException.invalid("messages", code, "Fetching " + u + " answered HTTP " + r.statusCode() + ".");
+                        byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, cfg.mediaMaxBytes() + 1));
+                        if (b.length > cfg.mediaMaxBytes()) throw new ApiException(413, "invalid_request_error", "request_too_large", "messages",
+                                u + " is larger than " + cfg.mediaMaxBytes() + " bytes (--media-max-bytes).");
+                        Log.debug(rid, "fetched " + b.length + " bytes from " + u);
+                        return m.with(b, r.headers().firstValue("Content-Type").orElse(null));
+                    }
+                }
+                throw ApiException.invalid("messages", code, "Fetching " + m.url() + " was redirected more than 3 times.");
+            } catch (IOException | IllegalArgumentException e) {
+                throw ApiException.invalid("messages", code, "Cannot fetch " + u + ": " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : " " + e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ApiException.shuttingDown();
+            }
         }
 
         /** GET /api/v1/auths/ (§13): who the token belongs to; a rejected token is a 401 ApiException. */

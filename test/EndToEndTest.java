@@ -476,9 +476,9 @@ class EndToEndTest extends Fixture {
         assertEquals("n", errorOf(r).get("param"));
         r = post(proxy, "{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}");
         assertEquals("messages[0].role", errorOf(r).get("param"));
-        r = post(proxy, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AA\"}}]}]}");
+        r = post(proxy, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,A*A\"}}]}]}");
         assertEquals(400, r.statusCode());
-        assertEquals("unsupported_content", errorOf(r).get("code"));
+        assertEquals("invalid_value", errorOf(r).get("code"));
         assertEquals("messages[0].content[0]", errorOf(r).get("param"));
         r = post(proxy, "[1,2]");
         assertEquals(400, r.statusCode());

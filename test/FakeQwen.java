@@ -60,6 +60,10 @@ final class FakeQwen implements AutoCloseable {
     final List<Integer> completionSizes = Collections.synchronizedList(new ArrayList<>());
     final Map<String, String> stsIssued = new ConcurrentHashMap<>();     // file_id -> object key
     final Map<String, String> stored = new ConcurrentHashMap<>();        // file_id -> uploaded text
+    final Map<String, byte[]> storedBytes = new ConcurrentHashMap<>();   // file_id -> uploaded bytes
+    // media a client's message may link to, served under /_fake/media/<name> (a web server of the user's)
+    final Map<String, byte[]> media = new ConcurrentHashMap<>();
+    final Map<String, String> mediaTypes = new ConcurrentHashMap<>();
     final Map<String, Integer> parsing = new ConcurrentHashMap<>();      // file_id -> status polls so far
     final AtomicInteger stsCalls = new AtomicInteger();
     volatile boolean failUploads;       // the STS endpoint answers with an error envelope       // the model list answers any token, as for the web client's guests
@@ -96,9 +100,12 @@ final class FakeQwen implements AutoCloseable {
     /** §3.3: a qwen3.8 model, whose thinking cannot be switched off (think_skip.enable false). */
     static final String THINK_ONLY = "qwen3.8-max";
 
+    /** §3.3 capabilities as the fake-server checklist suggests: qwen3.7-max reads no images; the coder reads text only. */
     static String model(String id, String name, int thinking) {
+        boolean coder = id.contains("coder"), vision = !coder && !id.equals("qwen3.7-max");
         return "{\"id\": \"" + id + "\", \"name\": \"" + name + "\", \"object\": \"model\", \"owned_by\": \"qwen\", \"info\": {\"id\": \""
                 + id + "\", \"name\": \"" + name + "\", \"meta\": {\"capabilities\": {\"thinking\": " + (thinking > 0)
+                + ", \"vision\": " + vision + ", \"document\": " + !coder + ", \"video\": " + vision + ", \"audio\": " + vision
                 + "}, \"abilities\": {\"thinking\": " + thinking + "}, \"thinking_format\": \"summary\", \"think_skip\": {\"enable\": "
                 + !id.equals(THINK_ONLY) + "}}, \"is_active\": true, \"created_at\": 1780000000}, \"preset\": true}";
     }
@@ -157,6 +164,17 @@ final class FakeQwen implements AutoCloseable {
                 int polls = parsing.merge(id, 1, Integer::sum);     // "parsing" once, then "success"
                 json(ex, 200, "{\"success\": true, \"data\": [{\"file_id\": \"" + id + "\", \"status\": \""
                         + (polls < 2 ? "parsing" : "success") + "\"}]}");
+            } else if (path.startsWith("/_fake/media/") && method.equals("GET")) {
+                byte[] b = media.get(path.substring(13));
+                if (b == null) { respond(ex, 404, "text/plain", "no such file"); return; }
+                ex.getResponseHeaders().set("Content-Type", mediaTypes.getOrDefault(path.substring(13), "application/octet-stream"));
+                ex.sendResponseHeaders(200, b.length);
+                ex.getResponseBody().write(b);
+            } else if (path.startsWith("/_fake/redirect/") && method.equals("GET")) {    // /_fake/redirect/<hops>/<name>
+                String[] p = path.substring(16).split("/", 2);
+                int hops = Integer.parseInt(p[0]);
+                ex.getResponseHeaders().set("Location", hops > 1 ? "/_fake/redirect/" + (hops - 1) + "/" + p[1] : "/_fake/media/" + p[1]);
+                ex.sendResponseHeaders(302, -1);
             } else if (path.equals("/_fake/last") && method.equals("GET")) {      // for client tests in another process
                 int n = completionSizes.size();
                 Map<String, Object> last = completionBodies.isEmpty() ? Map.of() : completionBodies.get(completionBodies.size() - 1);
@@ -189,9 +207,11 @@ final class FakeQwen implements AutoCloseable {
         if (messages == null || messages.size() != 1) { json(ex, 200, badRequest("Invalid input too many messages.")); return; }
         if (!Boolean.TRUE.equals(body.get("stream"))) { json(ex, 200, badRequest("Internal error")); return; }
         Object files = ((Map<?, ?>) messages.get(0)).get("files");
-        for (Object f : files instanceof List<?> l ? l : List.of()) {      // §10.4: only parsed uploads
+        for (Object f : files instanceof List<?> l ? l : List.of()) {      // §10.4: uploaded files only; documents parsed (§10.3)
             Object id = ((Map<?, ?>) f).get("id");
-            if (parsing.getOrDefault(String.valueOf(id), 0) < 2) { json(ex, 200, badRequest("file " + id + " is not ready")); return; }
+            if (!storedBytes.containsKey(String.valueOf(id))) { json(ex, 200, badRequest("file " + id + " was never uploaded")); return; }
+            boolean document = "document".equals(((Map<?, ?>) f).get("file_class"));
+            if (document && parsing.getOrDefault(String.valueOf(id), 0) < 2) { json(ex, 200, badRequest("file " + id + " is not ready")); return; }
         }
         Map<?, ?> features = (Map<?, ?>) ((Map<?, ?>) messages.get(0)).get("feature_config");
         if (THINK_ONLY.equals(body.get("model")) && (features == null || !Boolean.TRUE.equals(features.get("thinking_enabled")))) {   // §3.3
@@ -364,6 +384,7 @@ final class FakeQwen implements AutoCloseable {
                 return;
             }
             stored.put(id, new String(in, StandardCharsets.UTF_8));
+            storedBytes.put(id, in);
             respond(ex, 200, "text/plain", "");
         } catch (java.security.GeneralSecurityException e) {
             throw new IOException(e);
