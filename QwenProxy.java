@@ -2,7 +2,7 @@
  * QwenProxy — an exact OpenAI-compatible gateway to chat.qwen.ai, in one Java file.
  *
  *   Run:   QWEN_AUTH_TOKEN=<token> java QwenProxy.java [options]      (JDK 17+, nothing else)
- *   Fast:  make build && make run                                    (precompiled, starts in ~0.1 s)
+ *   Fast:  make build && make run                                    (precompiled, starts in ~0.4 s)
  *   Help:  java QwenProxy.java --help
  *
  * It turns the token of a chat.qwen.ai web session into /v1/chat/completions and /v1/models, so
