@@ -18,7 +18,7 @@
  *    3. Config               Config.load(args, env): pure, default < env < flag, --help text
  *    4. Log                  stderr lines with time, level, request id; secrets redacted; one line each
  *    5. HTTP plumbing        ApiException (status + OpenAI error + Kind; what Qwen's errors mean, §7),
- *                            the one catch ladder (handle, fail), routing, client keys
+ *                            the one catch ladder (handle, fail), routing, client keys, multipart bodies
  *    6. Client stream        SseStream (one state: OPEN -> COMMITTED -> ENDED, or ABANDONED),
  *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion
  *    7. Chat requests        ChatCall (a front door = a request parser + a dialect). Its retries, by
@@ -31,6 +31,7 @@
  *    9. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
  *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6), Media
+ *                            (image, audio, video, document parts), FileStore (uploaded files, by id)
  *   12. Tools and formats    Tools, Format, ToolParser (streaming), ToolLayer (prompts, schema checks)
  *   13. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> events, max_tokens, stop)
  *   14. Upstream client      one HttpClient, header table, chat deletion, file upload (STS, hand-signed
@@ -41,6 +42,8 @@
  *
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
+ *              POST /v1/files (multipart), GET /v1/files[/{id}[/content]], DELETE /v1/files/{id},
+ *              POST /api/files/upload (FreeQwenApi's shape)
  *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
  *              GET /readyz (200 while an account is usable)   POST /verify {"apiKey"}
@@ -122,7 +125,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: upload endpoints and file ids, image/video generation, web search variants, server-side
+ * NOT YET: image/video generation, web search variants, deep research, image edit, server-side
  * chat history.
  */
 
@@ -166,7 +169,7 @@ public final class QwenProxy {
     static final long SIZE_SUSPECT = 32 << 10;        // a firewall page for a body this large may be about its size
     static final String CONTEXT_FILE_NAME = "conversation.txt";
     static final int DEFAULT_CHAT_POOL = 2;
-    static final long DEFAULT_MEDIA_MAX_BYTES = 20 << 20;
+    static final long DEFAULT_MEDIA_MAX_BYTES = 20 << 20, DEFAULT_UPLOAD_MAX_BYTES = 10 << 20;
     static final long UPLOAD_CACHE_MS = 1_800_000;     // an uploaded context is referenced again for this long
     static final long PARSE_POLL_MS = 2000;            // §10.3: how often parse status is asked, at most
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
@@ -332,6 +335,7 @@ public final class QwenProxy {
         final ChatPool chats;
         final Accounts accounts;
         final Models models;
+        final FileStore files;
         volatile List<String> apiKeys;   // --api-key, the keys file, or the generated key
         final String generatedKey;   // printed once in the banner, never logged
         final Watched accountsFile, keysFile;
@@ -366,6 +370,7 @@ public final class QwenProxy {
                 accounts.open(new Store(cfg.dataDir()));
                 chats = new ChatPool(cfg.chatPool(), upstream, background, cfg.dataDir());
                 models = new Models(cfg, upstream, accounts, background);
+                files = new FileStore(this);
                 accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
                 keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
                 reload();
@@ -577,7 +582,8 @@ public final class QwenProxy {
                   List<String> refreshTokens, String authBaseUrl, long refreshAheadMs, boolean fillFirst,
                   int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, List<String> passwords,
                   String accountsFile, String apiKeysFile, String adminKey, Map<String, Boolean> thinkingOnly,
-                  long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls, boolean help) {
+                  long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls,
+                  long uploadMaxBytes, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -622,6 +628,7 @@ public final class QwenProxy {
                         "prompt kept inline beside that file: instructions, original task, latest steps, current turn"),
                 new Option("--chat-pool", "QWEN_CHAT_POOL", "" + DEFAULT_CHAT_POOL, "upstream chats kept ready per account and model, so a request skips creating one (0: off)"),
                 new Option("--media-max-bytes", "QWEN_MEDIA_MAX_BYTES", "" + DEFAULT_MEDIA_MAX_BYTES, "largest image, audio, video or document a message may carry or link"),
+                new Option("--upload-max-bytes", "QWEN_UPLOAD_MAX_BYTES", "" + DEFAULT_UPLOAD_MAX_BYTES, "largest file POST /v1/files and /api/files/upload accept"),
                 new Option("--allow-private-urls", "QWEN_ALLOW_PRIVATE_URLS", "false", "fetch media URLs on loopback and private addresses too"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
@@ -746,6 +753,7 @@ public final class QwenProxy {
             c.put("chatPool", (int) number(v, "--chat-pool", DEFAULT_CHAT_POOL, 0, 16));
             c.put("mediaMaxBytes", number(v, "--media-max-bytes", DEFAULT_MEDIA_MAX_BYTES, 1, Integer.MAX_VALUE - 8));
             c.put("allowPrivateUrls", bool(v.getOrDefault("--allow-private-urls", "false"), "--allow-private-urls"));
+            c.put("uploadMaxBytes", number(v, "--upload-max-bytes", DEFAULT_UPLOAD_MAX_BYTES, 1, Integer.MAX_VALUE - (1 << 20)));
             c.put("help", help);
             return of(c);
         }
@@ -1118,7 +1126,13 @@ public final class QwenProxy {
             case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
             case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }
             case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
+            case "/api/files/upload" -> { allow(method, "POST"); authorize(s, c); s.files.upload(c, true); }
             default -> {
+                if (path.equals("/files") || path.startsWith("/files/")) {
+                    authorize(s, c);
+                    s.files.handle(c, method, path);
+                    return;
+                }
                 if (!path.startsWith("/models/")) {
                     throw new ApiException(404, "invalid_request_error", "not_found", null,
                             "Unknown endpoint " + method + " " + ex.getRequestURI().getRawPath()
@@ -1134,7 +1148,8 @@ public final class QwenProxy {
 
     static Map<String, Object> rootInfo() {
         return orderedObject("name", NAME, "version", VERSION, "endpoints", List.of(
-                "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "GET /healthz", "GET /readyz",
+                "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "POST /v1/files", "GET /v1/files",
+                "GET /v1/files/{id}", "GET /v1/files/{id}/content", "DELETE /v1/files/{id}", "POST /api/files/upload", "GET /healthz", "GET /readyz",
                 "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
                 "POST /admin/reload", "GET /admin/status"));
     }
@@ -1185,24 +1200,7 @@ public final class QwenProxy {
 
     /** Reads a JSON object body, enforcing the size cap while reading (Content-Length may lie or be absent). */
     static Map<String, Object> readJsonObject(Call c, long max) {
-        String declared = c.ex.getRequestHeaders().getFirst("Content-Length");
-        if (declared != null) {
-            try {
-                if (Long.parseLong(declared.trim()) > max) throw tooLarge(max);
-            } catch (NumberFormatException ignored) { /* the server already rejects a bad length */ }
-        }
-        byte[] body;
-        try (InputStream in = c.ex.getRequestBody()) {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            byte[] b = new byte[16384];
-            for (int n; (n = in.read(b)) > 0; ) {
-                if (buf.size() + (long) n > max) throw tooLarge(max);
-                buf.write(b, 0, n);
-            }
-            body = buf.toByteArray();
-        } catch (IOException e) {
-            throw new ClientGone(e);
-        }
+        byte[] body = readBody(c, max, "--max-body-bytes");
         Object v;
         try {
             v = Json.parse(new String(body, StandardCharsets.UTF_8));
@@ -1214,9 +1212,30 @@ public final class QwenProxy {
         return m;
     }
 
-    static ApiException tooLarge(long max) {
+    /** The request body, at most max bytes (413 beyond; Content-Length may lie or be absent). */
+    static byte[] readBody(Call c, long max, String flag) {
+        String declared = c.ex.getRequestHeaders().getFirst("Content-Length");
+        if (declared != null) {
+            try {
+                if (Long.parseLong(declared.trim()) > max) throw tooLarge(max, flag);
+            } catch (NumberFormatException ignored) { /* the server already rejects a bad length */ }
+        }
+        try (InputStream in = c.ex.getRequestBody()) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            byte[] b = new byte[16384];
+            for (int n; (n = in.read(b)) > 0; ) {
+                if (buf.size() + (long) n > max) throw tooLarge(max, flag);
+                buf.write(b, 0, n);
+            }
+            return buf.toByteArray();
+        } catch (IOException e) {
+            throw new ClientGone(e);
+        }
+    }
+
+    static ApiException tooLarge(long max, String flag) {
         return new ApiException(413, "invalid_request_error", "request_too_large", null,
-                "The request body is larger than " + max + " bytes (raise it with --max-body-bytes).");
+                "The request body is larger than " + max + " bytes (raise it with " + flag + ").");
     }
 
     static void sendJson(Call c, int status, Object body) {
@@ -1232,6 +1251,50 @@ public final class QwenProxy {
         } catch (IOException e) {
             throw new ClientGone(e);
         }
+    }
+
+    /** One part of a multipart/form-data body. */
+    record Part(String name, String filename, String type, byte[] data) {}
+
+    /** multipart/form-data (RFC 7578), read by hand: parts split at the boundary, headers up to the blank line. */
+    static List<Part> multipart(String contentType, byte[] body) {
+        String ct = contentType == null ? "" : contentType, boundary = null;
+        for (String p : ct.split(";")) if (p.strip().toLowerCase(Locale.ROOT).startsWith("boundary=")) boundary = p.strip().substring(9).replace("\"", "");
+        if (!ct.toLowerCase(Locale.ROOT).startsWith("multipart/form-data") || boundary == null || boundary.isEmpty())
+            throw ApiException.invalid(null, "invalid_request", "Send the file as multipart/form-data (a 'file' field).");
+        byte[] delim = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        List<Part> parts = new ArrayList<>();
+        int at = indexOf(body, delim, 0);
+        while (at >= 0) {
+            int start = at + delim.length;
+            if (start + 1 < body.length && body[start] == '-' && body[start + 1] == '-') break;          // the closing delimiter
+            int headEnd = indexOf(body, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), start), next = indexOf(body, delim, start);
+            if (headEnd < 0 || next < 0 || headEnd > next) throw ApiException.invalid(null, "invalid_request", "The multipart body is malformed.");
+            String name = null, filename = null, type = null;
+            for (String h : new String(body, start, headEnd - start, StandardCharsets.UTF_8).split("\r\n")) {
+                String l = h.toLowerCase(Locale.ROOT);
+                if (l.startsWith("content-type:")) type = h.substring(13).strip();
+                if (!l.startsWith("content-disposition:")) continue;
+                for (String a : h.substring(20).split(";")) {
+                    String[] kv = a.strip().split("=", 2);
+                    if (kv.length == 2 && kv[0].equalsIgnoreCase("name")) name = kv[1].replaceAll("^\"|\"$", "");
+                    if (kv.length == 2 && kv[0].equalsIgnoreCase("filename")) filename = kv[1].replaceAll("^\"|\"$", "");
+                }
+            }
+            int end = next - 2;                                    // the CRLF before the next delimiter belongs to it
+            parts.add(new Part(name, filename, type, Arrays.copyOfRange(body, headEnd + 4, Math.max(headEnd + 4, end))));
+            at = next;
+        }
+        return parts;
+    }
+
+    static int indexOf(byte[] b, byte[] what, int from) {
+        outer:
+        for (int i = from; i <= b.length - what.length; i++) {
+            for (int k = 0; k < what.length; k++) if (b[i + k] != what[k]) continue outer;
+            return i;
+        }
+        return -1;
     }
 
     // ==== 6. Client stream and dialects ====
@@ -1674,7 +1737,7 @@ public final class QwenProxy {
             if (media == null) {
                 List<Media> got = new ArrayList<>();
                 for (Media m : req.transcript().media()) {
-                    if (m.data() == null) m = s.upstream.fetch(m, c.rid);
+                    if (m.data() == null) m = m.url().startsWith("stored:") ? s.files.resolve(m) : s.upstream.fetch(m, c.rid);
                     if (m.data().length > s.cfg.mediaMaxBytes()) throw new ApiException(413, "invalid_request_error", "request_too_large", "messages",
                             "The " + m.kind().replace("file", "document") + " " + m.name() + " has " + m.data().length + " bytes; at most "
                                     + s.cfg.mediaMaxBytes() + " are accepted (--media-max-bytes).");
@@ -3214,15 +3277,15 @@ public final class QwenProxy {
                 ref = firstString(Json.str(o, "url"), Json.str(o, "file_data"), Json.str(o, "data"), Json.str(o, "file_url"));
                 name = Json.str(o, "filename");
                 format = Json.str(o, "format");                  // input_audio: wav, mp3
-                if (ref == null && Json.str(o, "file_id") != null)
-                    throw ApiException.invalid(at, "unsupported_content", "File ids are not supported yet; send the file itself as file_data.");
+                if (ref == null) ref = Json.str(o, "file_id");
             }
             if (type.equals("input_image") || type.equals("input_file"))
-                ref = firstString(ref, optString(part, "image_url"), optString(part, "file_data"), optString(part, "file_url"));
+                ref = firstString(ref, optString(part, "image_url"), optString(part, "file_data"), optString(part, "file_url"), optString(part, "file_id"));
             if (name == null) name = optString(part, "filename");
             if (ref == null || ref.isBlank()) throw ApiException.invalid(at, "invalid_value", at + " has no " + kind + " (a URL, a data: URL or base64 data).");
             ref = ref.strip();
-            String label = kind.equals("file") ? "document" : kind;
+            String label = kind.equals("file") ? "document" : kind, stored = FileStore.idIn(ref);
+            if (stored != null) return new Media(kind, stored, false, null, null, "stored:" + stored);     // resolved by ChatCall
             if (ref.regionMatches(true, 0, "http://", 0, 7) || ref.regionMatches(true, 0, "https://", 0, 8)) {
                 String path = URI.create(ref.replace(" ", "%20")).getPath();
                 String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
@@ -3280,6 +3343,138 @@ public final class QwenProxy {
                 default -> "";
             };
         }
+    }
+
+    /**
+     * Files clients upload (POST /v1/files, and /api/files/upload as FreeQwenApi has it), kept in
+     * the data directory (files/<id>.bin and .json, owner-only) until deleted, so an id works in
+     * later messages, after a restart and with any account: it is uploaded to Qwen (§10) when a
+     * message uses it, through the same per-account cache as inline media.
+     */
+    static final class FileStore {
+        static final String PREFIX = "file-";
+        private final Path dir;
+        private final Server s;
+
+        FileStore(Server s) {
+            this.s = s;
+            this.dir = Path.of(s.cfg.dataDir(), "files");
+        }
+
+        /** POST /v1/files (multipart: file, purpose) or POST /api/files/upload (multipart: file). */
+        void upload(Call c, boolean freeQwen) {
+            long max = s.cfg.uploadMaxBytes();
+            List<Part> parts = multipart(c.ex.getRequestHeaders().getFirst("Content-Type"), readBody(c, max + 64 * 1024, "--upload-max-bytes"));
+            Part file = null;
+            String purpose = "user_data";
+            for (Part p : parts) {
+                if ("file".equals(p.name())) file = p;
+                if ("purpose".equals(p.name())) purpose = new String(p.data(), StandardCharsets.UTF_8).strip();
+            }
+            if (file == null) throw ApiException.invalid("file", "missing_required_parameter", "Missing required parameter: 'file' (a multipart field).");
+            if (file.data().length > max) throw new ApiException(413, "invalid_request_error", "request_too_large", "file",
+                    "The file has " + file.data().length + " bytes; at most " + max + " are accepted (--upload-max-bytes).");
+            String name = file.filename() == null || file.filename().isBlank() ? "upload" : Path.of(file.filename().replace('\\', '/')).getFileName().toString();
+            String mime = Media.sniff(file.data(), file.type() != null && !file.type().isBlank() ? file.type().toLowerCase(Locale.ROOT) : Media.mimeOf(name));
+            String id = PREFIX + randomToken(18);
+            Map<String, Object> meta = orderedObject("id", id, "object", "file", "bytes", file.data().length, "created_at",
+                    System.currentTimeMillis() / 1000, "filename", name, "purpose", purpose, "status", "processed", "expires_at", Json.NULL,
+                    "status_details", Json.NULL, "mime_type", mime);
+            try {
+                Store.writePrivate(dir.resolve(id + ".bin"), file.data());
+                Store.writePrivate(dir.resolve(id + ".json"), Json.write(meta).getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new ApiException(500, "server_error", "storage_error", null, "Cannot store the file in " + dir + ": " + e.getMessage());
+            }
+            Log.info(c.rid, "stored " + name + " (" + file.data().length + " bytes) as " + id);
+            if (!freeQwen) { sendJson(c, 200, meta); return; }
+            String url = s.url() + "/v1/files/" + id + "/content";
+            sendJson(c, 200, orderedObject("success", true, "fileId", id, "id", id, "fileName", name, "url", url, "bytes", file.data().length,
+                    "mimeType", mime));
+        }
+
+        /** /v1/files (GET, POST), /v1/files/{id} (GET, DELETE), /v1/files/{id}/content (GET). */
+        void handle(Call c, String method, String path) {
+            if (path.equals("/files")) {
+                if (method.equals("POST")) { upload(c, false); return; }
+                allow(method, "GET");
+                List<Object> data = new ArrayList<>();
+                try (DirectoryStream<Path> ds = Files.isDirectory(dir) ? Files.newDirectoryStream(dir, "*.json") : null) {
+                    if (ds != null) for (Path p : ds) data.add(Json.parse(Files.readString(p)));
+                } catch (IOException | RuntimeException e) {
+                    Log.warn(c.rid, "cannot list " + dir + ": " + e);
+                }
+                data.sort(Comparator.comparingLong(o -> -Json.longValue(Json.asObject(o).get("created_at"), 0)));
+                sendJson(c, 200, orderedObject("object", "list", "data", data, "has_more", false));
+                return;
+            }
+            String rest = path.substring(7), id = rest.endsWith("/content") ? rest.substring(0, rest.length() - 8) : rest;
+            Map<String, Object> meta = meta(id, "id");
+            if (rest.endsWith("/content")) {
+                allow(method, "GET");
+                byte[] b = bytes(id);
+                c.ex.getResponseHeaders().set("Content-Type", String.valueOf(meta.get("mime_type")));
+                c.ex.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"" + String.valueOf(meta.get("filename")).replace("\"", "") + "\"");
+                try {
+                    c.ex.sendResponseHeaders(200, c.ex.getRequestMethod().equals("HEAD") ? NO_BODY : b.length);
+                    c.responded = true;
+                    if (!c.ex.getRequestMethod().equals("HEAD")) c.ex.getResponseBody().write(b);
+                } catch (IOException e) {
+                    throw new ClientGone(e);
+                }
+            } else if (method.equals("DELETE")) {
+                try {
+                    Files.deleteIfExists(dir.resolve(id + ".bin"));
+                    Files.deleteIfExists(dir.resolve(id + ".json"));
+                } catch (IOException e) {
+                    throw new ApiException(500, "server_error", "storage_error", null, "Cannot delete " + id + ": " + e.getMessage());
+                }
+                sendJson(c, 200, orderedObject("id", id, "object", "file", "deleted", true));
+            } else {
+                allow(method, "GET");
+                sendJson(c, 200, meta);
+            }
+        }
+
+        /** A stored file's metadata; 404 (or, in a message, a 400 naming `param`) if there is none. */
+        Map<String, Object> meta(String id, String param) {
+            Map<String, Object> m = null;
+            if (id.matches(PREFIX + "[A-Za-z0-9_-]{1,64}")) {
+                try {
+                    m = Json.asObject(Json.parse(Files.readString(dir.resolve(id + ".json"))));
+                } catch (IOException | RuntimeException e) {
+                    m = null;
+                }
+            }
+            if (m != null) return m;
+            if (param.equals("id")) throw new ApiException(404, "invalid_request_error", "file_not_found", "id", "No such file: '" + id + "'.");
+            throw ApiException.invalid(param, "invalid_value", "No file '" + id + "' here: upload it first (POST /v1/files).");
+        }
+
+        private byte[] bytes(String id) {
+            try {
+                return Files.readAllBytes(dir.resolve(id + ".bin"));
+            } catch (IOException e) {
+                throw new ApiException(404, "invalid_request_error", "file_not_found", "id", "No such file: '" + id + "'.");
+            }
+        }
+
+        /** A message's reference to a stored file (an id, or this proxy's content URL), with its bytes. */
+        Media resolve(Media m) {
+            String id = m.url().substring(m.url().lastIndexOf(':') + 1);
+            Map<String, Object> meta = meta(id, "messages");
+            String name = String.valueOf(meta.get("filename")), mime = String.valueOf(meta.get("mime_type"));
+            String kind = m.kind().equals("file") && mime.startsWith("image/") ? "image" : m.kind();     // a picture sent as a file
+            return new Media(kind, name, true, mime, bytes(id), m.url());
+        }
+
+        /** The stored file a media reference names: "file-…" or a URL ending in /v1/files/file-…/content; else null. */
+        static String idIn(String ref) {
+            java.util.regex.Matcher mt = FILE_REF.matcher(ref);
+            return mt.matches() ? mt.group(1) : null;
+        }
+
+        static final Pattern FILE_REF = Pattern.compile("(?:https?://[^/]+/(?:v1/)?files/)?(" + PREFIX + "[A-Za-z0-9_-]{1,64})(?:/content)?");
     }
 
     // ==== 12. Tools and formats ====

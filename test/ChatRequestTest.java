@@ -93,10 +93,10 @@ class ChatRequestTest {
         assertEquals("max_tokens", rejects("{\"max_tokens\":\"many\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}").param);
         assertEquals("reasoning_effort", rejects("{\"reasoning_effort\":\"extreme\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}").param);
         assertEquals("messages", rejects("{\"messages\":[{\"role\":\"user\",\"content\":\"  \"}]}").param);
-        // media parts are read now (MediaTest); a file id from an upload endpoint is not yet
+        // media parts are read now (MediaTest, FilesTest); one that carries nothing is named
         QwenProxy.ApiException e = rejects("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"look\"},"
-                + "{\"type\":\"file\",\"file\":{\"file_id\":\"file-abc\"}}]}]}");
-        assertEquals("unsupported_content", e.code);
+                + "{\"type\":\"file\",\"file\":{\"filename\":\"a.pdf\"}}]}]}");
+        assertEquals("invalid_value", e.code);
         assertEquals("messages[0].content[1]", e.param);
     }
 
