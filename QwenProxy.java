@@ -33,7 +33,7 @@
  *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6), Media
  *                            (image, audio, video, document parts), FileStore (uploaded files, by id)
  *   12. Tools and formats    Tools, Format, ToolParser (streaming), ToolLayer (prompts, schema checks)
- *   13. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> events, max_tokens, stop)
+ *   13. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> events, max_tokens, stop, search results)
  *   14. Upstream client      one HttpClient, header table, chat deletion, file upload (STS, hand-signed
  *                            OSS PUT, parse), who-am-I; ChatPool (warm chats); Reply, the stream subscriber
  *   15. SSE and gzip         "data:" lines -> payloads; streaming gunzip
@@ -125,7 +125,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: image/video generation, web search variants, deep research, image edit, server-side
+ * NOT YET: image/video generation, deep research, image edit, server-side
  * chat history.
  */
 
@@ -573,6 +573,7 @@ public final class QwenProxy {
 
     enum Thinking { AUTO, ON, OFF }
     enum Reasoning { FIELD, BOTH, THINK, HIDE }
+    enum SearchInfo { TABLE, LIST, NONE }
 
     /** Everything the proxy is told, validated once; secrets never appear in toString(). */
     record Config(String host, int port, List<String> tokens, String cookie, String baseUrl, List<String> apiKeys,
@@ -583,7 +584,7 @@ public final class QwenProxy {
                   int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, List<String> passwords,
                   String accountsFile, String apiKeysFile, String adminKey, Map<String, Boolean> thinkingOnly,
                   long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls,
-                  long uploadMaxBytes, boolean help) {
+                  long uploadMaxBytes, SearchInfo searchInfo, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -617,6 +618,7 @@ public final class QwenProxy {
                 new Option("--keep-chats", "", "", "keep the upstream chats (same as QWEN_DELETE_CHATS=false)"),
                 new Option("--thinking", "QWEN_THINKING", "auto", "default thinking mode: auto, on, off"),
                 new Option("--reasoning", "QWEN_REASONING", "field", "reasoning to clients: field, both (also as 'reasoning'), think, hide"),
+                new Option("--search-info", "QWEN_SEARCH_INFO", "table", "web search sources after the answer: table, list, none (always also as url_citation annotations)"),
                 new Option("--thinking-only-models", "QWEN_THINKING_ONLY_MODELS", "", "models whose thinking cannot be switched off, besides those the model list marks; -id unmarks one"),
                 new Option("--model-map", "QWEN_MODEL_MAP", "", "extra aliases alias=upstream,alias2=upstream2"),
                 new Option("--default-model", "QWEN_DEFAULT_MODEL", "", "model for requests that name none (first upstream model)"),
@@ -754,6 +756,7 @@ public final class QwenProxy {
             c.put("mediaMaxBytes", number(v, "--media-max-bytes", DEFAULT_MEDIA_MAX_BYTES, 1, Integer.MAX_VALUE - 8));
             c.put("allowPrivateUrls", bool(v.getOrDefault("--allow-private-urls", "false"), "--allow-private-urls"));
             c.put("uploadMaxBytes", number(v, "--upload-max-bytes", DEFAULT_UPLOAD_MAX_BYTES, 1, Integer.MAX_VALUE - (1 << 20)));
+            c.put("searchInfo", choice(SearchInfo.class, v.getOrDefault("--search-info", "table"), "--search-info"));
             c.put("help", help);
             return of(c);
         }
@@ -1388,6 +1391,10 @@ public final class QwenProxy {
     /** Cumulative token counts of a reply (§6.5), whatever the wire. */
     record Usage(long input, long output, long total, long cached, long reasoning) {}
 
+    /** A web search result; a citation is one that the answer's text links to, at [start, end) of the content. */
+    record Source(String url, String title) {}
+    record Citation(Source source, int start, int end) {}
+
     /**
      * A reply as neutral events, which a dialect turns into its wire format: OpenAI chat chunks or
      * one chat.completion today; another front door is another dialect, not another path. Tool
@@ -1399,6 +1406,8 @@ public final class QwenProxy {
         void reasoning(String text);
         void text(String text);
         void toolCall(int index, String name, String arguments);
+        /** The web sources the text linked to, once, before the end. */
+        void citations(List<Citation> cited);
         /** The reply is complete. */
         void finish(String reason, Usage usage);
         /** The upstream is quiet; keep the client's connection alive. */
@@ -1407,6 +1416,14 @@ public final class QwenProxy {
         boolean delivered();
         /** Before the one firmer retry: forget what was collected. */
         void reset();
+    }
+
+    /** OpenAI's url_citation annotations (web search in Chat Completions). */
+    static List<Object> openAiAnnotations(List<Citation> cited) {
+        List<Object> out = new ArrayList<>();
+        for (Citation c : cited) out.add(orderedObject("type", "url_citation", "url_citation", orderedObject("end_index", c.end(),
+                "start_index", c.start(), "title", c.source().title(), "url", c.source().url())));
+        return out;
     }
 
     /** OpenAI's usage object (C.4). */
@@ -1482,6 +1499,8 @@ public final class QwenProxy {
             send(Json.write(Map.of("tool_calls", List.of(orderedObject("index", index, "function", Map.of("arguments", arguments))))));
         }
 
+        @Override public void citations(List<Citation> cited) { send(Json.write(Map.of("annotations", openAiAnnotations(cited)))); }
+
         // a final chunk with an empty delta, the usage chunk (choices []) only when asked, then [DONE] (C.5 rules 4, 5)
         @Override public void finish(String reason, Usage usage) {
             synchronized (stream) {
@@ -1506,6 +1525,7 @@ public final class QwenProxy {
         private final boolean alsoAsReasoning;
         private final StringBuilder content = new StringBuilder(), reasoning = new StringBuilder();
         private final List<Object> calls = new ArrayList<>();
+        private List<Citation> cited = List.of();
 
         OpenAiCompletion(Call c, String model, boolean alsoAsReasoning) {
             this.c = c;
@@ -1528,11 +1548,13 @@ public final class QwenProxy {
             if (reasoning.length() > 0) message.put("reasoning_content", reasoning.toString());
             if (reasoning.length() > 0 && alsoAsReasoning) message.put("reasoning", reasoning.toString());
             if (!calls.isEmpty()) message.put("tool_calls", calls);
+            if (!cited.isEmpty()) message.put("annotations", openAiAnnotations(cited));
             Map<String, Object> choice = orderedObject("index", 0, "message", message, "logprobs", Json.NULL, "finish_reason", reason);
             sendJson(c, 200, orderedObject("id", "chatcmpl-" + randomToken(18), "object", "chat.completion", "created",
                     System.currentTimeMillis() / 1000, "model", model, "choices", List.of(choice), "usage", openAiUsage(usage)));
         }
 
+        @Override public void citations(List<Citation> c) { cited = c; }
         @Override public void keepAlive() { }
         @Override public boolean delivered() { return false; }
 
@@ -1540,6 +1562,7 @@ public final class QwenProxy {
             content.setLength(0);
             reasoning.setLength(0);
             calls.clear();
+            cited = List.of();
         }
     }
 
@@ -1617,7 +1640,7 @@ public final class QwenProxy {
         /** The reply's neutral layer and its dialect, on a new client stream if the request streams. */
         Output output() {
             c.stream = req.stream() ? new SseStream(c.ex) : null;
-            return new Output(req, dialect.apply(c.stream), c.rid);
+            return new Output(req, dialect.apply(c.stream), c.rid, s.cfg.searchInfo());
         }
 
         void converse(Account a) {
@@ -1651,7 +1674,7 @@ public final class QwenProxy {
         }
 
         void attempt(Account a, Output out, boolean firmer) {
-            ChatPool.Chat chat = s.chats.take(a, req.upstreamModel(), c.rid);
+            ChatPool.Chat chat = s.chats.take(a, req.upstreamModel(), req.chatType(), c.rid);
             List<String> chats = new ArrayList<>(List.of(chat.id()));
             try {
                 relay(send(a, chat, chats, firmer), out);
@@ -1674,7 +1697,7 @@ public final class QwenProxy {
                 long size = utf8Length(body), smaller = Math.min(size / 2, DEFAULT_CONTEXT_FILE_THRESHOLD);
                 if (chat.warm() && e.kind == ApiException.Kind.CHAT) {
                     Log.info(c.rid, "Qwen refused a warm chat (" + e.getMessage() + "); using a new one");
-                    chats.add(chatId = s.upstream.createChat(a, req.upstreamModel(), c.rid));
+                    chats.add(chatId = s.upstream.createChat(a, req.upstreamModel(), req.chatType(), c.rid));
                     return s.upstream.complete(a, chatId, fit(a, chatId, firmer, s.cfg.contextFileThreshold()), c.rid);
                 }
                 if (e.kind != ApiException.Kind.BLOCKED || size < SIZE_SUSPECT) throw e;
@@ -1814,11 +1837,18 @@ public final class QwenProxy {
         private StreamTranslator translator;
         String finish;
         Usage usage;
+        private final SearchInfo searchInfo;
+        private final List<Source> sources = new ArrayList<>();
+        private final List<Citation> cited = new ArrayList<>();
+        private final StringBuilder cite = new StringBuilder();   // answer text that may end in a marker not yet complete
+        private int shown;                                     // chars of content the dialect has had: citation offsets
+        static final Pattern MARKER = Pattern.compile("\\[\\[(\\d{1,3})]]"), MARKER_START = Pattern.compile("\\[(?:\\[\\d{0,3}]?)?$");
 
-        Output(ChatRequest req, Dialect to, String rid) {
+        Output(ChatRequest req, Dialect to, String rid, SearchInfo searchInfo) {
             this.req = req;
             this.to = to;
             this.rid = rid;
+            this.searchInfo = searchInfo;
         }
 
         StreamTranslator translator(Reasoning mode) {
@@ -1861,7 +1891,59 @@ public final class QwenProxy {
 
         private void showText(String t) {
             answered |= !t.isBlank();
+            if (sources.isEmpty() || req.format() != null) send(t);
+            else link(t, false);
+        }
+
+        private void send(String t) {
+            shown += t.length();
             to.text(t);
+        }
+
+        @Override public void sources(List<Source> found) { sources.addAll(found); }
+
+        /**
+         * Search answers cite their sources as [[n]] (§10.5): each becomes a markdown link [n](url) and a
+         * citation of that span. A marker split across deltas waits for its end.
+         */
+        private void link(String t, boolean end) {
+            cite.append(t);
+            java.util.regex.Matcher tail = MARKER_START.matcher(cite);
+            String ready = cite.substring(0, end || !tail.find() ? cite.length() : tail.start());
+            cite.delete(0, ready.length());
+            java.util.regex.Matcher m = MARKER.matcher(ready);
+            StringBuilder out = new StringBuilder();
+            int last = 0;
+            while (m.find()) {
+                int n = Integer.parseInt(m.group(1));
+                out.append(ready, last, m.start());
+                last = m.end();
+                if (n < 1 || n > sources.size()) { out.append('[').append(n).append(']'); continue; }
+                int start = shown + out.length();
+                out.append('[').append(n).append("](").append(sources.get(n - 1).url()).append(')');
+                cited.add(new Citation(sources.get(n - 1), start, shown + out.length()));
+            }
+            out.append(ready, last, ready.length());
+            if (out.length() > 0) send(out.toString());
+        }
+
+        /** After a search answer: the rest of it, the readable source list (--search-info), the citations. */
+        private void sourcesEnd() {
+            if (sources.isEmpty() || req.format() != null || calls > 0) return;
+            link("", true);
+            if (searchInfo != SearchInfo.NONE) {
+                StringBuilder b = new StringBuilder(searchInfo == SearchInfo.TABLE ? "\n\n| # | Source |\n|---|---|" : "\n\n**Sources**");
+                for (int i = 0; i < sources.size(); i++) {
+                    Source src = sources.get(i);
+                    b.append(searchInfo == SearchInfo.TABLE ? "\n| " + (i + 1) + " | " : "\n" + (i + 1) + ". ");
+                    int start = shown + b.length();
+                    b.append('[').append(src.title().replace("|", "\\|").replace("]", ")")).append("](").append(src.url()).append(')');
+                    cited.add(new Citation(src, start, shown + b.length()));
+                    if (searchInfo == SearchInfo.TABLE) b.append(" |");
+                }
+                send(b.toString());
+            }
+            if (!cited.isEmpty()) to.citations(List.copyOf(cited));
         }
 
         /** After the stream: apply the request's rules. Null if the reply stands, else why it does not. */
@@ -1887,6 +1969,7 @@ public final class QwenProxy {
                 return new ApiException(502, "server_error", "invalid_tool_call", null,
                         "Qwen's only tool calls were unusable: " + String.join("; ", rejected) + ".");
             release();
+            sourcesEnd();
             if (calls > 0 && "stop".equals(finish)) finish = "tool_calls";
             return null;
         }
@@ -1898,6 +1981,10 @@ public final class QwenProxy {
             calls = 0;
             answered = false;
             rejected.clear();
+            sources.clear();
+            cited.clear();
+            cite.setLength(0);
+            shown = 0;
             to.reset();
         }
 
@@ -2120,18 +2207,29 @@ public final class QwenProxy {
      * alwaysThinks = its thinking cannot be switched off (§3.3 think_skip.enable false, the qwen3.8
      * series): a completion with thinking_enabled false is refused, so it has no -fast variant.
      */
-    record Model(String id, String name, long created, boolean thinking, boolean alwaysThinks, Set<String> abilities) {
-        Model(String id, String name, long created, boolean thinking) { this(id, name, created, thinking, false, null); }
-        Model(String id, String name, long created, boolean thinking, boolean alwaysThinks) { this(id, name, created, thinking, alwaysThinks, null); }
+    record Model(String id, String name, long created, boolean thinking, boolean alwaysThinks, Set<String> abilities, Set<String> chatTypes) {
+        Model(String id, String name, long created, boolean thinking) { this(id, name, created, thinking, false, null, null); }
+        Model(String id, String name, long created, boolean thinking, boolean alwaysThinks) { this(id, name, created, thinking, alwaysThinks, null, null); }
 
+        /** Its client-facing names: -thinking / -fast where thinking can be switched, -search where the list says it searches (§11). */
         List<String> variants() {
-            return alwaysThinks ? List.of(id, id + "-thinking") : thinking ? List.of(id, id + "-thinking", id + "-fast") : List.of(id);
+            List<String> v = alwaysThinks ? List.of(id, id + "-thinking") : thinking ? List.of(id, id + "-thinking", id + "-fast") : List.of(id);
+            if (chatTypes == null || !chatTypes.contains("search")) return v;
+            List<String> all = new ArrayList<>(v);
+            for (String x : v) all.add(x + "-search");
+            return all;
         }
+
+        /** Whether it can do a chat type (t2t, search, ...); unknown when its list entry did not say. */
+        boolean can(String chatType) { return chatType.equals("t2t") || chatTypes == null || chatTypes.contains(chatType); }
     }
 
     /** What a requested name resolves to; forced = thinking set by a -thinking / -fast suffix. */
-    record Resolved(String upstreamId, Thinking forced, boolean canThink, boolean alwaysThinks, Set<String> abilities) {
-        Resolved(Model m, Thinking forced) { this(m.id(), forced, m.thinking(), m.alwaysThinks(), m.abilities()); }
+    record Resolved(String upstreamId, Thinking forced, boolean canThink, boolean alwaysThinks, Set<String> abilities, Set<String> chatTypes,
+                    String chatType) {
+        Resolved(Model m, Thinking forced) { this(m.id(), forced, m.thinking(), m.alwaysThinks(), m.abilities(), m.chatTypes(), "t2t"); }
+
+        Resolved as(String type) { return new Resolved(upstreamId, forced, canThink, alwaysThinks, abilities, chatTypes, type); }
     }
 
     /**
@@ -2161,7 +2259,7 @@ public final class QwenProxy {
             List<Model> out = new ArrayList<>();
             for (Model m : l) {
                 Boolean always = cfg.thinkingOnly().get(m.id().toLowerCase(Locale.ROOT));
-                out.add(always == null ? m : new Model(m.id(), m.name(), m.created(), m.thinking() || always, always, m.abilities()));
+                out.add(always == null ? m : new Model(m.id(), m.name(), m.created(), m.thinking() || always, always, m.abilities(), m.chatTypes()));
             }
             return List.copyOf(out);
         }
@@ -2261,6 +2359,7 @@ public final class QwenProxy {
             String lower = asked.trim().toLowerCase(Locale.ROOT);
             Model exact = find(l, lower);
             if (exact != null) return new Resolved(exact, null);
+            if (lower.endsWith("-search") && lower.length() > 7) return resolve(asked.trim().substring(0, lower.length() - 7)).as("search");
             if (lower.endsWith("-thinking")) {
                 Resolved r = base(l, lower.substring(0, lower.length() - 9), Thinking.ON);
                 if (r != null) return r;
@@ -2302,12 +2401,13 @@ public final class QwenProxy {
 
         /** A model the list lacks but the user named (--model-map, --default-model): let Qwen judge it. */
         private Resolved unlisted(String id, Thinking forced) {
-            return new Resolved(id, forced, true, cfg.thinkingOnly().getOrDefault(id.toLowerCase(Locale.ROOT), false), null);
+            return new Resolved(id, forced, true, cfg.thinkingOnly().getOrDefault(id.toLowerCase(Locale.ROOT), false), null, null, "t2t");
         }
 
         /** A listed model that can do `ability` (§3.3 capabilities), for an error that names one; null if none is known. */
         String capable(String ability) {
-            for (Model m : current()) if (m.abilities() != null && m.abilities().contains(ability)) return m.id();
+            for (Model m : current())
+                if (m.abilities() != null && m.abilities().contains(ability) || m.chatTypes() != null && m.chatTypes().contains(ability)) return m.id();
             return null;
         }
 
@@ -2956,7 +3056,9 @@ public final class QwenProxy {
     /** A validated chat request: what the client asked for, and everything the upstream body needs. */
     record ChatRequest(String model, String upstreamModel, boolean stream, boolean includeUsage, String prompt,
                        Thinking thinking, long thinkingBudget, long maxTokens, List<String> stop, Transcript transcript,
-                       Tools tools, Format format) {
+                       Tools tools, Format format, String chatType) {
+
+        static final Set<String> CHAT_TYPES = Set.of("t2t", "search", "t2i", "t2v", "image_edit", "deep_research");
 
         /** Accepts everything clients send (C.2-C.3); unknown fields are ignored. */
         static ChatRequest parse(Map<String, Object> b, Models models, Config cfg) {
@@ -2993,8 +3095,20 @@ public final class QwenProxy {
                 throw ApiException.invalid("messages", "unsupported_content", "The model '" + r.upstreamId() + "' cannot read "
                         + m.kind() + " input" + (other == null ? "." : "; " + other + " can."));
             }
+            // web search (§10.5): a -search model name, Qwen2API's chat_type, or OpenAI's web_search_options
+            String chatType = optString(b, "chat_type") != null ? optString(b, "chat_type").strip().toLowerCase(Locale.ROOT)
+                    : optObject(b, "web_search_options") != null ? "search" : r.chatType();
+            if (!CHAT_TYPES.contains(chatType)) throw ApiException.invalid("chat_type", "invalid_value", "chat_type must be one of "
+                    + new TreeSet<>(CHAT_TYPES) + ", got '" + chatType + "'.");
+            if (!chatType.equals("t2t") && !chatType.equals("search")) throw ApiException.invalid("chat_type", "unsupported_value",
+                    "chat_type '" + chatType + "' is not supported by this proxy yet; t2t and search are.");
+            if (r.chatTypes() != null && !r.chatTypes().contains(chatType)) {
+                String other = models.capable(chatType);
+                throw ApiException.invalid("model", "unsupported_value", "The model '" + r.upstreamId() + "' cannot do " + chatType
+                        + (other == null ? "." : "; " + other + " can."));
+            }
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
-                    prompt, thinking, budget, maxTokens, stop, transcript, tools, format);
+                    prompt, thinking, budget, maxTokens, stop, transcript, tools, format, chatType);
         }
 
         /**
@@ -3058,15 +3172,15 @@ public final class QwenProxy {
                     "research_mode", "normal",
                     "auto_thinking", thinking == Thinking.AUTO,
                     "thinking_mode", thinking == Thinking.ON ? "Thinking" : thinking == Thinking.AUTO ? "Auto" : "Fast",
-                    "auto_search", false);                 // an API call should not wander off into web search
+                    "auto_search", chatType.equals("search"));     // otherwise an API call should not wander off into web search
             if (thinking != Thinking.OFF) features.put("thinking_format", "summary");
             if (thinkingBudget > 0) features.put("thinking_budget", thinkingBudget);
             Map<String, Object> message = orderedObject(
                     "id", Json.NULL, "fid", uuid(), "parentId", Json.NULL,
                     "childrenIds", List.of(uuid()), "role", "user", "content", content,
                     "user_action", "chat", "files", files, "timestamp", now, "models", List.of(upstreamModel),
-                    "model", "", "chat_type", "t2t", "feature_config", features,
-                    "extra", Map.of("meta", Map.of("subChatType", "t2t")), "sub_chat_type", "t2t", "parent_id", Json.NULL);
+                    "model", "", "chat_type", chatType, "feature_config", features,
+                    "extra", Map.of("meta", Map.of("subChatType", chatType)), "sub_chat_type", chatType, "parent_id", Json.NULL);
             return orderedObject("stream", true, "version", "2.1", "incremental_output", true,
                     "chatId", chatId, "parentId", "", "chat_id", chatId, "chat_mode", "normal",
                     "model", upstreamModel, "parent_id", Json.NULL, "messages", List.of(message), "timestamp", now);
@@ -3969,6 +4083,9 @@ public final class QwenProxy {
 
             /** Reasoning rendered into content (--reasoning think), tags included. */
             default void think(String text) { emit(false, text); }
+
+            /** Web search results (§6.2), in the order the answer's [[n]] markers count them. */
+            default void sources(List<Source> found) { }
         }
 
         static final Set<String> ANSWER_PHASES = Set.of("answer", "ReportGeneration", "deep_research_answer", "PdfMdGen", "slides");
@@ -4045,6 +4162,8 @@ public final class QwenProxy {
                 reasoning(text);
             } else if (phase.equals("thinking_summary")) {
                 summary(extra);
+            } else if (phase.equals("web_search")) {
+                search(extra);
             } else {
                 Log.debug(null, "upstream: skipping phase " + phase);
             }
@@ -4092,6 +4211,19 @@ public final class QwenProxy {
             if (answerChars > 0 && "data_inspection_failed".equals(code)) { finish = "content_filter"; return true; }
             if (answerChars > 0 && "ContextLengthExceeded".equals(code)) { finish = "length"; return true; }
             throw ApiException.classify(code, details, num);
+        }
+
+        /** web_search results (§6.2): extra.tool_result.docs[], or the older extra.web_search_info[]; the call itself carries none. */
+        private void search(Map<String, Object> extra) {
+            Object docs = extra == null ? null : Json.obj(extra, "tool_result") != null ? Json.obj(extra, "tool_result").get("docs") : extra.get("web_search_info");
+            if (!(docs instanceof List<?> l)) return;
+            List<Source> found = new ArrayList<>();
+            for (Object o : l) {
+                Map<String, Object> d = Json.asObject(o);
+                String url = Json.str(d, "url");
+                if (url != null) found.add(new Source(url, firstString(Json.str(d, "title"), Json.str(d, "hostname"), url)));
+            }
+            if (!found.isEmpty()) sink.sources(found);
         }
 
         /** thinking_summary: extra.summary_thought.content[] is a growing snapshot; send only what is new. */
@@ -4308,7 +4440,13 @@ public final class QwenProxy {
                 Set<String> abilities = new LinkedHashSet<>();     // §3.3: what it reads besides text (null: unknown)
                 for (String k : List.of("vision", "document", "video", "audio"))
                     if (truthy(get(meta, "capabilities", k)) || truthy(get(meta, "abilities", k))) abilities.add(k);
-                models.add(new Model(id, name, created, thinking || always, always, meta == null ? null : Set.copyOf(abilities)));
+                Set<String> types = null;
+                if (meta != null && meta.get("chat_type") instanceof List<?> ct) {
+                    types = new LinkedHashSet<>();
+                    for (Object t : ct) types.add(String.valueOf(t));
+                }
+                models.add(new Model(id, name, created, thinking || always, always, meta == null ? null : Set.copyOf(abilities),
+                        types == null ? null : Set.copyOf(types)));
             }
             return models;
         }
@@ -4508,14 +4646,14 @@ public final class QwenProxy {
         }
 
         /** The §4 body of the current web client; timestamp in milliseconds. */
-        static Map<String, Object> newChatBody(String model) {
+        static Map<String, Object> newChatBody(String model, String chatType) {
             return orderedObject("chatId", "", "models", List.of(model), "project_id", "",
-                    "timestamp", System.currentTimeMillis(), "chat_type", "t2t", "chat_mode", "normal");
+                    "timestamp", System.currentTimeMillis(), "chat_type", chatType, "chat_mode", "normal");
         }
 
         /** POST /api/v2/chats/new (§4) -> the chat id. */
-        String createChat(Account a, String model, String rid) {
-            Answer r = call("new chat", a, rid, cfg.requestTimeoutMs(), newChatBody(model), "new_chat");
+        String createChat(Account a, String model, String chatType, String rid) {
+            Answer r = call("new chat", a, rid, cfg.requestTimeoutMs(), newChatBody(model, chatType), "new_chat");
             String id = Json.str(r.data(), "id");
             if (r.ok() && Boolean.TRUE.equals(r.json().get("success")) && id != null) return id;
             throw r.failure();
@@ -4724,14 +4862,14 @@ public final class QwenProxy {
         }
 
         /** A chat for this request: a warm one if there is one, else one created now. */
-        Chat take(Account a, String model, String rid) {
-            if (size == 0) return new Chat(upstream.createChat(a, model, rid), false);
-            Pool p = pools.computeIfAbsent(a.id + "\n" + model, k -> new Pool());
+        Chat take(Account a, String model, String chatType, String rid) {
+            if (size == 0) return new Chat(upstream.createChat(a, model, chatType, rid), false);
+            Pool p = pools.computeIfAbsent(a.id + "\n" + model + "\n" + chatType, k -> new Pool());
             long now = System.currentTimeMillis();
             Warm w;
             while ((w = p.ready.pollFirst()) != null && now - w.createdAt() > maxAgeMs) delete(w, rid);
-            String id = w != null ? w.chatId() : upstream.createChat(a, model, rid);   // the account works: warm more
-            refill(a, model, p);
+            String id = w != null ? w.chatId() : upstream.createChat(a, model, chatType, rid);   // the account works: warm more
+            refill(a, model, chatType, p);
             if (w != null) {
                 dirty = true;
                 Log.debug(rid, "warm chat " + id);
@@ -4739,13 +4877,13 @@ public final class QwenProxy {
             return new Chat(id, w != null);
         }
 
-        private void refill(Account a, String model, Pool p) {
+        private void refill(Account a, String model, String chatType, Pool p) {
             while (p.ready.size() + p.making.get() < size) {
                 p.making.incrementAndGet();
                 try {
                     background.execute(() -> {
                         try {
-                            p.ready.addLast(new Warm(a, upstream.createChat(a, model, null), System.currentTimeMillis()));
+                            p.ready.addLast(new Warm(a, upstream.createChat(a, model, chatType, null), System.currentTimeMillis()));
                             dirty = true;
                         } catch (RuntimeException e) {
                             Log.debug(null, "warm chat for " + a.id + " not made: " + e.getMessage());

@@ -213,7 +213,7 @@ public class Bench {
         } else {
             HttpResponse<String> chat = http.send(HttpRequest.newBuilder(URI.create(fakeUrl + "/api/v2/chats/new"))
                     .header("Authorization", "Bearer " + FakeQwen.TOKEN).POST(HttpRequest.BodyPublishers.ofString(
-                            QwenProxy.Json.write(QwenProxy.Upstream.newChatBody("qwen3.7-plus")))).build(), HttpResponse.BodyHandlers.ofString());
+                            QwenProxy.Json.write(QwenProxy.Upstream.newChatBody("qwen3.7-plus", "t2t")))).build(), HttpResponse.BodyHandlers.ofString());
             String id = (String) ((java.util.Map<?, ?>) ((java.util.Map<?, ?>) QwenProxy.Json.parse(chat.body())).get("data")).get("id");
             String body = "{\"stream\":true,\"model\":\"qwen3.7-plus\",\"messages\":[{\"role\":\"user\",\"content\":\"deltas=" + deltas + "\",\"feature_config\":"
                     + "{\"thinking_enabled\":false,\"output_schema\":\"phase\"}}]}";

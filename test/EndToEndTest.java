@@ -334,9 +334,7 @@ class EndToEndTest extends Fixture {
             assertEquals("qwen", obj(m).get("owned_by"));
             assertEquals("1780000000", obj(m).get("created").toString());
         }
-        assertEquals(List.of("qwen3.7-plus", "qwen3.7-plus-thinking", "qwen3.7-plus-fast", "qwen3.7-max",
-                "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus", "qwen3.8-max", "qwen3.8-max-thinking"), ids,
-                "no -fast variant for a model that cannot switch thinking off");
+        assertEquals(UPSTREAM_IDS, ids, "no -fast variant for a model that cannot switch thinking off; -search where chat_type lists search");
         assertEquals(json(r.body()), json(get(proxy, "/models").body()), "also without /v1");
         assertEquals("qwen3.7-max-fast", json(get(proxy, "/v1/models/qwen3.7-max-fast").body()).get("id"));
         HttpResponse<String> missing = get(proxy, "/v1/models/nope-9");
@@ -344,14 +342,17 @@ class EndToEndTest extends Fixture {
         assertEquals("model_not_found", errorOf(missing).get("code"));
     }
 
+    /** The fake's list as clients see it (§11): qwen3.7-max's entry names no chat types, so it gets no -search. */
+    static final List<String> UPSTREAM_IDS = List.of("qwen3.7-plus", "qwen3.7-plus-thinking", "qwen3.7-plus-fast", "qwen3.7-plus-search",
+            "qwen3.7-plus-thinking-search", "qwen3.7-plus-fast-search", "qwen3.7-max", "qwen3.7-max-thinking", "qwen3.7-max-fast",
+            "qwen3-coder-plus", "qwen3.8-max", "qwen3.8-max-thinking", "qwen3.8-max-search", "qwen3.8-max-thinking-search");
+
     @Test
     void models_comeFromTheV2RouteWhenTheFirstIsGone() throws Exception {
         fresh(p -> {
             List<String> ids = new ArrayList<>();
             for (Object m : (List<?>) json(get(p, "/v1/models").body()).get("data")) ids.add((String) obj(m).get("id"));
-            assertEquals(List.of("qwen3.7-plus", "qwen3.7-plus-thinking", "qwen3.7-plus-fast", "qwen3.7-max",
-                    "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus", "qwen3.8-max", "qwen3.8-max-thinking"), ids,
-                    "the upstream list, not the built-in one");
+            assertEquals(UPSTREAM_IDS, ids, "the upstream list, not the built-in one");
             assertTrue(p.banner().contains("from upstream"), p.banner());
         }, "--upstream-path", "models=/api/retired");
     }

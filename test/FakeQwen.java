@@ -103,10 +103,13 @@ final class FakeQwen implements AutoCloseable {
     /** §3.3 capabilities as the fake-server checklist suggests: qwen3.7-max reads no images; the coder reads text only. */
     static String model(String id, String name, int thinking) {
         boolean coder = id.contains("coder"), vision = !coder && !id.equals("qwen3.7-max");
+        // chat types: the plus model lists them all, the coder only t2t; qwen3.7-max's entry says nothing (unknown)
+        String types = id.equals("qwen3.7-max") ? "" : coder ? ", \"chat_type\": [\"t2t\"]"
+                : ", \"chat_type\": [\"t2t\", \"search\", \"t2i\", \"t2v\", \"image_edit\", \"deep_research\"]";
         return "{\"id\": \"" + id + "\", \"name\": \"" + name + "\", \"object\": \"model\", \"owned_by\": \"qwen\", \"info\": {\"id\": \""
                 + id + "\", \"name\": \"" + name + "\", \"meta\": {\"capabilities\": {\"thinking\": " + (thinking > 0)
                 + ", \"vision\": " + vision + ", \"document\": " + !coder + ", \"video\": " + vision + ", \"audio\": " + vision
-                + "}, \"abilities\": {\"thinking\": " + thinking + "}, \"thinking_format\": \"summary\", \"think_skip\": {\"enable\": "
+                + "}, \"abilities\": {\"thinking\": " + thinking + "}" + types + ", \"thinking_format\": \"summary\", \"think_skip\": {\"enable\": "
                 + !id.equals(THINK_ONLY) + "}}, \"is_active\": true, \"created_at\": 1780000000}, \"preset\": true}";
     }
 
@@ -258,6 +261,11 @@ final class FakeQwen implements AutoCloseable {
         int n = prompt.matches("deltas=\\d{1,6}") ? Integer.parseInt(prompt.substring(7)) : answerDeltas;
         List<String> pieces = n > 0 ? Collections.nCopies(n, "tok ") : List.of("Hel", "lo from", " Qwen.");
         if (prompt.contains("<tools>\n")) pieces = agent(prompt);
+        if ("search".equals(msg.get("chat_type"))) {       // §6.2: the search call, its results, then an answer citing them
+            events.add(searchCall(rid, prompt));
+            events.add(searchResults(rid));
+            pieces = List.of("Paris is the capital of France [[1]]", ". About 2.1 million people live there [[", "2]][[9]].");
+        }
         else if (prompt.contains("# Output format")) pieces = List.of("```json\n", jsonFor(prompt), "\n```");
         for (String piece : pieces) events.add(phases ? delta(rid, piece, "answer", "typing", tokens++) : plain(rid, piece));
         events.add(delta(rid, "", "answer", "typing", tokens));
@@ -486,6 +494,24 @@ final class FakeQwen implements AutoCloseable {
         return "{\"input_tokens\": 1011, \"output_tokens\": " + out + ", \"characters\": 0, \"total_tokens\": " + (1011 + out)
                 + ", \"input_tokens_details\": {\"text_tokens\": 1011}, \"output_tokens_details\": {\"text_tokens\": " + out
                 + ", \"reasoning_tokens\": 4}, \"prompt_tokens_details\": {\"cached_tokens\": 512}}";
+    }
+
+    /** §6.2 (QNODE): the web_search tool call. */
+    static String searchCall(String rid, String query) {
+        return "{\"choices\": [{\"delta\": {\"role\": \"assistant\", \"content\": \"\", \"phase\": \"web_search\", \"status\": \"typing\", "
+                + "\"function_call\": {\"name\": \"web_search\", \"arguments\": " + py("{\"queries\": [" + py(query) + "]}") + "}, "
+                + "\"function_id\": \"round_0_1\", \"extra\": {\"display_position\": \"answer\"}}}], \"response_id\": \"" + rid + "\"}";
+    }
+
+    static final String[][] DOCS = {{"https://en.wikipedia.org/wiki/Paris", "Paris - Wikipedia"}, {"https://www.insee.fr/en/paris", "Paris | INSEE"}};
+
+    /** §6.2 (QNODE): the web_search results, docs with url, title, snippet. */
+    static String searchResults(String rid) {
+        StringBuilder docs = new StringBuilder();
+        for (String[] d : DOCS) docs.append(docs.length() > 0 ? ", " : "").append("{\"url\": \"").append(d[0]).append("\", \"title\": ")
+                .append(py(d[1])).append(", \"snippet\": \"...\", \"date\": \"\"}");
+        return "{\"choices\": [{\"delta\": {\"role\": \"function\", \"content\": \"\", \"phase\": \"web_search\", \"status\": \"finished\", "
+                + "\"name\": \"web_search\", \"extra\": {\"function_id\": \"1\", \"tool_result\": {\"docs\": [" + docs + "]}}}}], \"response_id\": \"" + rid + "\"}";
     }
 
     static String delta(String rid, String content, String phase, String status, int outTokens) {
