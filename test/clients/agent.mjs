@@ -1,4 +1,4 @@
-// Real client libraries against the proxy (make clients): the OpenAI Node SDK (core surface, tool runner) and
+// Real client libraries against the proxy (make clients): the OpenAI Node SDK (core surface, tool runner, media, files, search) and
 // LangChain's bindTools / withStructuredOutput, streaming and not. Exits non-zero on any mismatch.
 import OpenAI from "openai";
 import { ChatOpenAI } from "@langchain/openai";
@@ -113,3 +113,35 @@ for (const stream of [false, true]) {
   console.log(`openai, a 300 KB agent conversation (stream=${stream}): upstream body ${last.size} bytes, whole context attached: ok`);
 }
 
+
+// issue 12: an image as a data URL, a document uploaded with files.create and used by id, and web search with citations
+const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+for (const stream of [false, true]) {
+  const vision = { model: "qwen3.7-plus", messages: [{ role: "user", content: [{ type: "text", text: "What is in it?" },
+    { type: "image_url", image_url: { url: "data:image/png;base64," + png.toString("base64") } }] }] };
+  let text = "";
+  if (stream) for await (const c of await sdk.chat.completions.create({ ...vision, stream })) text += c.choices[0]?.delta.content ?? "";
+  else text = (await sdk.chat.completions.create(vision)).choices[0].message.content;
+  assert.equal(text, "Hello from Qwen.");
+  const sent = (await (await fetch(fakeURL + "/_fake/last")).json()).body.messages[0].files[0];
+  assert.equal(sent.file_class, "vision");
+  console.log(`openai, an image as a data URL (stream=${stream}): ok`);
+}
+const uploaded = await sdk.files.create({ file: await OpenAI.toFile(Buffer.from("%PDF-1.4\nhello\n%%EOF\n"), "report.pdf"), purpose: "user_data" });
+assert.ok(uploaded.id.startsWith("file-") && uploaded.filename === "report.pdf", JSON.stringify(uploaded));
+assert.equal((await sdk.files.retrieve(uploaded.id)).bytes, uploaded.bytes);
+const summary = await sdk.chat.completions.create({ model: "qwen3.7-plus", messages: [{ role: "user", content: [
+  { type: "text", text: "Summarise" }, { type: "file", file: { file_id: uploaded.id } }] }] });
+assert.equal(summary.choices[0].message.content, "Hello from Qwen.");
+assert.equal((await (await fetch(fakeURL + "/_fake/last")).json()).body.messages[0].files[0].file_class, "document");
+assert.equal((await sdk.files.delete(uploaded.id)).deleted, true);
+console.log("openai files.create / retrieve / delete, the id in a message: ok");
+const searched = await sdk.chat.completions.create({ model: "qwen3.7-plus-search", messages: [{ role: "user", content: "Paris?" }] });
+const anns = searched.choices[0].message.annotations;
+assert.ok(anns.length >= 2 && anns.every(a => a.type === "url_citation"), JSON.stringify(anns));
+for (const a of anns) assert.ok(searched.choices[0].message.content.slice(a.url_citation.start_index, a.url_citation.end_index).includes(a.url_citation.url));
+let streamed = "";
+for await (const c of await sdk.chat.completions.create({ model: "qwen3.7-plus-search", stream: true, messages: [{ role: "user", content: "Paris?" }] }))
+  streamed += c.choices[0]?.delta.content ?? "";
+assert.equal(streamed, searched.choices[0].message.content);
+console.log("openai, web search with url_citation annotations (stream and not): ok");
