@@ -20,7 +20,7 @@
  *    5. HTTP plumbing        ApiException (status + OpenAI error + Kind; what Qwen's errors mean, §7),
  *                            the one catch ladder (handle, fail), routing, client keys, multipart bodies
  *    6. Client stream        SseStream (one state: OPEN -> COMMITTED -> ENDED, or ABANDONED),
- *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion
+ *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion, OpenAiImages
  *    7. Chat requests        ChatCall (a front door = a request parser + a dialect). Its retries, by
  *                            name: failover() (accounts), converse() (the firmer prompt), renewing()
  *                            (an expired token), attempt() (one exchange; fit() keeps it under §5.6;
@@ -43,7 +43,7 @@
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
  *              POST /v1/files (multipart), GET /v1/files[/{id}[/content]], DELETE /v1/files/{id},
- *              POST /api/files/upload (FreeQwenApi's shape)
+ *              POST /api/files/upload (FreeQwenApi's shape), POST /v1/images/generations
  *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
  *              GET /readyz (200 while an account is usable)   POST /verify {"apiKey"}
@@ -125,7 +125,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: image/video generation, deep research, image edit, server-side
+ * NOT YET: video generation, image edit, server-side
  * chat history.
  */
 
@@ -1130,6 +1130,7 @@ public final class QwenProxy {
             case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }
             case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
             case "/api/files/upload" -> { allow(method, "POST"); authorize(s, c); s.files.upload(c, true); }
+            case "/images/generations" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c).failover(); }
             default -> {
                 if (path.equals("/files") || path.startsWith("/files/")) {
                     authorize(s, c);
@@ -1152,7 +1153,8 @@ public final class QwenProxy {
     static Map<String, Object> rootInfo() {
         return orderedObject("name", NAME, "version", VERSION, "endpoints", List.of(
                 "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "POST /v1/files", "GET /v1/files",
-                "GET /v1/files/{id}", "GET /v1/files/{id}/content", "DELETE /v1/files/{id}", "POST /api/files/upload", "GET /healthz", "GET /readyz",
+                "GET /v1/files/{id}", "GET /v1/files/{id}/content", "DELETE /v1/files/{id}", "POST /api/files/upload", "POST /v1/images/generations",
+                "GET /healthz", "GET /readyz",
                 "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
                 "POST /admin/reload", "GET /admin/status"));
     }
@@ -1408,6 +1410,8 @@ public final class QwenProxy {
         void toolCall(int index, String name, String arguments);
         /** The web sources the text linked to, once, before the end. */
         void citations(List<Citation> cited);
+        /** Generated image n (1, 2, ...): chat dialects show it in the text as Markdown. */
+        default void image(int n, String url) { text((n > 1 ? "\n\n" : "") + "![image " + n + "](" + url + ")"); }
         /** The reply is complete. */
         void finish(String reason, Usage usage);
         /** The upstream is quiet; keep the client's connection alive. */
@@ -1566,6 +1570,40 @@ public final class QwenProxy {
         }
     }
 
+    /** OpenAI Images (POST /v1/images/generations): the reply's images, as URLs or their bytes in base64; no text. */
+    static final class OpenAiImages implements Dialect {
+        private final Server s;
+        private final Call c;
+        private final String format;
+        private final int n;
+        private final List<String> urls = new ArrayList<>();
+
+        OpenAiImages(Server s, Call c, String format, int n) {
+            this.s = s;
+            this.c = c;
+            this.format = format;
+            this.n = n;
+        }
+
+        @Override public void image(int i, String url) { if (urls.size() < n) urls.add(url); }
+
+        @Override public void finish(String reason, Usage usage) {
+            List<Object> data = new ArrayList<>();
+            for (String u : urls) data.add(format.equals("url") ? Map.of("url", u)
+                    : Map.of("b64_json", Base64.getEncoder().encodeToString((byte[]) s.upstream.get(u, "upstream_error", false, c.rid)[0])));
+            sendJson(c, 200, orderedObject("created", System.currentTimeMillis() / 1000, "data", data));
+        }
+
+        @Override public void open() { }
+        @Override public void reasoning(String t) { }
+        @Override public void text(String t) { }
+        @Override public void toolCall(int index, String name, String arguments) { }
+        @Override public void citations(List<Citation> cited) { }
+        @Override public void keepAlive() { }
+        @Override public boolean delivered() { return false; }
+        @Override public void reset() { urls.clear(); }
+    }
+
     // ==== 7. Chat requests ====
 
     /**
@@ -1603,6 +1641,23 @@ public final class QwenProxy {
             boolean both = s.cfg.reasoning() == Reasoning.BOTH;
             return new ChatCall(s, c, req, stream -> stream == null ? new OpenAiCompletion(c, req.model(), both)
                     : new OpenAiChunks(stream, req.model(), req.includeUsage(), both));
+        }
+
+        /** POST /v1/images/generations: a t2i chat (§10.5) whose images become OpenAI image objects (a URL, or the bytes). */
+        static ChatCall images(Server s, Call c) {
+            Map<String, Object> b = readJsonObject(c, s.cfg.maxBodyBytes());
+            String prompt = optString(b, "prompt"), format = Objects.requireNonNullElse(optString(b, "response_format"), "url");
+            if (prompt == null || prompt.isBlank()) throw ApiException.invalid("prompt", "missing_required_parameter", "Missing required parameter: 'prompt'.");
+            long n = optLong(b, "n", 1);
+            if (n < 1 || n > 4) throw ApiException.invalid("n", "invalid_value", "n must be from 1 to 4, got " + n + ".");
+            if (!format.equals("url") && !format.equals("b64_json"))
+                throw ApiException.invalid("response_format", "invalid_value", "response_format must be url or b64_json, got '" + format + "'.");
+            String model = optString(b, "model");            // OpenAI's image model names mean: the default model
+            Map<String, Object> chat = orderedObject("model", model == null || model.matches("(?i)(dall-e|gpt-image).*") ? Json.NULL : model,
+                    "messages", List.of(Map.of("role", "user", "content", n > 1 ? prompt + "\n\n(" + n + " images)" : prompt)),
+                    "chat_type", "t2i", "size", b.get("size") == null ? Json.NULL : b.get("size"));
+            ChatRequest req = ChatRequest.parse(chat, s.models, s.cfg);
+            return new ChatCall(s, c, req, stream -> new OpenAiImages(s, c, format, (int) n));
         }
 
         void failover() {
@@ -1902,6 +1957,13 @@ public final class QwenProxy {
 
         @Override public void sources(List<Source> found) { sources.addAll(found); }
 
+        private int images;
+
+        @Override public void image(String url) {
+            answered = true;
+            to.image(++images, url);
+        }
+
         /**
          * Search answers cite their sources as [[n]] (§10.5): each becomes a markdown link [n](url) and a
          * citation of that span. A marker split across deltas waits for its end.
@@ -1983,6 +2045,7 @@ public final class QwenProxy {
             rejected.clear();
             sources.clear();
             cited.clear();
+            images = 0;
             cite.setLength(0);
             shown = 0;
             to.reset();
@@ -2211,12 +2274,14 @@ public final class QwenProxy {
         Model(String id, String name, long created, boolean thinking) { this(id, name, created, thinking, false, null, null); }
         Model(String id, String name, long created, boolean thinking, boolean alwaysThinks) { this(id, name, created, thinking, alwaysThinks, null, null); }
 
-        /** Its client-facing names: -thinking / -fast where thinking can be switched, -search where the list says it searches (§11). */
+        /** Its client-facing names: -thinking / -fast where thinking can be switched; -search, -image, -deep-research where its chat types say so (§11). */
         List<String> variants() {
             List<String> v = alwaysThinks ? List.of(id, id + "-thinking") : thinking ? List.of(id, id + "-thinking", id + "-fast") : List.of(id);
-            if (chatTypes == null || !chatTypes.contains("search")) return v;
+            if (chatTypes == null) return v;
             List<String> all = new ArrayList<>(v);
-            for (String x : v) all.add(x + "-search");
+            if (chatTypes.contains("search")) for (String x : v) all.add(x + "-search");
+            if (chatTypes.contains("t2i")) all.add(id + "-image");
+            if (chatTypes.contains("deep_research")) all.add(id + "-deep-research");
             return all;
         }
 
@@ -2352,6 +2417,8 @@ public final class QwenProxy {
             return r.upstreamId();
         }
 
+        static final Map<String, String> SUFFIXES = orderedMap("-deep-research", "deep_research", "-search", "search", "-image", "t2i");
+
         /** Name -> upstream model: exact id or display name, then -thinking/-fast, --model-map, aliases. */
         Resolved resolve(String asked) {
             List<Model> l = current();
@@ -2359,7 +2426,9 @@ public final class QwenProxy {
             String lower = asked.trim().toLowerCase(Locale.ROOT);
             Model exact = find(l, lower);
             if (exact != null) return new Resolved(exact, null);
-            if (lower.endsWith("-search") && lower.length() > 7) return resolve(asked.trim().substring(0, lower.length() - 7)).as("search");
+            for (Map.Entry<String, String> x : SUFFIXES.entrySet())     // chat types by suffix (§11): -search, -image, -deep-research
+                if (lower.endsWith(x.getKey()) && lower.length() > x.getKey().length())
+                    return resolve(asked.trim().substring(0, lower.length() - x.getKey().length())).as(x.getValue());
             if (lower.endsWith("-thinking")) {
                 Resolved r = base(l, lower.substring(0, lower.length() - 9), Thinking.ON);
                 if (r != null) return r;
@@ -3056,9 +3125,10 @@ public final class QwenProxy {
     /** A validated chat request: what the client asked for, and everything the upstream body needs. */
     record ChatRequest(String model, String upstreamModel, boolean stream, boolean includeUsage, String prompt,
                        Thinking thinking, long thinkingBudget, long maxTokens, List<String> stop, Transcript transcript,
-                       Tools tools, Format format, String chatType) {
+                       Tools tools, Format format, String chatType, String size) {
 
         static final Set<String> CHAT_TYPES = Set.of("t2t", "search", "t2i", "t2v", "image_edit", "deep_research");
+        static final List<String> SUPPORTED = List.of("t2t", "search", "t2i", "deep_research");
 
         /** Accepts everything clients send (C.2-C.3); unknown fields are ignored. */
         static ChatRequest parse(Map<String, Object> b, Models models, Config cfg) {
@@ -3100,16 +3170,35 @@ public final class QwenProxy {
                     : optObject(b, "web_search_options") != null ? "search" : r.chatType();
             if (!CHAT_TYPES.contains(chatType)) throw ApiException.invalid("chat_type", "invalid_value", "chat_type must be one of "
                     + new TreeSet<>(CHAT_TYPES) + ", got '" + chatType + "'.");
-            if (!chatType.equals("t2t") && !chatType.equals("search")) throw ApiException.invalid("chat_type", "unsupported_value",
-                    "chat_type '" + chatType + "' is not supported by this proxy yet; t2t and search are.");
+            if (!SUPPORTED.contains(chatType)) throw ApiException.invalid("chat_type", "unsupported_value",
+                    "chat_type '" + chatType + "' is not supported by this proxy yet; " + SUPPORTED + " are.");
             if (r.chatTypes() != null && !r.chatTypes().contains(chatType)) {
                 String other = models.capable(chatType);
                 throw ApiException.invalid("model", "unsupported_value", "The model '" + r.upstreamId() + "' cannot do " + chatType
                         + (other == null ? "." : "; " + other + " can."));
             }
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
-                    prompt, thinking, budget, maxTokens, stop, transcript, tools, format, chatType);
+                    prompt, thinking, budget, maxTokens, stop, transcript, tools, format, chatType,
+                    chatType.equals("t2i") ? aspect(optString(b, "size")) : null);
         }
+
+        /** An image size as Qwen takes it (§10.5): "16:9" as given, "1792x1024" to the nearest of its ratios; "1:1" by default. */
+        static String aspect(String size) {
+            if (size == null || size.isBlank() || size.equals("auto")) return "1:1";
+            String[] wh = size.strip().toLowerCase(Locale.ROOT).split("[x:*×]");
+            double want;
+            try {
+                want = Double.parseDouble(wh[0]) / Double.parseDouble(wh[1]);
+            } catch (RuntimeException e) {
+                throw ApiException.invalid("size", "invalid_value", "size must be WIDTHxHEIGHT (1024x1024) or a ratio (16:9), got '" + size + "'.");
+            }
+            String best = "1:1";
+            for (String r : List.of("1:1", "4:3", "3:4", "16:9", "9:16"))
+                if (Math.abs(Math.log(ratio(r) / want)) < Math.abs(Math.log(ratio(best) / want))) best = r;
+            return best;
+        }
+
+        private static double ratio(String r) { return Double.parseDouble(r.split(":")[0]) / Double.parseDouble(r.split(":")[1]); }
 
         /**
          * "stop": a string or an array of strings, any number of them (Continue sends more than
@@ -3181,9 +3270,11 @@ public final class QwenProxy {
                     "user_action", "chat", "files", files, "timestamp", now, "models", List.of(upstreamModel),
                     "model", "", "chat_type", chatType, "feature_config", features,
                     "extra", Map.of("meta", Map.of("subChatType", chatType)), "sub_chat_type", chatType, "parent_id", Json.NULL);
-            return orderedObject("stream", true, "version", "2.1", "incremental_output", true,
+            Map<String, Object> body = orderedObject("stream", true, "version", "2.1", "incremental_output", true,
                     "chatId", chatId, "parentId", "", "chat_id", chatId, "chat_mode", "normal",
                     "model", upstreamModel, "parent_id", Json.NULL, "messages", List.of(message), "timestamp", now);
+            if (size != null) body.put("size", size);           // t2i: the aspect ratio (§10.5)
+            return body;
         }
     }
 
@@ -4086,6 +4177,9 @@ public final class QwenProxy {
 
             /** Web search results (§6.2), in the order the answer's [[n]] markers count them. */
             default void sources(List<Source> found) { }
+
+            /** A generated image (§10.5). */
+            default void image(String url) { }
         }
 
         static final Set<String> ANSWER_PHASES = Set.of("answer", "ReportGeneration", "deep_research_answer", "PdfMdGen", "slides");
@@ -4164,6 +4258,9 @@ public final class QwenProxy {
                 summary(extra);
             } else if (phase.equals("web_search")) {
                 search(extra);
+            } else if (phase.equals("image_gen")) {       // t2i (§10.5): each event's content is one finished image's URL
+                if (text != null && !text.isBlank()) image(text.strip());
+                if ("finished".equals(status)) return true;
             } else {
                 Log.debug(null, "upstream: skipping phase " + phase);
             }
@@ -4211,6 +4308,11 @@ public final class QwenProxy {
             if (answerChars > 0 && "data_inspection_failed".equals(code)) { finish = "content_filter"; return true; }
             if (answerChars > 0 && "ContextLengthExceeded".equals(code)) { finish = "length"; return true; }
             throw ApiException.classify(code, details, num);
+        }
+
+        private void image(String url) {
+            answerChars += url.length();
+            sink.image(url);
         }
 
         /** web_search results (§6.2): extra.tool_result.docs[], or the older extra.web_search_info[]; the call itself carries none. */
@@ -4601,13 +4703,18 @@ public final class QwenProxy {
          * the client's 400 (invalid_image_url), never an upstream error.
          */
         Media fetch(Media m, String rid) {
-            String code = m.kind().equals("image") ? "invalid_image_url" : "invalid_url";
-            URI u = URI.create(m.url().replace(" ", "%20"));
+            Object[] got = get(m.url(), m.kind().equals("image") ? "invalid_image_url" : "invalid_url", !cfg.allowPrivateUrls(), rid);
+            return m.with((byte[]) got[0], (String) got[1]);
+        }
+
+        /** A URL's bytes and content type; `guard`: refuse private addresses (client URLs; Qwen's own are trusted). */
+        Object[] get(String url, String code, boolean guard, String rid) {
+            URI u = URI.create(url.replace(" ", "%20"));
             try {
                 for (int hop = 0; hop <= 3; hop++) {
                     if (u.getHost() == null || !List.of("http", "https").contains(String.valueOf(u.getScheme()).toLowerCase(Locale.ROOT)))
                         throw ApiException.invalid("messages", code, "Cannot fetch " + u + ": only http(s) URLs are fetched.");
-                    if (!cfg.allowPrivateUrls()) for (InetAddress ia : InetAddress.getAllByName(u.getHost()))
+                    if (guard) for (InetAddress ia : InetAddress.getAllByName(u.getHost()))
                         if (ia.isLoopbackAddress() || ia.isSiteLocalAddress() || ia.isLinkLocalAddress() || ia.isAnyLocalAddress()
                                 || ia.isMulticastAddress() || (ia.getAddress().length == 16 && (ia.getAddress()[0] & 0xfe) == 0xfc))
                             throw ApiException.invalid("messages", code, "Refused to fetch " + u + ": it is on a private or local address ("
@@ -4622,10 +4729,10 @@ public final class QwenProxy {
                         if (b.length > cfg.mediaMaxBytes()) throw new ApiException(413, "invalid_request_error", "request_too_large", "messages",
                                 u + " is larger than " + cfg.mediaMaxBytes() + " bytes (--media-max-bytes).");
                         Log.debug(rid, "fetched " + b.length + " bytes from " + u);
-                        return m.with(b, r.headers().firstValue("Content-Type").orElse(null));
+                        return new Object[] {b, r.headers().firstValue("Content-Type").orElse(null)};
                     }
                 }
-                throw ApiException.invalid("messages", code, "Fetching " + m.url() + " was redirected more than 3 times.");
+                throw ApiException.invalid("messages", code, "Fetching " + url + " was redirected more than 3 times.");
             } catch (IOException | IllegalArgumentException e) {
                 throw ApiException.invalid("messages", code, "Cannot fetch " + u + ": " + e.getClass().getSimpleName()
                         + (e.getMessage() == null ? "" : " " + e.getMessage()));

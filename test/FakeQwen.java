@@ -261,6 +261,33 @@ final class FakeQwen implements AutoCloseable {
         int n = prompt.matches("deltas=\\d{1,6}") ? Integer.parseInt(prompt.substring(7)) : answerDeltas;
         List<String> pieces = n > 0 ? Collections.nCopies(n, "tok ") : List.of("Hel", "lo from", " Qwen.");
         if (prompt.contains("<tools>\n")) pieces = agent(prompt);
+        if ("t2i".equals(msg.get("chat_type"))) {          // §10.5: keep-alives, one image_gen event per image, image_gen finished
+            java.util.regex.Matcher many = java.util.regex.Pattern.compile("\\((\\d) images\\)").matcher(prompt);
+            int count = many.find() ? Integer.parseInt(many.group(1)) : 1;
+            events.add(keepAlive(chatId, rid));
+            for (int i = 1; i <= count; i++) {
+                String name = "gen-" + rid + "-" + i + ".png";
+                media.put(name, MediaTest.PNG);
+                mediaTypes.put(name, "image/png");
+                events.add("{\"choices\": [{\"delta\": {\"role\": \"assistant\", \"content\": \"" + url() + "/_fake/media/" + name
+                        + "?key=eyJhbGciOiJIUzI1NiJ9.e30.sig\", \"phase\": \"image_gen\", \"extra\": {\"output_image_hw\": [[1536, 2688]]}, "
+                        + "\"status\": \"typing\"}}], \"response_id\": \"" + rid + "\", \"usage\": {\"input_tokens\": 0, \"output_tokens\": 0, "
+                        + "\"characters\": 0, \"width\": 2688, \"image_count\": " + i + ", \"height\": 1536}, \"timestamp\": 1772616312}");
+            }
+            events.add("{\"choices\": [{\"delta\": {\"content\": \"\", \"role\": \"assistant\", \"status\": \"finished\", \"phase\": \"image_gen\"}}], "
+                    + "\"response_id\": \"" + rid + "\"}");
+            stream(ex, events.toArray());
+            return;
+        }
+        if ("deep_research".equals(msg.get("chat_type"))) {     // G4F: planning and thinking as reasoning, the report as the answer
+            events.add(delta(rid, "Planning the research.", "ResearchPlanning", "typing", 3));
+            events.add(delta(rid, "Reading sources.", "DeepThinking", "typing", 6));
+            pieces = List.of("# Report\n", "Paris is the capital of France.");
+            for (String piece : pieces) events.add(delta(rid, piece, "ReportGeneration", "typing", tokens++));
+            events.add(finished(rid, "ReportGeneration"));
+            stream(ex, events.toArray());
+            return;
+        }
         if ("search".equals(msg.get("chat_type"))) {       // §6.2: the search call, its results, then an answer citing them
             events.add(searchCall(rid, prompt));
             events.add(searchResults(rid));

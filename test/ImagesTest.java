@@ -1,0 +1,103 @@
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Image generation (§10.5, t2i) in chat (-image, chat_type) and as POST /v1/images/generations; deep research (-deep-research). */
+class ImagesTest extends Fixture {
+    static QwenProxy.Server proxy;
+
+    @BeforeAll
+    static void startProxy() throws Exception { proxy = withToken("--chat-pool", "0"); }
+
+    @AfterAll
+    static void stopProxy() { proxy.close(); }
+
+    @BeforeEach
+    void reset() {
+        fake.completionBodies.clear();
+        fake.newChatBodies.clear();
+    }
+
+    static HttpResponse<String> generate(String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/images/generations")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void imagesEndpoint_urlsAndBase64_sizeAsAspectRatio() throws Exception {
+        HttpResponse<String> r = generate("{\"model\":\"dall-e-3\",\"prompt\":\"A cat on a roof\",\"size\":\"1792x1024\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        List<?> data = (List<?>) json(r.body()).get("data");
+        assertEquals(1, data.size());
+        String url = (String) at(data.get(0), "url");
+        assertTrue(url.startsWith(fake.url() + "/_fake/media/gen-"), url);
+        Map<String, Object> body = fake.completionBodies.get(0), msg = lastUpstreamMessage();
+        assertEquals("16:9", body.get("size"));
+        assertEquals("t2i", msg.get("chat_type"));
+        assertEquals("t2i", msg.get("sub_chat_type"));
+        assertEquals("t2i", fake.newChatBodies.get(0).get("chat_type"));
+        assertEquals("A cat on a roof", msg.get("content"));
+
+        r = generate("{\"prompt\":\"Two dogs\",\"n\":2,\"response_format\":\"b64_json\",\"size\":\"1024x1536\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        data = (List<?>) json(r.body()).get("data");
+        assertEquals(2, data.size());
+        for (Object d : data) assertArrayEquals(MediaTest.PNG, Base64.getDecoder().decode((String) at(d, "b64_json")));
+        assertEquals("3:4", fake.completionBodies.get(1).get("size"));
+    }
+
+    @Test
+    void imagesEndpoint_badRequests() throws Exception {
+        assertEquals("prompt", errorOf(generate("{}")).get("param"));
+        assertEquals("n", errorOf(generate("{\"prompt\":\"x\",\"n\":9}")).get("param"));
+        assertEquals("response_format", errorOf(generate("{\"prompt\":\"x\",\"response_format\":\"png\"}")).get("param"));
+        assertEquals("size", errorOf(generate("{\"prompt\":\"x\",\"size\":\"huge\"}")).get("param"));
+        assertEquals(0, fake.completionBodies.size());
+    }
+
+    @Test
+    void imageModelInChat_showsTheImagesAsMarkdown_streamingAndNot() throws Exception {
+        String ask = "\"messages\":[{\"role\":\"user\",\"content\":\"Draw a lighthouse\"}]";
+        HttpResponse<String> r = post(proxy, "{\"model\":\"qwen3.7-plus-image\"," + ask + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        String content = (String) at(json(r.body()), "choices", 0, "message", "content");
+        assertTrue(content.matches("!\\[image 1]\\(" + java.util.regex.Pattern.quote(fake.url()) + "/_fake/media/gen-[^)]+\\)"), content);
+        assertEquals("t2i", lastUpstreamMessage().get("chat_type"));
+        StringBuilder text = new StringBuilder();
+        for (String e : events(post(proxy, "{\"model\":\"qwen3.7-plus\",\"stream\":true,\"chat_type\":\"t2i\"," + ask + "}").body())) {
+            if (e.equals("[DONE]")) continue;
+            Object t = at(json(e), "choices", 0, "delta", "content");
+            if (t != null) text.append(t);
+        }
+        assertTrue(text.toString().startsWith("![image 1]("), text.toString());
+    }
+
+    @Test
+    void deepResearch_reasoningThenTheReport() throws Exception {
+        Map<String, Object> msg = obj(at(json(post(proxy, "{\"model\":\"qwen3.7-plus-deep-research\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"Research Paris\"}]}").body()), "choices", 0, "message"));
+        assertEquals("# Report\nParis is the capital of France.", msg.get("content"));
+        assertEquals("Planning the research.Reading sources.", msg.get("reasoning_content"));
+        assertEquals("deep_research", lastUpstreamMessage().get("chat_type"));
+    }
+
+    @Test
+    void modelsListTheImageAndDeepResearchVariants() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (Object m : (List<?>) json(get(proxy, "/v1/models").body()).get("data")) ids.add((String) at(m, "id"));
+        assertTrue(ids.containsAll(List.of("qwen3.7-plus-image", "qwen3.7-plus-deep-research")), ids.toString());
+        assertFalse(ids.contains("qwen3-coder-plus-image"));
+        assertEquals(400, post(proxy, "{\"model\":\"qwen3-coder-plus-image\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}").statusCode());
+    }
+}
