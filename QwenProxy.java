@@ -26,7 +26,8 @@
  *                            (an expired token), attempt() (one exchange; fit() keeps it under §5.6;
  *                            send() retries a smaller body or a new chat).
  *                            The commit decision: relay()'s watchdog and the dialect's first event.
- *                            Output: the neutral layer (tool calls, hold-back for retries)
+ *                            Output: the neutral layer (tool calls, hold-back for retries, search
+ *                            citations); video() and Videos: t2v tasks polled to their end
  *    8. Admin API and login  Admin (/admin, Qwen2API names, /readyz, /verify), Login
  *    9. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
@@ -43,7 +44,8 @@
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
  *              POST /v1/files (multipart), GET /v1/files[/{id}[/content]], DELETE /v1/files/{id},
- *              POST /api/files/upload (FreeQwenApi's shape), POST /v1/images/generations
+ *              POST /api/files/upload (FreeQwenApi's shape), POST /v1/images/generations,
+ *              POST /v1/videos, GET /v1/videos[/{id}[/content]] (t2v jobs)
  *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
  *              GET /readyz (200 while an account is usable)   POST /verify {"apiKey"}
@@ -125,7 +127,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: video generation, image edit, server-side
+ * NOT YET: image edit, server-side
  * chat history.
  */
 
@@ -170,6 +172,8 @@ public final class QwenProxy {
     static final String CONTEXT_FILE_NAME = "conversation.txt";
     static final int DEFAULT_CHAT_POOL = 2;
     static final long DEFAULT_MEDIA_MAX_BYTES = 20 << 20, DEFAULT_UPLOAD_MAX_BYTES = 10 << 20;
+    static final long VIDEO_WAIT_MS = 900_000;                   // a video task that is not done by then is a 504
+    static volatile long videoPollMs = 2000;                     // §10.5: how often a video task is asked, at first (tests: less)
     static final long UPLOAD_CACHE_MS = 1_800_000;     // an uploaded context is referenced again for this long
     static final long PARSE_POLL_MS = 2000;            // §10.3: how often parse status is asked, at most
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
@@ -218,7 +222,9 @@ public final class QwenProxy {
             "sts", "/api/v2/files/getstsToken",       // then v1 when v2 answers 404/405 (§10.1)
             "sts_v1", "/api/v1/files/getstsToken",
             "parse", "/api/v2/files/parse",           // documents only (§10.3)
-            "parse_status", "/api/v2/files/parse/status");
+            "parse_status", "/api/v2/files/parse/status",
+            "task_status", "/api/v2/task/status/",    // t2v tasks (§10.5), then v1 when v2 answers 404/405
+            "task_status_v1", "/api/v1/tasks/status/");
 
     /** Served before the first successful fetch, and always when no token is set (§3.3, 2026-09). */
     static final List<Model> BUILTIN_MODELS = List.of(
@@ -336,6 +342,7 @@ public final class QwenProxy {
         final Accounts accounts;
         final Models models;
         final FileStore files;
+        final Videos videos;
         volatile List<String> apiKeys;   // --api-key, the keys file, or the generated key
         final String generatedKey;   // printed once in the banner, never logged
         final Watched accountsFile, keysFile;
@@ -371,6 +378,7 @@ public final class QwenProxy {
                 chats = new ChatPool(cfg.chatPool(), upstream, background, cfg.dataDir());
                 models = new Models(cfg, upstream, accounts, background);
                 files = new FileStore(this);
+                videos = new Videos(this);
                 accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
                 keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
                 reload();
@@ -1137,6 +1145,11 @@ public final class QwenProxy {
                     s.files.handle(c, method, path);
                     return;
                 }
+                if (path.equals("/videos") || path.startsWith("/videos/")) {
+                    authorize(s, c);
+                    s.videos.handle(c, method, path);
+                    return;
+                }
                 if (!path.startsWith("/models/")) {
                     throw new ApiException(404, "invalid_request_error", "not_found", null,
                             "Unknown endpoint " + method + " " + ex.getRequestURI().getRawPath()
@@ -1154,7 +1167,7 @@ public final class QwenProxy {
         return orderedObject("name", NAME, "version", VERSION, "endpoints", List.of(
                 "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "POST /v1/files", "GET /v1/files",
                 "GET /v1/files/{id}", "GET /v1/files/{id}/content", "DELETE /v1/files/{id}", "POST /api/files/upload", "POST /v1/images/generations",
-                "GET /healthz", "GET /readyz",
+                "POST /v1/videos", "GET /v1/videos", "GET /v1/videos/{id}", "GET /v1/videos/{id}/content", "GET /healthz", "GET /readyz",
                 "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
                 "POST /admin/reload", "GET /admin/status"));
     }
@@ -1732,9 +1745,46 @@ public final class QwenProxy {
             ChatPool.Chat chat = s.chats.take(a, req.upstreamModel(), req.chatType(), c.rid);
             List<String> chats = new ArrayList<>(List.of(chat.id()));
             try {
-                relay(send(a, chat, chats, firmer), out);
+                if (req.chatType().equals("t2v")) video(a, out, chat.id(), firmer);
+                else relay(send(a, chat, chats, firmer), out);
             } finally {
                 if (s.cfg.deleteChats()) for (String id : chats) s.background.execute(() -> s.upstream.deleteChat(a, id, c.rid));
+            }
+        }
+
+        /**
+         * t2v (§10.5): the completion answers with a task, which is asked until it is done. A stream
+         * commits at once and stays alive meanwhile (a reasoning line, then keep-alive comments);
+         * the answer is a link to the video.
+         */
+        void video(Account a, Output out, String chatId, boolean firmer) {
+            String task = s.upstream.startVideo(a, chatId, fit(a, chatId, firmer, s.cfg.contextFileThreshold()), c.rid);
+            c.note += " task=" + task;
+            if (s.cfg.reasoning() == Reasoning.FIELD || s.cfg.reasoning() == Reasoning.BOTH) out.emit(true, "Qwen is generating the video (task " + task + ").");
+            out.to.open();
+            String url = awaitVideo(s, a, task, c.rid, () -> {
+                if (c.stream != null && System.currentTimeMillis() - c.stream.lastWrite >= s.cfg.keepaliveMs()) out.to.keepAlive();
+            });
+            out.emit(false, "[video](" + url + ")");
+        }
+
+        /** Asks a video task every videoPollMs (every 10 s after the first minute) until it is done; `tick` runs every second meanwhile. */
+        static String awaitVideo(Server s, Account a, String task, String rid, Runnable tick) {
+            long start = System.currentTimeMillis();
+            while (true) {
+                String url = s.upstream.videoStatus(a, task, rid);
+                if (url != null) return url;
+                long now = System.currentTimeMillis(), wait = now - start < 60_000 ? videoPollMs : Math.max(videoPollMs, 10_000);
+                if (now - start > VIDEO_WAIT_MS) throw ApiException.timeout("video task " + task, VIDEO_WAIT_MS);
+                for (long end = now + wait; System.currentTimeMillis() < end; ) {
+                    try {
+                        Thread.sleep(Math.min(1000, Math.max(1, end - System.currentTimeMillis())));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw ApiException.shuttingDown();
+                    }
+                    tick.run();
+                }
             }
         }
 
@@ -2011,8 +2061,8 @@ public final class QwenProxy {
         /** After the stream: apply the request's rules. Null if the reply stands, else why it does not. */
         ApiException settle() {
             if (parser != null) parser.end();
-            finish = translator.finishReason();
-            usage = translator.usage();
+            finish = translator == null ? "stop" : translator.finishReason();     // a video task has no stream to translate
+            usage = translator == null ? new Usage(0, 0, 0, 0, 0) : translator.usage();
             if (req.format() != null && calls == 0) {     // a reply that calls tools is not the final answer yet
                 List<String> errors = new ArrayList<>();
                 String json = ToolLayer.structured(held.toString(), req.format(), errors);
@@ -2052,6 +2102,110 @@ public final class QwenProxy {
         }
 
         void send() { to.finish(finish, usage); }
+    }
+
+    /**
+     * POST /v1/videos (OpenAI's shape): a t2v job (§10.5) that runs in the background on an account of
+     * the pool; GET /v1/videos/{id} shows it queued, in_progress, completed (with the video's "url")
+     * or failed (with an OpenAI error); /content redirects to the video. Jobs live in memory.
+     */
+    static final class Videos {
+        private final Server s;
+        private final Map<String, Map<String, Object>> jobs = new ConcurrentHashMap<>();
+
+        Videos(Server s) { this.s = s; }
+
+        void handle(Call c, String method, String path) {
+            if (path.equals("/videos")) {
+                if (!method.equals("POST")) {
+                    allow(method, "GET");
+                    List<Object> data = new ArrayList<>(jobs.values());
+                    data.sort(Comparator.comparingLong(o -> -Json.longValue(Json.asObject(o).get("created_at"), 0)));
+                    sendJson(c, 200, orderedObject("object", "list", "data", data, "has_more", false));
+                    return;
+                }
+                String type = String.valueOf(c.ex.getRequestHeaders().getFirst("Content-Type"));
+                Map<String, Object> b = new LinkedHashMap<>();
+                if (type.startsWith("multipart/")) {
+                    for (Part p : multipart(type, readBody(c, s.cfg.maxBodyBytes(), "--max-body-bytes")))
+                        if (p.filename() == null) b.put(p.name(), new String(p.data(), StandardCharsets.UTF_8));
+                } else b = readJsonObject(c, s.cfg.maxBodyBytes());
+                String prompt = optString(b, "prompt"), model = optString(b, "model");
+                if (prompt == null || prompt.isBlank()) throw ApiException.invalid("prompt", "missing_required_parameter", "Missing required parameter: 'prompt'.");
+                Map<String, Object> chat = orderedObject("model", model == null || model.matches("(?i)sora.*") ? Json.NULL : model,
+                        "messages", List.of(Map.of("role", "user", "content", prompt)), "chat_type", "t2v", "size", b.getOrDefault("size", Json.NULL));
+                ChatRequest req = ChatRequest.parse(chat, s.models, s.cfg);          // a bad model or size is a 400 now, not a failed job
+                String id = "video_" + randomToken(18);
+                Map<String, Object> job = orderedObject("id", id, "object", "video", "model", req.model(), "status", "queued", "progress", 0,
+                        "created_at", System.currentTimeMillis() / 1000, "completed_at", Json.NULL, "size", b.getOrDefault("size", req.size()),
+                        "seconds", String.valueOf(b.getOrDefault("seconds", "4")), "prompt", prompt, "url", Json.NULL, "error", Json.NULL);
+                jobs.put(id, job);
+                s.background.execute(() -> run(job, req));
+                Log.info(c.rid, "video job " + id + " queued");
+                sendJson(c, 200, copy(job));
+                return;
+            }
+            String rest = path.substring(8), id = rest.endsWith("/content") ? rest.substring(0, rest.length() - 8) : rest;
+            Map<String, Object> job = jobs.get(id);
+            if (job == null) throw new ApiException(404, "invalid_request_error", "video_not_found", "id", "No such video job: '" + id + "'.");
+            if (method.equals("DELETE") && !rest.endsWith("/content")) {
+                jobs.remove(id);
+                sendJson(c, 200, orderedObject("id", id, "object", "video", "deleted", true));
+                return;
+            }
+            allow(method, "GET");
+            if (!rest.endsWith("/content")) { sendJson(c, 200, copy(job)); return; }
+            Object url = job.get("url");
+            if (!(url instanceof String u)) throw new ApiException(409, "invalid_request_error", "video_not_ready", "id",
+                    "Video " + id + " is " + job.get("status") + "; its content exists once it is completed.");
+            c.ex.getResponseHeaders().set("Location", u);
+            sendJson(c, 302, orderedObject("url", u));
+        }
+
+        private static Map<String, Object> copy(Map<String, Object> job) { synchronized (job) { return new LinkedHashMap<>(job); } }
+
+        private static void set(Map<String, Object> job, Object... kv) { synchronized (job) { for (int i = 0; i < kv.length; i += 2) job.put((String) kv[i], kv[i + 1]); } }
+
+        /** The job on the next usable account; a failure about the account moves it to another, as chat requests do. */
+        private void run(Map<String, Object> job, ChatRequest req) {
+            String rid = (String) job.get("id");
+            Set<Account> tried = new HashSet<>();
+            ApiException last = null;
+            for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
+                Account a = s.accounts.acquire(tried);
+                if (a == null) break;
+                tried.add(a);
+                String chat = null;
+                try {
+                    set(job, "status", "in_progress");
+                    chat = s.upstream.createChat(a, req.upstreamModel(), "t2v", rid);
+                    String task = s.upstream.startVideo(a, chat, Json.write(req.upstreamBody(chat, false)), rid);
+                    long start = System.currentTimeMillis();
+                    String url = ChatCall.awaitVideo(s, a, task, rid, () -> set(job, "progress",
+                            (int) Math.min(95, (System.currentTimeMillis() - start) * 100 / 180_000)));
+                    set(job, "status", "completed", "progress", 100, "url", url, "completed_at", System.currentTimeMillis() / 1000);
+                    s.accounts.succeeded(a);
+                    Log.info(rid, "video job done on account " + a.id);
+                    return;
+                } catch (ApiException e) {
+                    last = e;
+                    if (!e.aboutAccount()) break;
+                    s.accounts.penalize(a, e);
+                } catch (RuntimeException e) {
+                    last = new ApiException(500, "server_error", "internal_error", null, "Internal proxy error (" + e.getClass().getSimpleName() + ")");
+                    Log.error(rid, "video job: " + e);
+                    break;
+                } finally {
+                    s.accounts.release(a);
+                    String id = chat;
+                    if (id != null && s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, id, rid));
+                }
+            }
+            ApiException e = last != null ? last : s.accounts.isEmpty() ? new ApiException(401, "authentication_error", "upstream_token_missing", null,
+                    "No Qwen account is configured.") : s.accounts.unavailable();
+            set(job, "status", "failed", "error", orderedObject("code", e.code, "message", e.getMessage()));
+            Log.warn(rid, "video job failed: " + e.code + ": " + e.getMessage());
+        }
     }
 
     // ==== 8. Admin API and login ====
@@ -2281,6 +2435,7 @@ public final class QwenProxy {
             List<String> all = new ArrayList<>(v);
             if (chatTypes.contains("search")) for (String x : v) all.add(x + "-search");
             if (chatTypes.contains("t2i")) all.add(id + "-image");
+            if (chatTypes.contains("t2v")) all.add(id + "-video");
             if (chatTypes.contains("deep_research")) all.add(id + "-deep-research");
             return all;
         }
@@ -2417,7 +2572,7 @@ public final class QwenProxy {
             return r.upstreamId();
         }
 
-        static final Map<String, String> SUFFIXES = orderedMap("-deep-research", "deep_research", "-search", "search", "-image", "t2i");
+        static final Map<String, String> SUFFIXES = orderedMap("-deep-research", "deep_research", "-search", "search", "-image", "t2i", "-video", "t2v");
 
         /** Name -> upstream model: exact id or display name, then -thinking/-fast, --model-map, aliases. */
         Resolved resolve(String asked) {
@@ -3128,7 +3283,7 @@ public final class QwenProxy {
                        Tools tools, Format format, String chatType, String size) {
 
         static final Set<String> CHAT_TYPES = Set.of("t2t", "search", "t2i", "t2v", "image_edit", "deep_research");
-        static final List<String> SUPPORTED = List.of("t2t", "search", "t2i", "deep_research");
+        static final List<String> SUPPORTED = List.of("t2t", "search", "t2i", "t2v", "deep_research");
 
         /** Accepts everything clients send (C.2-C.3); unknown fields are ignored. */
         static ChatRequest parse(Map<String, Object> b, Models models, Config cfg) {
@@ -3179,7 +3334,7 @@ public final class QwenProxy {
             }
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
                     prompt, thinking, budget, maxTokens, stop, transcript, tools, format, chatType,
-                    chatType.equals("t2i") ? aspect(optString(b, "size")) : null);
+                    chatType.equals("t2i") || chatType.equals("t2v") ? aspect(optString(b, "size")) : null);
         }
 
         /** An image size as Qwen takes it (§10.5): "16:9" as given, "1792x1024" to the nearest of its ratios; "1:1" by default. */
@@ -3270,10 +3425,10 @@ public final class QwenProxy {
                     "user_action", "chat", "files", files, "timestamp", now, "models", List.of(upstreamModel),
                     "model", "", "chat_type", chatType, "feature_config", features,
                     "extra", Map.of("meta", Map.of("subChatType", chatType)), "sub_chat_type", chatType, "parent_id", Json.NULL);
-            Map<String, Object> body = orderedObject("stream", true, "version", "2.1", "incremental_output", true,
+            Map<String, Object> body = orderedObject("stream", !chatType.equals("t2v"), "version", "2.1", "incremental_output", true,
                     "chatId", chatId, "parentId", "", "chat_id", chatId, "chat_mode", "normal",
                     "model", upstreamModel, "parent_id", Json.NULL, "messages", List.of(message), "timestamp", now);
-            if (size != null) body.put("size", size);           // t2i: the aspect ratio (§10.5)
+            if (size != null) body.put("size", size);           // t2i, t2v: the aspect ratio (§10.5)
             return body;
         }
     }
@@ -4784,6 +4939,33 @@ public final class QwenProxy {
             if (r.statusCode() == 200 && new String(b, 0, Math.min(b.length, 64), StandardCharsets.UTF_8).stripLeading().startsWith("data:"))
                 return Reply.of(b);
             throw failure(r, b);
+        }
+
+        /** t2v (§10.5): the completion (stream false) answers JSON whose first message carries extra.wanx.task_id. */
+        String startVideo(Account a, String chatId, String body, String rid) {
+            Answer r = call(request("completions", "?chat_id=" + URLEncoder.encode(chatId, StandardCharsets.UTF_8), chatId, rid, cfg.requestTimeoutMs(), a)
+                    .POST(HttpRequest.BodyPublishers.ofString(body)), "video task");
+            Object messages = r.data() == null ? null : r.data().get("messages");
+            String task = messages instanceof List<?> l && !l.isEmpty() ? Json.str(Json.obj(Json.obj(Json.asObject(l.get(0)), "extra"), "wanx"), "task_id") : null;
+            if (r.ok() && task != null) return task;
+            throw r.failure();
+        }
+
+        /** GET .../task/status/<id> (v2, then v1 on 404/405): null while the task runs, its video URL once done; a failed task is a 502. */
+        String videoStatus(Account a, String task, String rid) {
+            Answer r = null;
+            for (String p : List.of("task_status", "task_status_v1")) {
+                r = call(request(p, URLEncoder.encode(task, StandardCharsets.UTF_8), null, rid, shortTimeout(), a).GET(), "video status");
+                if (r.status() != 404 && r.status() != 405) break;
+            }
+            Map<String, Object> st = r.data() != null ? r.data() : r.json();
+            if (!r.ok()) throw r.failure();
+            String status = String.valueOf(st.get("task_status")).toLowerCase(Locale.ROOT), url = firstString(Json.str(st, "content"), Json.str(st, "url"));
+            if ((status.equals("success") || status.equals("completed")) && url != null) return url;
+            if (Set.of("failed", "fail", "error", "success", "completed").contains(status))
+                throw new ApiException(502, "server_error", "upstream_error", null, "Qwen could not generate the video (task " + task + ": " + status
+                        + (Json.str(st, "message") == null ? "" : ", " + Json.str(st, "message")) + ").");
+            return null;
         }
 
         /** DELETE /api/v2/chats/<id> (§8); runs in the background, failures are only logged. */

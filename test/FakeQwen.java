@@ -63,6 +63,11 @@ final class FakeQwen implements AutoCloseable {
     final Map<String, byte[]> storedBytes = new ConcurrentHashMap<>();   // file_id -> uploaded bytes
     // media a client's message may link to, served under /_fake/media/<name> (a web server of the user's)
     final Map<String, byte[]> media = new ConcurrentHashMap<>();
+    // §10.5 t2v: task id -> status polls before it is done; the v2 status route can be switched off (404)
+    final Map<String, Integer> videoTasks = new ConcurrentHashMap<>();
+    final List<String> statusCalls = new CopyOnWriteArrayList<>();
+    volatile int videoPolls = 2;
+    volatile boolean videoV2 = true, videoFails;
     final Map<String, String> mediaTypes = new ConcurrentHashMap<>();
     final Map<String, Integer> parsing = new ConcurrentHashMap<>();      // file_id -> status polls so far
     final AtomicInteger stsCalls = new AtomicInteger();
@@ -167,6 +172,13 @@ final class FakeQwen implements AutoCloseable {
                 int polls = parsing.merge(id, 1, Integer::sum);     // "parsing" once, then "success"
                 json(ex, 200, "{\"success\": true, \"data\": [{\"file_id\": \"" + id + "\", \"status\": \""
                         + (polls < 2 ? "parsing" : "success") + "\"}]}");
+            } else if ((path.startsWith("/api/v2/task/status/") && videoV2) || path.startsWith("/api/v1/tasks/status/")) {
+                String task = path.substring(path.lastIndexOf('/') + 1);
+                Integer left = videoTasks.computeIfPresent(task, (k, v) -> v - 1);
+                statusCalls.add(path.substring(0, path.lastIndexOf('/') + 1));
+                if (left == null) { json(ex, 200, badRequest("task not found")); return; }
+                String state = left > 0 ? "running" : videoFails ? "failed" : "success";
+                json(ex, 200, "{\"task_status\": \"" + state + "\", \"content\": \"" + (state.equals("success") ? url() + "/_fake/media/" + task + ".mp4" : "") + "\"}");
             } else if (path.startsWith("/_fake/media/") && method.equals("GET")) {
                 byte[] b = media.get(path.substring(13));
                 if (b == null) { respond(ex, 404, "text/plain", "no such file"); return; }
@@ -208,7 +220,8 @@ final class FakeQwen implements AutoCloseable {
         if (!chats.containsKey(chatId)) { json(ex, 200, badRequest("Invalid chat_id")); return; }
         List<?> messages = (List<?>) body.get("messages");
         if (messages == null || messages.size() != 1) { json(ex, 200, badRequest("Invalid input too many messages.")); return; }
-        if (!Boolean.TRUE.equals(body.get("stream"))) { json(ex, 200, badRequest("Internal error")); return; }
+        boolean video = "t2v".equals(((Map<?, ?>) messages.get(0)).get("chat_type"));
+        if (video == Boolean.TRUE.equals(body.get("stream"))) { json(ex, 200, badRequest("Internal error")); return; }     // t2v: stream false
         Object files = ((Map<?, ?>) messages.get(0)).get("files");
         for (Object f : files instanceof List<?> l ? l : List.of()) {      // §10.4: uploaded files only; documents parsed (§10.3)
             Object id = ((Map<?, ?>) f).get("id");
@@ -225,6 +238,14 @@ final class FakeQwen implements AutoCloseable {
         String token = tokenOf(ex);
         if (blockedTokens.contains(token)) { respond(ex, 200, "text/html", WAF_HTML); return; }
         if (rateLimitedTokens.contains(token)) { json(ex, 200, rateLimited(1)); return; }
+        if (video) {      // §10.5: JSON with the task id, no stream
+            String task = UUID.randomUUID().toString();
+            videoTasks.put(task, videoPolls);
+            json(ex, 200, "{\"success\": true, \"request_id\": \"" + UUID.randomUUID() + "\", \"data\": {\"messages\": [{\"id\": \""
+                    + UUID.randomUUID() + "\", \"role\": \"assistant\", \"content\": \"\", \"extra\": {\"wanx\": {\"task_id\": \"" + task
+                    + "\"}}}], \"parent_id\": \"" + UUID.randomUUID() + "\", \"message_id\": \"" + UUID.randomUUID() + "\"}}");
+            return;
+        }
         Script s = scripts.poll();
         String responseId = UUID.randomUUID().toString();
         try {
