@@ -44,7 +44,7 @@
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
  *              POST /v1/files (multipart), GET /v1/files[/{id}[/content]], DELETE /v1/files/{id},
- *              POST /api/files/upload (FreeQwenApi's shape), POST /v1/images/generations,
+ *              POST /api/files/upload (FreeQwenApi's shape), POST /v1/images/generations and /edits,
  *              POST /v1/videos, GET /v1/videos[/{id}[/content]] (t2v jobs)
  *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
@@ -127,7 +127,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: image edit, server-side
+ * NOT YET: server-side
  * chat history.
  */
 
@@ -1138,7 +1138,8 @@ public final class QwenProxy {
             case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }
             case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
             case "/api/files/upload" -> { allow(method, "POST"); authorize(s, c); s.files.upload(c, true); }
-            case "/images/generations" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c).failover(); }
+            case "/images/generations" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c, false).failover(); }
+            case "/images/edits" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c, true).failover(); }
             default -> {
                 if (path.equals("/files") || path.startsWith("/files/")) {
                     authorize(s, c);
@@ -1167,7 +1168,7 @@ public final class QwenProxy {
         return orderedObject("name", NAME, "version", VERSION, "endpoints", List.of(
                 "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "POST /v1/files", "GET /v1/files",
                 "GET /v1/files/{id}", "GET /v1/files/{id}/content", "DELETE /v1/files/{id}", "POST /api/files/upload", "POST /v1/images/generations",
-                "POST /v1/videos", "GET /v1/videos", "GET /v1/videos/{id}", "GET /v1/videos/{id}/content", "GET /healthz", "GET /readyz",
+                "POST /v1/images/edits", "POST /v1/videos", "GET /v1/videos", "GET /v1/videos/{id}", "GET /v1/videos/{id}/content", "GET /healthz", "GET /readyz",
                 "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
                 "POST /admin/reload", "GET /admin/status"));
     }
@@ -1656,9 +1657,27 @@ public final class QwenProxy {
                     : new OpenAiChunks(stream, req.model(), req.includeUsage(), both));
         }
 
-        /** POST /v1/images/generations: a t2i chat (§10.5) whose images become OpenAI image objects (a URL, or the bytes). */
-        static ChatCall images(Server s, Call c) {
-            Map<String, Object> b = readJsonObject(c, s.cfg.maxBodyBytes());
+        /**
+         * POST /v1/images/generations (t2i) and /v1/images/edits (image_edit; multipart image(s) + prompt, or JSON with
+         * image URLs): a chat (§10.5) whose images become OpenAI image objects (a URL, or the bytes).
+         */
+        static ChatCall images(Server s, Call c, boolean edit) {
+            String type = String.valueOf(c.ex.getRequestHeaders().getFirst("Content-Type"));
+            Map<String, Object> b = new LinkedHashMap<>();
+            List<Object> parts = new ArrayList<>();
+            if (type.startsWith("multipart/")) {       // fields as strings, images as data: URLs for the media path
+                for (Part p : multipart(type, readBody(c, s.cfg.maxBodyBytes(), "--max-body-bytes"))) {
+                    if (p.filename() == null) b.put(p.name(), new String(p.data(), StandardCharsets.UTF_8).strip());
+                    else if (p.name() != null && p.name().startsWith("image")) parts.add(Map.of("type", "image_url", "image_url", Map.of("url",
+                            "data:" + Media.sniff(p.data(), "image/png") + ";base64," + Base64.getEncoder().encodeToString(p.data()))));
+                }
+                if (b.get("n") != null) b.put("n", new Json.Num(String.valueOf(b.get("n"))));
+            } else b = readJsonObject(c, s.cfg.maxBodyBytes());
+            List<Object> refs = new ArrayList<>();
+            if (b.get("image") instanceof String u) refs.add(u);
+            if (b.get("images") instanceof List<?> l) for (Object o : l) refs.add(o instanceof String str ? str : Json.str(Json.asObject(o), "image_url"));
+            for (Object u : refs) if (u != null) parts.add(Map.of("type", "image_url", "image_url", Map.of("url", u)));
+            if (edit && parts.isEmpty()) throw ApiException.invalid("image", "missing_required_parameter", "Missing required parameter: 'image'.");
             String prompt = optString(b, "prompt"), format = Objects.requireNonNullElse(optString(b, "response_format"), "url");
             if (prompt == null || prompt.isBlank()) throw ApiException.invalid("prompt", "missing_required_parameter", "Missing required parameter: 'prompt'.");
             long n = optLong(b, "n", 1);
@@ -1666,9 +1685,10 @@ public final class QwenProxy {
             if (!format.equals("url") && !format.equals("b64_json"))
                 throw ApiException.invalid("response_format", "invalid_value", "response_format must be url or b64_json, got '" + format + "'.");
             String model = optString(b, "model");            // OpenAI's image model names mean: the default model
+            parts.add(0, Map.of("type", "text", "text", n > 1 ? prompt + "\n\n(" + n + " images)" : prompt));
             Map<String, Object> chat = orderedObject("model", model == null || model.matches("(?i)(dall-e|gpt-image).*") ? Json.NULL : model,
-                    "messages", List.of(Map.of("role", "user", "content", n > 1 ? prompt + "\n\n(" + n + " images)" : prompt)),
-                    "chat_type", "t2i", "size", b.get("size") == null ? Json.NULL : b.get("size"));
+                    "messages", List.of(Map.of("role", "user", "content", parts)),
+                    "chat_type", edit ? "image_edit" : "t2i", "size", b.get("size") == null ? Json.NULL : b.get("size"));
             ChatRequest req = ChatRequest.parse(chat, s.models, s.cfg);
             return new ChatCall(s, c, req, stream -> new OpenAiImages(s, c, format, (int) n));
         }
@@ -2436,6 +2456,7 @@ public final class QwenProxy {
             if (chatTypes.contains("search")) for (String x : v) all.add(x + "-search");
             if (chatTypes.contains("t2i")) all.add(id + "-image");
             if (chatTypes.contains("t2v")) all.add(id + "-video");
+            if (chatTypes.contains("image_edit")) all.add(id + "-image-edit");
             if (chatTypes.contains("deep_research")) all.add(id + "-deep-research");
             return all;
         }
@@ -2572,7 +2593,8 @@ public final class QwenProxy {
             return r.upstreamId();
         }
 
-        static final Map<String, String> SUFFIXES = orderedMap("-deep-research", "deep_research", "-search", "search", "-image", "t2i", "-video", "t2v");
+        static final Map<String, String> SUFFIXES = orderedMap("-deep-research", "deep_research", "-image-edit", "image_edit", "-search", "search",
+                "-image", "t2i", "-video", "t2v");
 
         /** Name -> upstream model: exact id or display name, then -thinking/-fast, --model-map, aliases. */
         Resolved resolve(String asked) {
@@ -3283,7 +3305,6 @@ public final class QwenProxy {
                        Tools tools, Format format, String chatType, String size) {
 
         static final Set<String> CHAT_TYPES = Set.of("t2t", "search", "t2i", "t2v", "image_edit", "deep_research");
-        static final List<String> SUPPORTED = List.of("t2t", "search", "t2i", "t2v", "deep_research");
 
         /** Accepts everything clients send (C.2-C.3); unknown fields are ignored. */
         static ChatRequest parse(Map<String, Object> b, Models models, Config cfg) {
@@ -3325,8 +3346,8 @@ public final class QwenProxy {
                     : optObject(b, "web_search_options") != null ? "search" : r.chatType();
             if (!CHAT_TYPES.contains(chatType)) throw ApiException.invalid("chat_type", "invalid_value", "chat_type must be one of "
                     + new TreeSet<>(CHAT_TYPES) + ", got '" + chatType + "'.");
-            if (!SUPPORTED.contains(chatType)) throw ApiException.invalid("chat_type", "unsupported_value",
-                    "chat_type '" + chatType + "' is not supported by this proxy yet; " + SUPPORTED + " are.");
+            if (chatType.equals("image_edit") && transcript.media().stream().noneMatch(m -> m.kind().equals("image")))
+                throw ApiException.invalid("messages", "invalid_value", "image_edit needs the image to edit in the message (an image_url part).");
             if (r.chatTypes() != null && !r.chatTypes().contains(chatType)) {
                 String other = models.capable(chatType);
                 throw ApiException.invalid("model", "unsupported_value", "The model '" + r.upstreamId() + "' cannot do " + chatType
@@ -3334,7 +3355,8 @@ public final class QwenProxy {
             }
             return new ChatRequest(asked != null ? asked : r.upstreamId(), r.upstreamId(), stream, includeUsage,
                     prompt, thinking, budget, maxTokens, stop, transcript, tools, format, chatType,
-                    chatType.equals("t2i") || chatType.equals("t2v") ? aspect(optString(b, "size")) : null);
+                    chatType.equals("t2i") || chatType.equals("t2v") || optString(b, "size") != null && chatType.equals("image_edit")
+                            ? aspect(optString(b, "size")) : null);
         }
 
         /** An image size as Qwen takes it (§10.5): "16:9" as given, "1792x1024" to the nearest of its ratios; "1:1" by default. */

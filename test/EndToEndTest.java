@@ -344,9 +344,10 @@ class EndToEndTest extends Fixture {
 
     /** The fake's list as clients see it (§11): qwen3.7-max's entry names no chat types, so it gets no -search. */
     static final List<String> UPSTREAM_IDS = List.of("qwen3.7-plus", "qwen3.7-plus-thinking", "qwen3.7-plus-fast", "qwen3.7-plus-search",
-            "qwen3.7-plus-thinking-search", "qwen3.7-plus-fast-search", "qwen3.7-plus-image", "qwen3.7-plus-video", "qwen3.7-plus-deep-research",
+            "qwen3.7-plus-thinking-search", "qwen3.7-plus-fast-search", "qwen3.7-plus-image", "qwen3.7-plus-video", "qwen3.7-plus-image-edit", "qwen3.7-plus-deep-research",
             "qwen3.7-max", "qwen3.7-max-thinking", "qwen3.7-max-fast", "qwen3-coder-plus", "qwen3.8-max", "qwen3.8-max-thinking",
-            "qwen3.8-max-search", "qwen3.8-max-thinking-search", "qwen3.8-max-image", "qwen3.8-max-video", "qwen3.8-max-deep-research");
+            "qwen3.8-max-search", "qwen3.8-max-thinking-search", "qwen3.8-max-image", "qwen3.8-max-video", "qwen3.8-max-image-edit",
+            "qwen3.8-max-deep-research");
 
     @Test
     void models_comeFromTheV2RouteWhenTheFirstIsGone() throws Exception {

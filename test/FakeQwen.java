@@ -282,7 +282,11 @@ final class FakeQwen implements AutoCloseable {
         int n = prompt.matches("deltas=\\d{1,6}") ? Integer.parseInt(prompt.substring(7)) : answerDeltas;
         List<String> pieces = n > 0 ? Collections.nCopies(n, "tok ") : List.of("Hel", "lo from", " Qwen.");
         if (prompt.contains("<tools>\n")) pieces = agent(prompt);
-        if ("t2i".equals(msg.get("chat_type"))) {          // §10.5: keep-alives, one image_gen event per image, image_gen finished
+        if ("image_edit".equals(msg.get("chat_type")) && !(msg.get("files") instanceof List<?> f && !f.isEmpty())) {
+            json(ex, 200, badRequest("image_edit needs an image"));
+            return;
+        }
+        if ("t2i".equals(msg.get("chat_type")) || "image_edit".equals(msg.get("chat_type"))) {   // §10.5: keep-alives, image_gen events, finished
             java.util.regex.Matcher many = java.util.regex.Pattern.compile("\\((\\d) images\\)").matcher(prompt);
             int count = many.find() ? Integer.parseInt(many.group(1)) : 1;
             events.add(keepAlive(chatId, rid));

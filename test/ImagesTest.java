@@ -84,6 +84,41 @@ class ImagesTest extends Fixture {
     }
 
     @Test
+    void imageEdit_multipartAndJson_andInChat() throws Exception {
+        String boundary = "----edit" + System.nanoTime();
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nMake it blue\r\n--" + boundary
+                + "\r\nContent-Disposition: form-data; name=\"n\"\r\n\r\n1\r\n--" + boundary
+                + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"cat.png\"\r\nContent-Type: image/png\r\n\r\n").getBytes());
+        b.writeBytes(MediaTest.PNG);
+        b.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes());
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/images/edits"))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary).POST(HttpRequest.BodyPublishers.ofByteArray(b.toByteArray())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(1, ((List<?>) json(r.body()).get("data")).size());
+        Map<String, Object> msg = lastUpstreamMessage();
+        assertEquals("image_edit", msg.get("chat_type"));
+        assertEquals("Make it blue", ((String) msg.get("content")).split("\n")[0]);
+        Map<String, Object> file = obj(((List<?>) msg.get("files")).get(0));
+        assertArrayEquals(MediaTest.PNG, fake.storedBytes.get((String) file.get("id")), "the source image, uploaded");
+        assertNull(fake.completionBodies.get(0).get("size"), "no size unless asked: the source image has one");
+
+        r = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/images/edits")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Blue\",\"images\":[{\"image_url\":\"data:image/png;base64,"
+                        + Base64.getEncoder().encodeToString(MediaTest.PNG) + "\"}],\"response_format\":\"b64_json\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("image", errorOf(http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/images/edits")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Blue\"}")).build(), HttpResponse.BodyHandlers.ofString())).get("param"));
+
+        String chat = "{\"model\":\"qwen3.7-plus-image-edit\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Blue\"},"
+                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64," + Base64.getEncoder().encodeToString(MediaTest.PNG) + "\"}}]}]}";
+        assertTrue(((String) at(json(post(proxy, chat).body()), "choices", 0, "message", "content")).startsWith("![image 1]("));
+        HttpResponse<String> none = post(proxy, "{\"model\":\"qwen3.7-plus-image-edit\",\"messages\":[{\"role\":\"user\",\"content\":\"Blue\"}]}");
+        assertEquals(400, none.statusCode());
+    }
+
+    @Test
     void deepResearch_reasoningThenTheReport() throws Exception {
         Map<String, Object> msg = obj(at(json(post(proxy, "{\"model\":\"qwen3.7-plus-deep-research\",\"messages\":[{\"role\":\"user\","
                 + "\"content\":\"Research Paris\"}]}").body()), "choices", 0, "message"));
@@ -96,7 +131,7 @@ class ImagesTest extends Fixture {
     void modelsListTheImageAndDeepResearchVariants() throws Exception {
         List<String> ids = new ArrayList<>();
         for (Object m : (List<?>) json(get(proxy, "/v1/models").body()).get("data")) ids.add((String) at(m, "id"));
-        assertTrue(ids.containsAll(List.of("qwen3.7-plus-image", "qwen3.7-plus-deep-research")), ids.toString());
+        assertTrue(ids.containsAll(List.of("qwen3.7-plus-image", "qwen3.7-plus-image-edit", "qwen3.7-plus-video", "qwen3.7-plus-deep-research")), ids.toString());
         assertFalse(ids.contains("qwen3-coder-plus-image"));
         assertEquals(400, post(proxy, "{\"model\":\"qwen3-coder-plus-image\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}").statusCode());
     }
