@@ -1703,9 +1703,9 @@ public final class QwenProxy {
             Set<Account> tried = new HashSet<>();
             ApiException last = null;
             for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
-                Account a = s.accounts.acquire(tried);
+                Account a = s.accounts.acquire(tried, req.chatType());
                 // just started or just added: an account whose first token is on its way is worth the wait
-                if (a == null && s.accounts.awaitFirstTokens(c.rid)) a = s.accounts.acquire(tried);
+                if (a == null && s.accounts.awaitFirstTokens(c.rid)) a = s.accounts.acquire(tried, req.chatType());
                 if (a == null) break;
                 tried.add(a);
                 try {
@@ -1715,14 +1715,14 @@ public final class QwenProxy {
                     return;
                 } catch (ApiException e) {
                     if (!(c.stream == null || c.stream.abandon()) || !e.aboutAccount()) throw e;   // the next try opens its own stream
-                    s.accounts.penalize(a, e);
+                    s.accounts.penalize(a, e, req.chatType());
                     last = e;
                     Log.info(c.rid, "account " + a.id + " failed (" + e.code + "); trying another");
                 } finally {
                     s.accounts.release(a);
                 }
             }
-            throw last != null ? last : s.accounts.unavailable();
+            throw last != null ? last : s.accounts.unavailable(req.chatType());
         }
 
         /** The reply's neutral layer and its dialect, on a new client stream if the request streams. */
@@ -2192,7 +2192,7 @@ public final class QwenProxy {
             Set<Account> tried = new HashSet<>();
             ApiException last = null;
             for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
-                Account a = s.accounts.acquire(tried);
+                Account a = s.accounts.acquire(tried, "t2v");
                 if (a == null) break;
                 tried.add(a);
                 String chat = null;
@@ -2210,7 +2210,7 @@ public final class QwenProxy {
                 } catch (ApiException e) {
                     last = e;
                     if (!e.aboutAccount()) break;
-                    s.accounts.penalize(a, e);
+                    s.accounts.penalize(a, e, "t2v");
                 } catch (RuntimeException e) {
                     last = new ApiException(500, "server_error", "internal_error", null, "Internal proxy error (" + e.getClass().getSimpleName() + ")");
                     Log.error(rid, "video job: " + e);
@@ -2222,7 +2222,7 @@ public final class QwenProxy {
                 }
             }
             ApiException e = last != null ? last : s.accounts.isEmpty() ? new ApiException(401, "authentication_error", "upstream_token_missing", null,
-                    "No Qwen account is configured.") : s.accounts.unavailable();
+                    "No Qwen account is configured.") : s.accounts.unavailable("t2v");
             set(job, "status", "failed", "error", orderedObject("code", e.code, "message", e.getMessage()));
             Log.warn(rid, "video job failed: " + e.code + ": " + e.getMessage());
         }
@@ -2328,8 +2328,15 @@ public final class QwenProxy {
                         "cooling_until", a.until > now ? Instant.ofEpochMilli(a.until).toString() : Json.NULL,
                         "token_expires_at", a.expiresAt > 0 ? Instant.ofEpochMilli(a.expiresAt).toString() : Json.NULL,
                         "renewable", a.renewable(), "last_used", a.lastUsed > 0 ? Instant.ofEpochMilli(a.lastUsed).toString() : Json.NULL,
-                        "requests_today", a.requests, "failures", a.failures, "in_flight", a.inFlight);
+                        "requests_today", a.requests, "failures", a.failures, "in_flight", a.inFlight, "quota_cooling", quotas(a, now));
             }
+        }
+
+        /** The chat types whose own quota is cooling (§10.5), and until when. */
+        static Map<String, Object> quotas(Account a, long now) {
+            Map<String, Object> m = new TreeMap<>();
+            a.quotaUntil.forEach((type, until) -> { if (until > now) m.put(type, Instant.ofEpochMilli(until).toString()); });
+            return m;
         }
 
         static Map<String, Object> status(Server s) {
@@ -2689,6 +2696,13 @@ public final class QwenProxy {
         String day = "";
         int strikes, inFlight;
         final Object renewal = new Object();          // one renewal at a time
+        final Map<String, Long> quotaUntil = new ConcurrentHashMap<>();   // chat type -> end of its own cooldown (in memory)
+
+        /** When this account's quota for the chat type comes back, or 0 if it is not cooling. */
+        long coolingFor(String chatType, long now) {
+            Long until = quotaUntil.get(chatType);
+            return until != null && until > now ? until : 0;
+        }
         final AtomicBoolean renewing = new AtomicBoolean();
 
         Account(String kind, String accessToken, String refreshToken, String jar) {
@@ -3010,14 +3024,17 @@ public final class QwenProxy {
         boolean isEmpty() { return all.isEmpty(); }
 
         /** The next usable account not yet tried for this request, or null. */
-        Account acquire(Set<Account> tried) {
+        /** Chat types with a quota of their own (§10.5): their rate limit cools only them, not the account's text models. */
+        static final Set<String> OWN_QUOTA = Set.of("t2i", "t2v", "image_edit");
+
+        Account acquire(Set<Account> tried, String chatType) {
             long now = System.currentTimeMillis();
             List<Account> l = all;
             int n = l.size();
             long start = cfg.fillFirst() ? 0 : next.getAndIncrement();
             for (int i = 0; i < n; i++) {
                 Account a = l.get((int) ((start + i) % n));
-                if (tried.contains(a) || !a.usable(now, cfg.accountConcurrency())) continue;
+                if (tried.contains(a) || !a.usable(now, cfg.accountConcurrency()) || a.coolingFor(chatType, now) > 0) continue;
                 synchronized (a) { a.inFlight++; }
                 a.used(now);
                 dirty = true;
@@ -3037,8 +3054,11 @@ public final class QwenProxy {
         }
 
         /** No account can take a request: 429 until the soonest recovery, or 503 if none will recover. */
-        ApiException unavailable() {
+        ApiException unavailable(String chatType) {
             long now = System.currentTimeMillis(), soonest = Long.MAX_VALUE;
+            for (Account a : all) if (a.coolingFor(chatType, now) > 0) soonest = Math.min(soonest, a.coolingFor(chatType, now));
+            if (soonest != Long.MAX_VALUE) return ApiException.rateLimited("Every account's " + chatType + " quota is used up",
+                    Math.max(1, (soonest - now + 999) / 1000));
             boolean busy = false;
             List<String> why = new ArrayList<>();
             for (Account a : all) {
@@ -3057,8 +3077,13 @@ public final class QwenProxy {
         }
 
         /** What a failure says about the account: cooling, blocked (backing off) or invalid. */
-        void penalize(Account a, ApiException e) {
+        void penalize(Account a, ApiException e, String chatType) {
             long now = System.currentTimeMillis();
+            if (e.kind == ApiException.Kind.RATE_LIMIT && OWN_QUOTA.contains(chatType)) {
+                a.quotaUntil.put(chatType, now + Math.max(1, e.retryAfterS) * 1000);
+                Log.warn(null, "account " + a.id + ": its " + chatType + " quota is used up for " + Math.max(1, e.retryAfterS) + " s; text goes on");
+                return;
+            }
             synchronized (a) {
                 a.failures++;
                 switch (e.kind) {
@@ -3109,7 +3134,7 @@ public final class QwenProxy {
                         a.set(State.INVALID, (a.refreshToken != null ? "refresh token rejected: " : "sign-in refused: ") + e.getMessage(), 0);
                         save();
                     }
-                    else if (e.kind == ApiException.Kind.BLOCKED) penalize(a, e);
+                    else if (e.kind == ApiException.Kind.BLOCKED) penalize(a, e, "t2t");
                     else if (a.accessToken == null) synchronized (a) { a.reason = "renewal failed: " + e.getMessage(); }
                     Log.warn(rid, "could not renew the token of account " + a.id + ": " + e.getMessage());
                     return false;
@@ -5188,8 +5213,10 @@ public final class QwenProxy {
             return new Chat(id, w != null);
         }
 
+        private volatile boolean closed;
+
         private void refill(Account a, String model, String chatType, Pool p) {
-            while (p.ready.size() + p.making.get() < size) {
+            while (!closed && p.ready.size() + p.making.get() < size) {
                 p.making.incrementAndGet();
                 try {
                     background.execute(() -> {
@@ -5237,6 +5264,16 @@ public final class QwenProxy {
 
         /** At stop: delete every waiting chat (bounded), and the record of them. */
         void drain(long timeoutMs) {
+            closed = true;                 // no more refills; the ones under way finish first, so their chats are deleted too
+            long end = System.currentTimeMillis() + timeoutMs;
+            while (pools.values().stream().anyMatch(p -> p.making.get() > 0) && System.currentTimeMillis() < end) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
             List<Warm> all = new ArrayList<>();
             for (Pool p : pools.values()) for (Warm w; (w = p.ready.pollFirst()) != null; ) all.add(w);
             deleteAll(all, timeoutMs);

@@ -76,6 +76,7 @@ final class FakeQwen implements AutoCloseable {
     final AtomicInteger refreshes = new AtomicInteger(), rejected = new AtomicInteger();
     final java.util.Set<String> rateLimitedTokens = ConcurrentHashMap.newKeySet();
     final java.util.Set<String> blockedTokens = ConcurrentHashMap.newKeySet();
+    final java.util.Set<String> rateLimitedChatTypes = ConcurrentHashMap.newKeySet();   // §10.5: a quota of their own (images, videos)
     // §2.2 password sign-in: the password arrives as its sha256 hex
     static final String EMAIL = "user@example.com", PASSWORD = "s3cret pass";
     volatile boolean signinV2 = true;
@@ -238,6 +239,7 @@ final class FakeQwen implements AutoCloseable {
         String token = tokenOf(ex);
         if (blockedTokens.contains(token)) { respond(ex, 200, "text/html", WAF_HTML); return; }
         if (rateLimitedTokens.contains(token)) { json(ex, 200, rateLimited(1)); return; }
+        if (rateLimitedChatTypes.contains(String.valueOf(((Map<?, ?>) messages.get(0)).get("chat_type")))) { json(ex, 200, rateLimited(2)); return; }
         if (video) {      // §10.5: JSON with the task id, no stream
             String task = UUID.randomUUID().toString();
             videoTasks.put(task, videoPolls);

@@ -119,6 +119,29 @@ class ImagesTest extends Fixture {
     }
 
     @Test
+    void anImageQuota_is429WithRetryAfter_andCoolsOnlyImagesOfThatAccount() throws Exception {
+        try (QwenProxy.Server p = withToken("--chat-pool", "0")) {
+            fake.rateLimitedChatTypes.add("t2i");
+            try {
+                String image = "{\"model\":\"qwen3.7-plus-image\",\"messages\":[{\"role\":\"user\",\"content\":\"Draw\"}]}";
+                HttpResponse<String> r = post(p, image);
+                assertEquals(429, r.statusCode(), r.body());
+                assertEquals("7200", r.headers().firstValue("Retry-After").orElse(null), "Qwen's num hours");
+                int sent = fake.completionBodies.size();
+                assertEquals(200, post(p, "{\"model\":\"qwen3.7-plus\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").statusCode(),
+                        "text still works on the same account");
+                r = post(p, image);
+                assertEquals(429, r.statusCode(), "images stay cooling");
+                assertTrue(Integer.parseInt(r.headers().firstValue("Retry-After").orElse("0")) > 7000);
+                assertEquals(sent + 1, fake.completionBodies.size(), "the cooling account was not asked for images again");
+                assertTrue(get(p, "/admin/accounts").body().contains("\"quota_cooling\":{\"t2i\":"));
+            } finally {
+                fake.rateLimitedChatTypes.clear();
+            }
+        }
+    }
+
+    @Test
     void deepResearch_reasoningThenTheReport() throws Exception {
         Map<String, Object> msg = obj(at(json(post(proxy, "{\"model\":\"qwen3.7-plus-deep-research\",\"messages\":[{\"role\":\"user\","
                 + "\"content\":\"Research Paris\"}]}").body()), "choices", 0, "message"));
