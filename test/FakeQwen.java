@@ -179,6 +179,7 @@ final class FakeQwen implements AutoCloseable {
                 statusCalls.add(path.substring(0, path.lastIndexOf('/') + 1));
                 if (left == null) { json(ex, 200, badRequest("task not found")); return; }
                 String state = left > 0 ? "running" : videoFails ? "failed" : "success";
+                if (state.equals("success")) media.put(task + ".mp4", ("fake mp4 of task " + task).getBytes(StandardCharsets.UTF_8));
                 json(ex, 200, "{\"task_status\": \"" + state + "\", \"content\": \"" + (state.equals("success") ? url() + "/_fake/media/" + task + ".mp4" : "") + "\"}");
             } else if (path.startsWith("/_fake/media/") && method.equals("GET")) {
                 byte[] b = media.get(path.substring(13));

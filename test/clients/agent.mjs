@@ -145,3 +145,32 @@ for await (const c of await sdk.chat.completions.create({ model: "qwen3.7-plus-s
   streamed += c.choices[0]?.delta.content ?? "";
 assert.equal(streamed, searched.choices[0].message.content);
 console.log("openai, web search with url_citation annotations (stream and not): ok");
+
+// issue 12: images (generate, edit, in chat), videos (in chat, as jobs), deep research
+const gen = await sdk.images.generate({ model: "dall-e-3", prompt: "A cat on a roof", size: "1792x1024" });
+assert.ok(gen.data[0].url.includes("/_fake/media/gen-"), JSON.stringify(gen));
+const gen64 = await sdk.images.generate({ prompt: "Two cats", n: 2, response_format: "b64_json" });
+assert.equal(gen64.data.length, 2);
+assert.ok(Buffer.from(gen64.data[0].b64_json, "base64").equals(png));
+const edited = await sdk.images.edit({ image: await OpenAI.toFile(png, "cat.png", { type: "image/png" }), prompt: "Make it blue" });
+assert.ok(edited.data[0].url.includes("/_fake/media/gen-"));
+let drawn = "";
+for await (const c of await sdk.chat.completions.create({ model: "qwen3.7-plus-image", stream: true, messages: [{ role: "user", content: "Draw" }] }))
+  drawn += c.choices[0]?.delta.content ?? "";
+assert.ok(drawn.startsWith("![image 1]("), drawn);
+console.log("openai images.generate (url, b64_json), images.edit, an -image model streaming: ok");
+for (const stream of [false, true]) {
+  let v = "";
+  if (stream) for await (const c of await sdk.chat.completions.create({ model: "qwen3.7-plus-video", stream, messages: [{ role: "user", content: "A cat surfing" }] }))
+    v += c.choices[0]?.delta.content ?? "";
+  else v = (await sdk.chat.completions.create({ model: "qwen3.7-plus-video", messages: [{ role: "user", content: "A cat surfing" }] })).choices[0].message.content;
+  assert.match(v, /^\[video\]\(.+\.mp4\)$/);
+}
+let job = await sdk.videos.create({ prompt: "A cat surfing", seconds: "4", size: "720x1280" });
+while (!["completed", "failed"].includes(job.status)) { await new Promise(r => setTimeout(r, 250)); job = await sdk.videos.retrieve(job.id); }
+assert.equal(job.status, "completed", JSON.stringify(job));
+assert.ok((await (await sdk.videos.downloadContent(job.id)).text()).startsWith("fake mp4"));
+console.log("openai, an -video model (stream and not), videos.create / retrieve / downloadContent: ok");
+const report = await sdk.chat.completions.create({ model: "qwen3.7-plus-deep-research", messages: [{ role: "user", content: "Research Paris" }] });
+assert.ok(report.choices[0].message.content.startsWith("# Report") && report.choices[0].message.reasoning_content.length > 0);
+console.log("openai, deep research: ok");
