@@ -168,6 +168,20 @@ class MediaTest extends Fixture {
     }
 
     @Test
+    void videoParts_whereTheModelReadsVideo() throws Exception {
+        byte[] mp4 = "\0\0\0\u0018ftypmp42fake video".getBytes(StandardCharsets.ISO_8859_1);
+        String part = "{\"type\":\"video_url\",\"video_url\":{\"url\":\"" + dataUrl("video/mp4", mp4) + "\"}}";
+        assertEquals(200, post(proxy, ask("qwen3.7-plus", false, part)).statusCode());
+        Map<String, Object> f = upstreamFiles().get(0);
+        assertEquals("video", f.get("type"));
+        assertEquals("video", f.get("file_class"));
+        assertArrayEquals(mp4, fake.storedBytes.get((String) f.get("id")));
+        HttpResponse<String> r = post(proxy, ask("qwen3.7-max", false, part));
+        assertEquals(400, r.statusCode(), "qwen3.7-max's list entry says it reads no video");
+        assertTrue(((String) errorOf(r).get("message")).contains("qwen3.7-plus"));
+    }
+
+    @Test
     void brokenParts_are400sNamingThePart() throws Exception {
         HttpResponse<String> r = post(proxy, ask("qwen3.7-plus", false, imagePart("data:image/png;base64,@@not-base64@@")));
         assertEquals(400, r.statusCode());

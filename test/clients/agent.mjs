@@ -171,6 +171,10 @@ while (!["completed", "failed"].includes(job.status)) { await new Promise(r => s
 assert.equal(job.status, "completed", JSON.stringify(job));
 assert.ok((await (await sdk.videos.downloadContent(job.id)).text()).startsWith("fake mp4"));
 console.log("openai, an -video model (stream and not), videos.create / retrieve / downloadContent: ok");
-const report = await sdk.chat.completions.create({ model: "qwen3.7-plus-deep-research", messages: [{ role: "user", content: "Research Paris" }] });
+const research = { model: "qwen3.7-plus-deep-research", messages: [{ role: "user", content: "Research Paris" }] };
+const report = await sdk.chat.completions.create(research);
 assert.ok(report.choices[0].message.content.startsWith("# Report") && report.choices[0].message.reasoning_content.length > 0);
-console.log("openai, deep research: ok");
+let reportStreamed = "";
+for await (const c of await sdk.chat.completions.create({ ...research, stream: true })) reportStreamed += c.choices[0]?.delta.content ?? "";
+assert.equal(reportStreamed, report.choices[0].message.content);
+console.log("openai, deep research (stream and not): ok");
