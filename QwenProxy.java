@@ -3694,7 +3694,12 @@ public final class QwenProxy {
             String label = kind.equals("file") ? "document" : kind, stored = FileStore.idIn(ref);
             if (stored != null) return new Media(kind, stored, false, null, null, "stored:" + stored);     // resolved by ChatCall
             if (ref.regionMatches(true, 0, "http://", 0, 7) || ref.regionMatches(true, 0, "https://", 0, 8)) {
-                String path = URI.create(ref.replace(" ", "%20")).getPath();
+                String path;
+                try {
+                    path = URI.create(ref.replace(" ", "%20")).getPath();
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.invalid(at, kind.equals("image") ? "invalid_image_url" : "invalid_url", at + " is not a valid URL: " + e.getMessage());
+                }
                 String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
                 return new Media(kind, name != null ? name : last.isEmpty() ? label + "-" + n : last, name != null, null, null, ref);
             }
@@ -4911,8 +4916,9 @@ public final class QwenProxy {
 
         /** A URL's bytes and content type; `guard`: refuse private addresses (client URLs; Qwen's own are trusted). */
         Object[] get(String url, String code, boolean guard, String rid) {
-            URI u = URI.create(url.replace(" ", "%20"));
+            URI u = null;
             try {
+                u = URI.create(url.replace(" ", "%20"));
                 for (int hop = 0; hop <= 3; hop++) {
                     if (u.getHost() == null || !List.of("http", "https").contains(String.valueOf(u.getScheme()).toLowerCase(Locale.ROOT)))
                         throw ApiException.invalid("messages", code, "Cannot fetch " + u + ": only http(s) URLs are fetched.");
@@ -4936,7 +4942,7 @@ public final class QwenProxy {
                 }
                 throw ApiException.invalid("messages", code, "Fetching " + url + " was redirected more than 3 times.");
             } catch (IOException | IllegalArgumentException e) {
-                throw ApiException.invalid("messages", code, "Cannot fetch " + u + ": " + e.getClass().getSimpleName()
+                throw ApiException.invalid("messages", code, "Cannot fetch " + (u == null ? url : u) + ": " + e.getClass().getSimpleName()
                         + (e.getMessage() == null ? "" : " " + e.getMessage()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -188,6 +188,9 @@ class MediaTest extends Fixture {
         assertEquals("messages[0].content[1]", errorOf(r).get("param"));
         r = post(proxy, ask("qwen3.7-plus", false, "{\"type\":\"image_url\",\"image_url\":{}}"));
         assertEquals(400, r.statusCode());
+        r = post(proxy, ask("qwen3.7-plus", false, imagePart("http://exa mple.com/%zz.png")));
+        assertEquals(400, r.statusCode(), "a malformed URL is the client's error, not a 500");
+        assertEquals("invalid_image_url", errorOf(r).get("code"));
         r = post(proxy, ask("qwen3.7-plus", false, "{\"type\":\"hologram\",\"hologram\":\"x\"}"));
         assertEquals(400, r.statusCode());
         assertEquals("invalid_value", errorOf(r).get("code"));
