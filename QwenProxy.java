@@ -28,7 +28,8 @@
  *                            The commit decision: relay()'s watchdog and the dialect's first event.
  *                            Output: the neutral layer (tool calls, hold-back for retries, search
  *                            citations); video() and Videos: t2v tasks polled to their end
- *    8. Admin API and login  Admin (/admin, Qwen2API names, /readyz, /verify), Login
+ *    8. Admin API and login  Admin (/admin, Qwen2API names, /readyz, /verify), Conversations (/api/chat and
+ *                            /api/chats: server-side history continued upstream with parent_id, §9), Login
  *    9. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
  *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6), Media
@@ -45,7 +46,9 @@
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
  *              POST /v1/files (multipart), GET /v1/files[/{id}[/content]], DELETE /v1/files/{id},
  *              POST /api/files/upload (FreeQwenApi's shape), POST /v1/images/generations and /edits,
- *              POST /v1/videos, GET /v1/videos[/{id}[/content]] (t2v jobs)
+ *              POST /v1/videos, GET /v1/videos[/{id}[/content]] (t2v jobs); FreeQwenApi's native API:
+ *              POST /api/chat, /api/chats[/{id}[/rename]], /api/chats/cleanup, /api/chat/completions,
+ *              GET /api/models, GET /api/status
  *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
  *              GET /readyz (200 while an account is usable)   POST /verify {"apiKey"}
@@ -127,8 +130,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: server-side
- * chat history.
+ * NOT YET: --reuse-chats (continuing /v1 conversations upstream), the Anthropic and Responses front doors.
  */
 
 import com.sun.net.httpserver.*;
@@ -343,6 +345,7 @@ public final class QwenProxy {
         final Models models;
         final FileStore files;
         final Videos videos;
+        final Conversations conversations;
         volatile List<String> apiKeys;   // --api-key, the keys file, or the generated key
         final String generatedKey;   // printed once in the banner, never logged
         final Watched accountsFile, keysFile;
@@ -379,6 +382,7 @@ public final class QwenProxy {
                 models = new Models(cfg, upstream, accounts, background);
                 files = new FileStore(this);
                 videos = new Videos(this);
+                conversations = new Conversations(this);
                 accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
                 keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
                 reload();
@@ -1138,12 +1142,21 @@ public final class QwenProxy {
             case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }
             case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
             case "/api/files/upload" -> { allow(method, "POST"); authorize(s, c); s.files.upload(c, true); }
+            case "/api/chat" -> { allow(method, "POST"); authorize(s, c); s.conversations.chat(c); }
+            case "/api/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }   // FreeQwenApi's path
+            case "/api/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, freeQwenModels(s)); }
+            case "/api/status" -> { allow(method, "GET"); authorize(s, c); Admin.handleStatusFq(s, c); }
             case "/images/generations" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c, false).failover(); }
             case "/images/edits" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c, true).failover(); }
             default -> {
                 if (path.equals("/files") || path.startsWith("/files/")) {
                     authorize(s, c);
                     s.files.handle(c, method, path);
+                    return;
+                }
+                if (path.equals("/api/chats") || path.startsWith("/api/chats/")) {
+                    authorize(s, c);
+                    s.conversations.handle(c, method, path);
                     return;
                 }
                 if (path.equals("/videos") || path.startsWith("/videos/")) {
@@ -1164,11 +1177,22 @@ public final class QwenProxy {
         }
     }
 
+    /** GET /api/models (FreeQwenApi): the OpenAI list, and the same ids under "models". */
+    static Map<String, Object> freeQwenModels(Server s) {
+        Map<String, Object> list = s.models.openAiList();
+        List<Object> models = new ArrayList<>();
+        for (Object m : (List<?>) list.get("data")) models.add(orderedObject("id", Json.asObject(m).get("id"), "name", Json.asObject(m).get("id")));
+        list.put("models", models);
+        return list;
+    }
+
     static Map<String, Object> rootInfo() {
         return orderedObject("name", NAME, "version", VERSION, "endpoints", List.of(
                 "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "POST /v1/files", "GET /v1/files",
                 "GET /v1/files/{id}", "GET /v1/files/{id}/content", "DELETE /v1/files/{id}", "POST /api/files/upload", "POST /v1/images/generations",
-                "POST /v1/images/edits", "POST /v1/videos", "GET /v1/videos", "GET /v1/videos/{id}", "GET /v1/videos/{id}/content", "GET /healthz", "GET /readyz",
+                "POST /v1/images/edits", "POST /v1/videos", "POST /api/chat", "GET /api/chats", "POST /api/chats",
+                "GET /api/chats/{id}", "DELETE /api/chats/{id}", "PUT /api/chats/{id}/rename", "POST /api/chats/cleanup",
+                "POST /api/chat/completions", "GET /api/models", "GET /api/status", "GET /v1/videos", "GET /v1/videos/{id}", "GET /v1/videos/{id}/content", "GET /healthz", "GET /readyz",
                 "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
                 "POST /admin/reload", "GET /admin/status"));
     }
@@ -1458,10 +1482,13 @@ public final class QwenProxy {
         private final StringBuilder sb = new StringBuilder(256);    // reused under the stream's lock: no garbage per delta
         private boolean delivered;
 
-        OpenAiChunks(SseStream stream, String model, boolean includeUsage, boolean alsoAsReasoning) {
+        OpenAiChunks(SseStream stream, String model, boolean includeUsage, boolean alsoAsReasoning) { this(stream, model, includeUsage, alsoAsReasoning, null); }
+
+        /** chatId: the conversation (/api/chat), in every chunk. */
+        OpenAiChunks(SseStream stream, String model, boolean includeUsage, boolean alsoAsReasoning, String chatId) {
             this.stream = stream;
             this.prefix = "{\"id\":" + Json.write("chatcmpl-" + randomToken(18)) + ",\"object\":\"chat.completion.chunk\",\"created\":"
-                    + System.currentTimeMillis() / 1000 + ",\"model\":" + Json.write(model) + ",";
+                    + System.currentTimeMillis() / 1000 + ",\"model\":" + Json.write(model) + "," + (chatId == null ? "" : "\"chatId\":" + Json.write(chatId) + ",");
             this.includeUsage = includeUsage;
             this.alsoAsReasoning = alsoAsReasoning;
         }
@@ -1545,10 +1572,15 @@ public final class QwenProxy {
         private final List<Object> calls = new ArrayList<>();
         private List<Citation> cited = List.of();
 
-        OpenAiCompletion(Call c, String model, boolean alsoAsReasoning) {
+        private final String chatId;          // /api/chat: the conversation
+
+        OpenAiCompletion(Call c, String model, boolean alsoAsReasoning) { this(c, model, alsoAsReasoning, null); }
+
+        OpenAiCompletion(Call c, String model, boolean alsoAsReasoning, String chatId) {
             this.c = c;
             this.model = model;
             this.alsoAsReasoning = alsoAsReasoning;
+            this.chatId = chatId;
         }
 
         @Override public void open() { }
@@ -1568,8 +1600,10 @@ public final class QwenProxy {
             if (!calls.isEmpty()) message.put("tool_calls", calls);
             if (!cited.isEmpty()) message.put("annotations", openAiAnnotations(cited));
             Map<String, Object> choice = orderedObject("index", 0, "message", message, "logprobs", Json.NULL, "finish_reason", reason);
-            sendJson(c, 200, orderedObject("id", "chatcmpl-" + randomToken(18), "object", "chat.completion", "created",
-                    System.currentTimeMillis() / 1000, "model", model, "choices", List.of(choice), "usage", openAiUsage(usage)));
+            Map<String, Object> reply = orderedObject("id", "chatcmpl-" + randomToken(18), "object", "chat.completion", "created",
+                    System.currentTimeMillis() / 1000, "model", model, "choices", List.of(choice), "usage", openAiUsage(usage));
+            if (chatId != null) reply.put("chatId", chatId);
+            sendJson(c, 200, reply);
         }
 
         @Override public void citations(List<Citation> c) { cited = c; }
@@ -1637,8 +1671,12 @@ public final class QwenProxy {
     static final class ChatCall {
         final Server s;
         final Call c;
-        final ChatRequest req;
+        ChatRequest req;                              // a conversation's turn falls back to its whole history
         final Function<SseStream, Dialect> dialect;   // a client stream (null: none) -> the wire format
+        Conversations.Conversation conv;              // /api/chat: the conversation of this turn, else null
+        ChatRequest history;                          // /api/chat: the whole conversation with this turn, flattened
+        private String parent, usedChat;              // §9: the upstream answer this turn follows; the chat it went to
+        private Output out;
 
         /** A front door is a request parser and a dialect: the rest is shared. */
         ChatCall(Server s, Call c, ChatRequest req, Function<SseStream, Dialect> dialect) {
@@ -1703,13 +1741,14 @@ public final class QwenProxy {
             Set<Account> tried = new HashSet<>();
             ApiException last = null;
             for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
-                Account a = s.accounts.acquire(tried, req.chatType());
+                Account a = conv != null && attempt == 0 ? s.accounts.acquire(tried, req.chatType(), conv.account) : s.accounts.acquire(tried, req.chatType());
                 // just started or just added: an account whose first token is on its way is worth the wait
                 if (a == null && s.accounts.awaitFirstTokens(c.rid)) a = s.accounts.acquire(tried, req.chatType());
                 if (a == null) break;
                 tried.add(a);
                 try {
                     converse(a);
+                    if (conv != null) conv.answered(s, a, usedChat, out.responseId(), out.said.toString());
                     s.accounts.succeeded(a);
                     c.note += " account=" + a.id;
                     return;
@@ -1728,7 +1767,7 @@ public final class QwenProxy {
         /** The reply's neutral layer and its dialect, on a new client stream if the request streams. */
         Output output() {
             c.stream = req.stream() ? new SseStream(c.ex) : null;
-            return new Output(req, dialect.apply(c.stream), c.rid, s.cfg.searchInfo());
+            return out = new Output(req, dialect.apply(c.stream), c.rid, s.cfg.searchInfo());
         }
 
         void converse(Account a) {
@@ -1762,12 +1801,30 @@ public final class QwenProxy {
         }
 
         void attempt(Account a, Output out, boolean firmer) {
+            if (conv != null && req != history) {           // §9: the conversation's own upstream chat, only the new turn
+                if (conv.continuesOn(a)) {
+                    parent = conv.parentId;
+                    try {
+                        relay(s.upstream.complete(a, usedChat = conv.chatId, fit(a, conv.chatId, firmer, s.cfg.contextFileThreshold()), c.rid), out);
+                        return;
+                    } catch (ApiException e) {
+                        if (e.kind != ApiException.Kind.CHAT || out.to.delivered() || (c.stream != null && c.stream.state() != SseStream.State.OPEN)) throw e;
+                        Log.info(c.rid, "conversation " + conv.id + " cannot go on in its upstream chat (" + e.getMessage() + "); a new chat with its history");
+                    } finally {
+                        parent = null;
+                    }
+                }
+                req = history;                              // another account, or the chat is gone: all of it, flattened
+            }
             ChatPool.Chat chat = s.chats.take(a, req.upstreamModel(), req.chatType(), c.rid);
             List<String> chats = new ArrayList<>(List.of(chat.id()));
+            boolean answered = false;
             try {
                 if (req.chatType().equals("t2v")) video(a, out, chat.id(), firmer);
                 else relay(send(a, chat, chats, firmer), out);
+                answered = true;
             } finally {
+                if (conv != null && answered) usedChat = chats.remove(chats.size() - 1);     // the conversation keeps the chat it answered in
                 if (s.cfg.deleteChats()) for (String id : chats) s.background.execute(() -> s.upstream.deleteChat(a, id, c.rid));
             }
         }
@@ -1845,7 +1902,7 @@ public final class QwenProxy {
          */
         String fit(Account a, String chatId, boolean firmer, long limit) {
             List<Map<String, Object>> media = attachments(a);
-            String body = Json.write(req.upstreamBody(chatId, req.prompt(firmer), media));
+            String body = json(req.upstreamBody(chatId, req.prompt(firmer), media));
             long size = utf8Length(body);
             if (size <= limit) return body;
             String instructions = ChatRequest.instructions(req.tools(), req.format(), firmer);
@@ -1872,6 +1929,18 @@ public final class QwenProxy {
                     + "Qwen's edge refuses bodies over about " + UPSTREAM_BODY_LIMIT / 1024 + " KiB). Offer fewer or smaller tools.");
             c.note += " context=compacted:" + size / 1024 + "KiB";
             return fitted;
+        }
+
+        /** The body as JSON, continuing `parent` when there is one (§9: the message's and the body's parent ids). */
+        private String json(Map<String, Object> body) {
+            if (parent != null) {
+                body.put("parentId", parent);
+                body.put("parent_id", parent);
+                @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) ((List<?>) body.get("messages")).get(0);
+                m.put("parentId", parent);
+                m.put("parent_id", parent);
+            }
+            return Json.write(body);
         }
 
         private List<Media> media;      // the request's media with their bytes, fetched once for all attempts
@@ -1904,7 +1973,7 @@ public final class QwenProxy {
             for (int tries = 0; tries < 6 && budget > 0; tries++) {
                 String prompt = t.compact(notice, instructions, budget);
                 if (prompt == null) return null;
-                String body = Json.write(req.upstreamBody(chatId, prompt, files));
+                String body = json(req.upstreamBody(chatId, prompt, files));
                 long over = utf8Length(body) - limit;
                 if (over <= 0) return body;
                 budget -= over + 1024;      // JSON escapes and the body's other fields: take it off the prompt
@@ -2022,8 +2091,14 @@ public final class QwenProxy {
 
         private void send(String t) {
             shown += t.length();
+            said.append(t);
             to.text(t);
         }
+
+        final StringBuilder said = new StringBuilder();     // the answer as the client got it (a conversation keeps it)
+
+        /** The main candidate's response_id: what a follow-up in the same upstream chat continues (§9). */
+        String responseId() { return translator == null ? null : translator.responseId(); }
 
         @Override public void sources(List<Source> found) { sources.addAll(found); }
 
@@ -2031,6 +2106,7 @@ public final class QwenProxy {
 
         @Override public void image(String url) {
             answered = true;
+            said.append(images > 0 ? "\n\n" : "").append("![image ").append(images + 1).append("](").append(url).append(')');
             to.image(++images, url);
         }
 
@@ -2116,6 +2192,7 @@ public final class QwenProxy {
             sources.clear();
             cited.clear();
             images = 0;
+            said.setLength(0);
             cite.setLength(0);
             shown = 0;
             to.reset();
@@ -2361,6 +2438,15 @@ public final class QwenProxy {
                     "config", config, "files", files, "last_reload", Instant.ofEpochMilli(s.lastReload).toString(), "accounts", counts);
         }
 
+        /** GET /api/status (FreeQwenApi): {"authenticated", "message"} from the accounts' state. */
+        static void handleStatusFq(Server s, Call c) {
+            int usable = 0;
+            for (Account a : s.accounts.all) if (a.usable(System.currentTimeMillis(), 0)) usable++;
+            sendJson(c, 200, orderedObject("authenticated", usable > 0, "message", usable > 0 ? usable + " usable Qwen account(s)"
+                    : s.accounts.isEmpty() ? "No Qwen account is configured" : "No Qwen account is usable right now: " + s.accounts.summary(),
+                    "accounts", s.accounts.all.size(), "usable_accounts", usable));
+        }
+
         /** GET /readyz: 200 only while at least one account can take a request. */
         static void handleReady(Server s, Call c) {
             int usable = 0;
@@ -2391,6 +2477,231 @@ public final class QwenProxy {
             throw new ApiException(key != null && keyIn(key, s.apiKeys) ? 403 : 401, "invalid_request_error",
                     key != null && keyIn(key, s.apiKeys) ? "admin_forbidden" : "invalid_api_key",
                     null, key == null ? "The admin API needs the admin key (--admin-key, else the first client key)." : "This key is not the admin key.");
+        }
+    }
+
+    /**
+     * Server-side conversations: FreeQwenApi's native API (/api/chat, /api/chats...). A conversation
+     * keeps its history (the last HISTORY_MAX messages) and where it lives upstream: the account,
+     * the upstream chat and the last answer's response_id. The next turn goes into that chat with
+     * parent_id (§9), only the new message; on another account, or when Qwen refuses the parent,
+     * it goes to a new chat with the history flattened. One JSON file per conversation in
+     * <data-dir>/conversations, written atomically; turns of one conversation run one at a time.
+     */
+    static final class Conversations {
+        static final int HISTORY_MAX = 100;
+        private final Server s;
+        private final Path dir;
+        private final Map<String, Conversation> all = new ConcurrentHashMap<>();
+        private volatile boolean loaded;
+
+        Conversations(Server s) {
+            this.s = s;
+            this.dir = Path.of(s.cfg.dataDir(), "conversations");
+        }
+
+        static final class Conversation {
+            final String id;
+            String name, model, account, chatId, parentId;
+            long createdAt, updatedAt;
+            final List<Map<String, Object>> messages = new ArrayList<>();
+            final java.util.concurrent.locks.ReentrantLock turn = new java.util.concurrent.locks.ReentrantLock();
+
+            Conversation(String id) { this.id = id; }
+
+            boolean continuesOn(Account a) { return chatId != null && parentId != null && a.id.equals(account); }
+
+            synchronized Map<String, Object> toJson() {
+                return orderedObject("id", id, "name", name, "created_at", createdAt, "updated_at", updatedAt, "model", nullable(model),
+                        "account", nullable(account), "chat_id", nullable(chatId), "parent_id", nullable(parentId), "messages", new ArrayList<>(messages));
+            }
+
+            synchronized Map<String, Object> summary() {
+                long users = messages.stream().filter(m -> "user".equals(m.get("role"))).count();
+                return orderedObject("id", id, "chatId", id, "name", name, "created", createdAt, "updated", updatedAt, "model", nullable(model),
+                        "messageCount", messages.size(), "userMessageCount", users);
+            }
+
+            /** After an answer: the turn joins the history and the conversation goes on where it was answered. */
+            void answered(Server s, Account a, String chat, String responseId, String text) {
+                String old;
+                synchronized (this) {
+                    old = chatId != null && !chatId.equals(chat) && account != null ? chatId : null;
+                    Account was = old == null ? null : s.accounts.find(account);
+                    if (old != null && was != null && s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(was, old, null));
+                    account = a.id;
+                    chatId = chat;
+                    parentId = responseId;
+                    messages.add(orderedObject("role", "assistant", "content", text, "timestamp", System.currentTimeMillis() / 1000));
+                    while (messages.size() > HISTORY_MAX) messages.remove(0);
+                    updatedAt = System.currentTimeMillis();
+                }
+                s.conversations.save(this);
+            }
+        }
+
+        private void load() {
+            if (loaded) return;
+            synchronized (this) {
+                if (loaded) return;
+                try (DirectoryStream<Path> ds = Files.isDirectory(dir) ? Files.newDirectoryStream(dir, "*.json") : null) {
+                    if (ds != null) for (Path p : ds) {
+                        try {
+                            Map<String, Object> m = Json.asObject(Json.parse(Files.readString(p)));
+                            Conversation v = new Conversation(Json.str(m, "id"));
+                            v.name = Json.str(m, "name");
+                            v.model = Json.str(m, "model");
+                            v.account = Json.str(m, "account");
+                            v.chatId = Json.str(m, "chat_id");
+                            v.parentId = Json.str(m, "parent_id");
+                            v.createdAt = Json.longValue(m.get("created_at"), 0);
+                            v.updatedAt = Json.longValue(m.get("updated_at"), 0);
+                            if (m.get("messages") instanceof List<?> l) for (Object o : l) if (Json.asObject(o) != null) v.messages.add(Json.asObject(o));
+                            if (v.id != null) all.put(v.id, v);
+                        } catch (IOException | RuntimeException e) {
+                            Log.warn(null, "conversations: skipping " + p.getFileName() + ": " + e.getMessage());
+                        }
+                    }
+                } catch (IOException e) {
+                    Log.warn(null, "cannot read " + dir + ": " + e.getMessage());
+                }
+                loaded = true;
+            }
+        }
+
+        void save(Conversation v) {
+            try {
+                Store.writePrivate(dir.resolve(v.id + ".json"), Json.write(v.toJson()).getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                Log.error(null, "could not save conversation " + v.id + ": " + e.getMessage());
+            }
+        }
+
+        Conversation create(String name) {
+            load();
+            Conversation v = new Conversation(UUID.randomUUID().toString());
+            v.name = name == null || name.isBlank() ? "New chat" : name.strip();
+            v.createdAt = v.updatedAt = System.currentTimeMillis();
+            all.put(v.id, v);
+            save(v);
+            return v;
+        }
+
+        Conversation get(String id) {
+            load();
+            Conversation v = id == null ? null : all.get(id);
+            if (v == null) throw new ApiException(404, "invalid_request_error", "chat_not_found", "chatId", "No conversation '" + id + "'.");
+            return v;
+        }
+
+        /** Forgets a conversation and deletes its upstream chat. */
+        void delete(Conversation v) {
+            all.remove(v.id);
+            try {
+                Files.deleteIfExists(dir.resolve(v.id + ".json"));
+            } catch (IOException e) {
+                Log.warn(null, "could not delete " + v.id + ": " + e.getMessage());
+            }
+            Account a = v.account == null ? null : s.accounts.find(v.account);
+            if (a != null && v.chatId != null) s.background.execute(() -> s.upstream.deleteChat(a, v.chatId, null));
+        }
+
+        /** POST /api/chat: {message | messages, model, chatId, stream}; the reply carries chatId. */
+        void chat(Call c) {
+            Map<String, Object> b = readJsonObject(c, s.cfg.maxBodyBytes());
+            Object message = b.get("message");
+            if ((message == null || message == Json.NULL) && b.get("messages") instanceof List<?> l)      // the last user message, as FreeQwenApi
+                for (Object o : l) if ("user".equals(Json.str(Json.asObject(o), "role"))) message = Json.asObject(o).get("content");
+            if (message == null || message == Json.NULL || message instanceof String str && str.isBlank())
+                throw ApiException.invalid("message", "missing_required_parameter", "Missing required parameter: 'message' (or a user message in 'messages').");
+            if (!(message instanceof String) && !(message instanceof List)) throw ApiException.invalid("message", "invalid_type", "'message' must be a string or content parts.");
+            Conversation v = optString(b, "chatId") != null ? get(optString(b, "chatId")) : create(null);
+            v.turn.lock();             // one turn of a conversation at a time
+            try {
+                Map<String, Object> user = orderedObject("role", "user", "content", message, "timestamp", System.currentTimeMillis() / 1000);
+                List<Object> history = new ArrayList<>();
+                synchronized (v) { history.addAll(v.messages); }
+                history.add(user);
+                String model = optString(b, "model") != null ? optString(b, "model") : v.model;
+                Map<String, Object> whole = orderedObject("model", model == null ? Json.NULL : model, "stream", b.getOrDefault("stream", false),
+                        "messages", history.stream().map(m -> Map.of("role", Json.asObject(m).get("role"), "content", Json.asObject(m).get("content"))).toList());
+                ChatRequest full = ChatRequest.parse(whole, s.models, s.cfg);
+                ChatRequest turn = ChatRequest.parse(orderedObject("model", whole.get("model"), "stream", whole.get("stream"),
+                        "messages", List.of(Map.of("role", "user", "content", message))), s.models, s.cfg);
+                boolean continues = v.parentId != null && full.upstreamModel().equals(v.model);    // another model: a new chat
+                boolean both = s.cfg.reasoning() == Reasoning.BOTH;
+                ChatCall call = new ChatCall(s, c, continues ? turn : full, stream -> stream == null
+                        ? new OpenAiCompletion(c, full.model(), both, v.id) : new OpenAiChunks(stream, full.model(), full.includeUsage(), both, v.id));
+                call.conv = v;
+                call.history = full;
+                synchronized (v) {
+                    v.messages.add(user);
+                    v.model = full.upstreamModel();
+                }
+                try {
+                    call.failover();
+                } catch (RuntimeException e) {
+                    synchronized (v) { v.messages.remove(user); }      // no answer: the question is not part of the history
+                    throw e;
+                }
+                c.note += " chatId=" + v.id;
+            } finally {
+                v.turn.unlock();
+            }
+        }
+
+        /** /api/chats (GET, POST), /api/chats/{id} (GET, DELETE), /api/chats/{id}/rename (PUT), /api/chats/cleanup (POST). */
+        void handle(Call c, String method, String path) {
+            load();
+            if (path.equals("/api/chats")) {
+                if (method.equals("POST")) {
+                    Map<String, Object> b = readJsonObject(c, 65536);
+                    sendJson(c, 200, Map.of("chatId", create(optString(b, "name")).id));
+                    return;
+                }
+                allow(method, "GET");
+                List<Object> chats = new ArrayList<>();
+                all.values().stream().sorted(Comparator.comparingLong(v -> -v.updatedAt)).forEach(v -> chats.add(v.summary()));
+                sendJson(c, 200, Map.of("chats", chats));
+            } else if (path.equals("/api/chats/cleanup")) {
+                allow(method, "POST");
+                Map<String, Object> b = readJsonObject(c, 65536);
+                long olderThan = optLong(b, "olderThan", 0), users = optLong(b, "userMessageCountLessThan", -1), msgs = optLong(b, "messageCountLessThan", -1);
+                long max = optLong(b, "maxChats", 0), now = System.currentTimeMillis();
+                if (olderThan < 0 || max < 0) throw ApiException.invalid(olderThan < 0 ? "olderThan" : "maxChats", "invalid_value", "Must not be negative.");
+                List<Conversation> byAge = new ArrayList<>(all.values());
+                byAge.sort(Comparator.comparingLong(v -> -v.updatedAt));
+                List<String> deleted = new ArrayList<>();
+                for (int i = 0; i < byAge.size(); i++) {
+                    Conversation v = byAge.get(i);
+                    Map<String, Object> sum = v.summary();
+                    if ((olderThan > 0 && now - v.updatedAt > olderThan) || (users >= 0 && Json.longValue(sum.get("userMessageCount"), 0) < users)
+                            || (msgs >= 0 && Json.longValue(sum.get("messageCount"), 0) < msgs) || (max > 0 && i >= max)) {
+                        delete(v);
+                        deleted.add(v.id);
+                    }
+                }
+                sendJson(c, 200, orderedObject("success", true, "deletedCount", deleted.size(), "deleted", deleted, "remaining", all.size()));
+            } else {
+                String rest = path.substring(11), id = rest.endsWith("/rename") ? rest.substring(0, rest.length() - 7) : rest;
+                Conversation v = get(id);
+                if (rest.endsWith("/rename")) {
+                    allow(method, "PUT");
+                    String name = optString(readJsonObject(c, 65536), "name");
+                    if (name == null || name.isBlank()) throw ApiException.invalid("name", "missing_required_parameter", "Missing required parameter: 'name'.");
+                    synchronized (v) { v.name = name.strip(); }
+                    save(v);
+                    sendJson(c, 200, orderedObject("success", true, "chatId", id, "name", v.name));
+                } else if (method.equals("DELETE")) {
+                    delete(v);
+                    sendJson(c, 200, orderedObject("success", true));
+                } else {
+                    allow(method, "GET");
+                    Map<String, Object> h = v.toJson();
+                    sendJson(c, 200, orderedObject("chatId", id, "history", orderedObject("name", h.get("name"), "messages", h.get("messages"),
+                            "created", h.get("created_at"), "updated", h.get("updated_at"), "model", h.get("model"))));
+                }
+            }
         }
     }
 
@@ -3026,6 +3337,17 @@ public final class QwenProxy {
         /** The next usable account not yet tried for this request, or null. */
         /** Chat types with a quota of their own (§10.5): their rate limit cools only them, not the account's text models. */
         static final Set<String> OWN_QUOTA = Set.of("t2i", "t2v", "image_edit");
+
+        /** The account named `prefer` if it is usable (a conversation goes on where it lives, §9), else as acquire does. */
+        Account acquire(Set<Account> tried, String chatType, String prefer) {
+            Account a = find(prefer);
+            if (a == null || tried.contains(a) || !a.usable(System.currentTimeMillis(), cfg.accountConcurrency()) || a.coolingFor(chatType, System.currentTimeMillis()) > 0)
+                return acquire(tried, chatType);
+            synchronized (a) { a.inFlight++; }
+            a.used(System.currentTimeMillis());
+            dirty = true;
+            return a;
+        }
 
         Account acquire(Set<Account> tried, String chatType) {
             long now = System.currentTimeMillis();

@@ -63,6 +63,7 @@ final class FakeQwen implements AutoCloseable {
     final Map<String, byte[]> storedBytes = new ConcurrentHashMap<>();   // file_id -> uploaded bytes
     // media a client's message may link to, served under /_fake/media/<name> (a web server of the user's)
     final Map<String, byte[]> media = new ConcurrentHashMap<>();
+    final Map<String, java.util.Set<String>> answers = new ConcurrentHashMap<>();     // chat id -> the response ids answered in it (§9)
     // §10.5 t2v: task id -> status polls before it is done; the v2 status route can be switched off (404)
     final Map<String, Integer> videoTasks = new ConcurrentHashMap<>();
     final List<String> statusCalls = new CopyOnWriteArrayList<>();
@@ -220,6 +221,11 @@ final class FakeQwen implements AutoCloseable {
         String chatId = ex.getRequestURI().getQuery() == null ? "" : ex.getRequestURI().getQuery().replaceFirst("^chat_id=", "");
         if (!authorized(ex)) { json(ex, 200, unauthorized()); return; }
         if (!chats.containsKey(chatId)) { json(ex, 200, badRequest("Invalid chat_id")); return; }
+        Object parent = body.get("parent_id");      // §9: a follow-up names an answer of this very chat
+        if (parent != null && parent != QwenProxy.Json.NULL && !answers.getOrDefault(chatId, java.util.Set.of()).contains(String.valueOf(parent))) {
+            json(ex, 200, badRequest("Invalid input chat parent_id " + parent + " is not exist."));
+            return;
+        }
         List<?> messages = (List<?>) body.get("messages");
         if (messages == null || messages.size() != 1) { json(ex, 200, badRequest("Invalid input too many messages.")); return; }
         boolean video = "t2v".equals(((Map<?, ?>) messages.get(0)).get("chat_type"));
@@ -251,6 +257,7 @@ final class FakeQwen implements AutoCloseable {
         }
         Script s = scripts.poll();
         String responseId = UUID.randomUUID().toString();
+        answers.computeIfAbsent(chatId, k -> ConcurrentHashMap.newKeySet()).add(responseId);
         try {
             if (s != null) s.run(ex, chatId, responseId);
             else defaultReply(ex, chatId, responseId, body);
