@@ -29,7 +29,8 @@
  *                            Output: the neutral layer (tool calls, hold-back for retries, search
  *                            citations); video() and Videos: t2v tasks polled to their end
  *    8. Admin API and login  Admin (/admin, Qwen2API names, /readyz, /verify), Conversations (/api/chat and
- *                            /api/chats: server-side history continued upstream with parent_id, §9), Login
+ *                            /api/chats: server-side history continued upstream with parent_id, §9),
+ *                            ReuseIndex (--reuse-chats: /v1 conversations continued the same way), Login
  *    9. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
  *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6), Media
@@ -130,7 +131,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: --reuse-chats (continuing /v1 conversations upstream), the Anthropic and Responses front doors.
+ * NOT YET: the Anthropic and Responses front doors, the qwen-code backend.
  */
 
 import com.sun.net.httpserver.*;
@@ -346,6 +347,7 @@ public final class QwenProxy {
         final FileStore files;
         final Videos videos;
         final Conversations conversations;
+        final ReuseIndex reuse;
         volatile List<String> apiKeys;   // --api-key, the keys file, or the generated key
         final String generatedKey;   // printed once in the banner, never logged
         final Watched accountsFile, keysFile;
@@ -383,6 +385,7 @@ public final class QwenProxy {
                 files = new FileStore(this);
                 videos = new Videos(this);
                 conversations = new Conversations(this);
+                reuse = new ReuseIndex(this);
                 accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
                 keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
                 reload();
@@ -441,6 +444,7 @@ public final class QwenProxy {
             timer.scheduleWithFixedDelay(() -> accounts.renewDue(background), tick, tick, TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(accounts::saveIfDirty, 30, 30, TimeUnit.SECONDS);
             timer.scheduleWithFixedDelay(chats::flush, 1, 1, TimeUnit.SECONDS);
+            if (cfg.reuseChats()) timer.scheduleWithFixedDelay(() -> reuse.sweep(false), 60, 60, TimeUnit.SECONDS);
             if (accountsFile != null || keysFile != null) timer.scheduleWithFixedDelay(() -> {
                 try {
                     boolean a = accountsFile != null && accountsFile.changed(), k = keysFile != null && keysFile.changed();
@@ -513,6 +517,7 @@ public final class QwenProxy {
         void stop() {
             http.stop(0);
             chats.drain(5_000);
+            reuse.sweep(true);
             accounts.saveIfDirty();
             workers.shutdownNow();
             background.shutdownNow();
@@ -596,7 +601,7 @@ public final class QwenProxy {
                   int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, List<String> passwords,
                   String accountsFile, String apiKeysFile, String adminKey, Map<String, Boolean> thinkingOnly,
                   long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls,
-                  long uploadMaxBytes, SearchInfo searchInfo, boolean help) {
+                  long uploadMaxBytes, SearchInfo searchInfo, boolean reuseChats, long chatTtlMs, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -644,6 +649,8 @@ public final class QwenProxy {
                 new Option("--media-max-bytes", "QWEN_MEDIA_MAX_BYTES", "" + DEFAULT_MEDIA_MAX_BYTES, "largest image, audio, video or document a message may carry or link"),
                 new Option("--upload-max-bytes", "QWEN_UPLOAD_MAX_BYTES", "" + DEFAULT_UPLOAD_MAX_BYTES, "largest file POST /v1/files and /api/files/upload accept"),
                 new Option("--allow-private-urls", "QWEN_ALLOW_PRIVATE_URLS", "false", "fetch media URLs on loopback and private addresses too"),
+                new Option("--reuse-chats", "QWEN_REUSE_CHATS", "false", "continue a /v1 conversation in the upstream chat that answered its history, sending only the new turns"),
+                new Option("--chat-ttl-ms", "QWEN_CHAT_TTL_MS", "3600000", "with --reuse-chats: how long an answered upstream chat is kept for a follow-up"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -683,7 +690,7 @@ public final class QwenProxy {
                     case "-h", "--help" -> help = true;
                     case "-V", "--version" -> { }       // main() answers it before anything else
                     case "--keep-chats" -> v.put("--delete-chats", "false");
-                    case "--delete-chats", "--allow-private-urls" -> v.put(a, value == null ? "true" : value);
+                    case "--delete-chats", "--allow-private-urls", "--reuse-chats" -> v.put(a, value == null ? "true" : value);
                     default -> {
                         boolean known = false;
                         for (Option o : OPTIONS) known |= o.flag().equals(a);
@@ -769,6 +776,8 @@ public final class QwenProxy {
             c.put("allowPrivateUrls", bool(v.getOrDefault("--allow-private-urls", "false"), "--allow-private-urls"));
             c.put("uploadMaxBytes", number(v, "--upload-max-bytes", DEFAULT_UPLOAD_MAX_BYTES, 1, Integer.MAX_VALUE - (1 << 20)));
             c.put("searchInfo", choice(SearchInfo.class, v.getOrDefault("--search-info", "table"), "--search-info"));
+            c.put("reuseChats", bool(v.getOrDefault("--reuse-chats", "false"), "--reuse-chats"));
+            c.put("chatTtlMs", number(v, "--chat-ttl-ms", 3_600_000, 1000, Long.MAX_VALUE));
             c.put("help", help);
             return of(c);
         }
@@ -1673,8 +1682,15 @@ public final class QwenProxy {
         final Call c;
         ChatRequest req;                              // a conversation's turn falls back to its whole history
         final Function<SseStream, Dialect> dialect;   // a client stream (null: none) -> the wire format
-        Conversations.Conversation conv;              // /api/chat: the conversation of this turn, else null
-        ChatRequest history;                          // /api/chat: the whole conversation with this turn, flattened
+        /** Where a conversation lives upstream (§9): the account, Qwen's chat, the answer to continue. */
+        record Continuation(String account, String chatId, String parent) {}
+
+        /** What keeps a conversation going once a turn is answered (a /api/chat conversation, the --reuse-chats index). */
+        interface Answered { void answered(Account a, String chat, String responseId, Output out); }
+
+        Continuation cont;                            // this turn can go on upstream here, with req holding only the turn
+        ChatRequest history;                          // the whole conversation, flattened, for a new chat when it cannot
+        Answered after;                               // set: the chat answered in is kept, and handed to this
         private String parent, usedChat;              // §9: the upstream answer this turn follows; the chat it went to
         private Output out;
 
@@ -1691,8 +1707,10 @@ public final class QwenProxy {
         static ChatCall openAi(Server s, Call c) {
             ChatRequest req = ChatRequest.parse(readJsonObject(c, s.cfg.maxBodyBytes()), s.models, s.cfg);
             boolean both = s.cfg.reasoning() == Reasoning.BOTH;
-            return new ChatCall(s, c, req, stream -> stream == null ? new OpenAiCompletion(c, req.model(), both)
+            ChatCall call = new ChatCall(s, c, req, stream -> stream == null ? new OpenAiCompletion(c, req.model(), both)
                     : new OpenAiChunks(stream, req.model(), req.includeUsage(), both));
+            if (s.cfg.reuseChats()) s.reuse.prepare(call);
+            return call;
         }
 
         /**
@@ -1741,14 +1759,14 @@ public final class QwenProxy {
             Set<Account> tried = new HashSet<>();
             ApiException last = null;
             for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
-                Account a = conv != null && attempt == 0 ? s.accounts.acquire(tried, req.chatType(), conv.account) : s.accounts.acquire(tried, req.chatType());
+                Account a = cont != null && attempt == 0 ? s.accounts.acquire(tried, req.chatType(), cont.account()) : s.accounts.acquire(tried, req.chatType());
                 // just started or just added: an account whose first token is on its way is worth the wait
                 if (a == null && s.accounts.awaitFirstTokens(c.rid)) a = s.accounts.acquire(tried, req.chatType());
                 if (a == null) break;
                 tried.add(a);
                 try {
                     converse(a);
-                    if (conv != null) conv.answered(s, a, usedChat, out.responseId(), out.said.toString());
+                    if (after != null) after.answered(a, usedChat, out.responseId(), out);
                     s.accounts.succeeded(a);
                     c.note += " account=" + a.id;
                     return;
@@ -1801,15 +1819,16 @@ public final class QwenProxy {
         }
 
         void attempt(Account a, Output out, boolean firmer) {
-            if (conv != null && req != history) {           // §9: the conversation's own upstream chat, only the new turn
-                if (conv.continuesOn(a)) {
-                    parent = conv.parentId;
+            if (cont != null && req != history) {           // §9: the conversation's own upstream chat, only the new turn
+                if (a.id.equals(cont.account())) {
+                    parent = cont.parent();
                     try {
-                        relay(s.upstream.complete(a, usedChat = conv.chatId, fit(a, conv.chatId, firmer, s.cfg.contextFileThreshold()), c.rid), out);
+                        relay(s.upstream.complete(a, usedChat = cont.chatId(), fit(a, cont.chatId(), firmer, s.cfg.contextFileThreshold()), c.rid), out);
+                        c.note += " continued";
                         return;
                     } catch (ApiException e) {
                         if (e.kind != ApiException.Kind.CHAT || out.to.delivered() || (c.stream != null && c.stream.state() != SseStream.State.OPEN)) throw e;
-                        Log.info(c.rid, "conversation " + conv.id + " cannot go on in its upstream chat (" + e.getMessage() + "); a new chat with its history");
+                        Log.info(c.rid, "the conversation cannot go on in its upstream chat (" + e.getMessage() + "); a new chat with its history");
                     } finally {
                         parent = null;
                     }
@@ -1824,7 +1843,7 @@ public final class QwenProxy {
                 else relay(send(a, chat, chats, firmer), out);
                 answered = true;
             } finally {
-                if (conv != null && answered) usedChat = chats.remove(chats.size() - 1);     // the conversation keeps the chat it answered in
+                if (after != null && answered) usedChat = chats.remove(chats.size() - 1);     // the conversation keeps the chat it answered in
                 if (s.cfg.deleteChats()) for (String id : chats) s.background.execute(() -> s.upstream.deleteChat(a, id, c.rid));
             }
         }
@@ -2070,7 +2089,17 @@ public final class QwenProxy {
 
         @Override public void call(String name, String arguments) {
             release();
+            callTurns.add("<tool_call>\n" + Json.write(orderedObject("name", name, "arguments", Json.parse(arguments))) + "\n</tool_call>");
             to.toolCall(calls++, name, arguments);
+        }
+
+        private final List<String> callTurns = new ArrayList<>();
+
+        /** This answer as the client's next request will show it in a transcript (Transcript.of's assistant turn). */
+        String assistantTurn() {
+            StringBuilder a = new StringBuilder(Transcript.THINK_BLOCK.matcher(said).replaceAll("").trim());
+            for (String call : callTurns) a.append(a.length() > 0 ? "\n" : "").append(call);
+            return "Assistant: " + a;
         }
 
         @Override public void rejected(String why) {
@@ -2193,6 +2222,7 @@ public final class QwenProxy {
             cited.clear();
             images = 0;
             said.setLength(0);
+            callTurns.clear();
             cite.setLength(0);
             shown = 0;
             to.reset();
@@ -2509,8 +2539,6 @@ public final class QwenProxy {
 
             Conversation(String id) { this.id = id; }
 
-            boolean continuesOn(Account a) { return chatId != null && parentId != null && a.id.equals(account); }
-
             synchronized Map<String, Object> toJson() {
                 return orderedObject("id", id, "name", name, "created_at", createdAt, "updated_at", updatedAt, "model", nullable(model),
                         "account", nullable(account), "chat_id", nullable(chatId), "parent_id", nullable(parentId), "messages", new ArrayList<>(messages));
@@ -2632,8 +2660,9 @@ public final class QwenProxy {
                 boolean both = s.cfg.reasoning() == Reasoning.BOTH;
                 ChatCall call = new ChatCall(s, c, continues ? turn : full, stream -> stream == null
                         ? new OpenAiCompletion(c, full.model(), both, v.id) : new OpenAiChunks(stream, full.model(), full.includeUsage(), both, v.id));
-                call.conv = v;
+                synchronized (v) { call.cont = continues ? new ChatCall.Continuation(v.account, v.chatId, v.parentId) : null; }
                 call.history = full;
+                call.after = (a, chat, responseId, out) -> v.answered(s, a, chat, responseId, out.said.toString());
                 synchronized (v) {
                     v.messages.add(user);
                     v.model = full.upstreamModel();
@@ -2701,6 +2730,63 @@ public final class QwenProxy {
                     sendJson(c, 200, orderedObject("chatId", id, "history", orderedObject("name", h.get("name"), "messages", h.get("messages"),
                             "created", h.get("created_at"), "updated", h.get("updated_at"), "model", h.get("model"))));
                 }
+            }
+        }
+    }
+
+    /**
+     * --reuse-chats: a /v1/chat/completions request whose history extends one this proxy answered
+     * (the same system text and tools, the same earlier turns, our answer echoed back unchanged:
+     * one hash) goes on in that answer's upstream chat with only its new turns, on the same account
+     * (§9); anything else is flattened as usual. An answered chat is kept --chat-ttl-ms after its
+     * last answer, then deleted (all of them at stop).
+     */
+    static final class ReuseIndex {
+        record Entry(String account, String chatId, String parent, long until) {}
+        private final Server s;
+        private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+        ReuseIndex(Server s) { this.s = s; }
+
+        static String key(Transcript t, String instructions, List<String> turns) {
+            return sha256(t.system() + "\u0000" + instructions + "\u0000" + String.join("\u0000", turns));
+        }
+
+        /** Before the request: continue where its history was answered, if it was. After the answer: remember where it lives. */
+        void prepare(ChatCall call) {
+            ChatRequest req = call.req;
+            Transcript t = req.transcript();
+            String instructions = ChatRequest.instructions(req.tools(), req.format(), false);
+            int k = -1;
+            for (int i = 0; i < t.turns().size(); i++) if (t.turns().get(i).startsWith("Assistant: ")) k = i;
+            Entry e = k < 0 ? null : entries.get(key(t, instructions, t.turns().subList(0, k + 1)));
+            if (e != null && e.until() > System.currentTimeMillis() && k < t.turns().size() - 1 && req.chatType().equals("t2t") && t.media().isEmpty()) {
+                List<String> rest = t.turns().subList(k + 1, t.turns().size());
+                call.cont = new ChatCall.Continuation(e.account(), e.chatId(), e.parent());
+                call.history = req;
+                call.req = req.continuing(rest.size() == 1 && rest.get(0).startsWith("User: ") ? rest.get(0).substring(6) : String.join("\n\n", rest));
+            }
+            call.after = (a, chat, responseId, out) -> {
+                if (responseId == null || !call.req.chatType().equals("t2t")) {      // nothing to go on from: the chat goes as usual
+                    if (s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, chat, null));
+                    return;
+                }
+                List<String> turns = new ArrayList<>(t.turns());
+                turns.add(out.assistantTurn());
+                entries.put(key(t, instructions, turns), new Entry(a.id, chat, responseId, System.currentTimeMillis() + s.cfg.chatTtlMs()));
+            };
+        }
+
+        /** The timer's job (and, with all, the stop's): forget expired entries, deleting each chat no live entry goes on in. */
+        void sweep(boolean all) {
+            long now = System.currentTimeMillis();
+            List<Entry> gone = new ArrayList<>();
+            entries.forEach((k, e) -> { if ((all || e.until() <= now) && entries.remove(k, e)) gone.add(e); });
+            Set<String> keep = new HashSet<>();
+            for (Entry e : entries.values()) keep.add(e.chatId());
+            for (Entry e : gone) {
+                Account a = s.accounts.find(e.account());
+                if (keep.add(e.chatId()) && a != null && s.cfg.deleteChats()) s.upstream.deleteChat(a, e.chatId(), null);
             }
         }
     }
@@ -3704,6 +3790,12 @@ public final class QwenProxy {
                     prompt, thinking, budget, maxTokens, stop, transcript, tools, format, chatType,
                     chatType.equals("t2i") || chatType.equals("t2v") || optString(b, "size") != null && chatType.equals("image_edit")
                             ? aspect(optString(b, "size")) : null);
+        }
+
+        /** The same request with only `turn` to send: a conversation that goes on in its upstream chat (§9). */
+        ChatRequest continuing(String turn) {
+            return new ChatRequest(model, upstreamModel, stream, includeUsage, turn, thinking, thinkingBudget, maxTokens, stop,
+                    new Transcript("", List.of("User: " + turn), true, List.of()), tools, format, chatType, size);
         }
 
         /** An image size as Qwen takes it (§10.5): "16:9" as given, "1792x1024" to the nearest of its ratios; "1:1" by default. */
