@@ -2560,7 +2560,9 @@ public final class QwenProxy {
                     account = a.id;
                     chatId = chat;
                     parentId = responseId;
-                    messages.add(orderedObject("role", "assistant", "content", text, "timestamp", System.currentTimeMillis() / 1000));
+                    // each answer keeps its upstream response id: what a later previous_response_id (Responses API) will look up
+                    messages.add(orderedObject("role", "assistant", "content", text, "timestamp", System.currentTimeMillis() / 1000,
+                            "response_id", nullable(responseId)));
                     while (messages.size() > HISTORY_MAX) messages.remove(0);
                     updatedAt = System.currentTimeMillis();
                 }

@@ -83,6 +83,24 @@ class ConversationsTest extends Fixture {
     }
 
     @Test
+    void whenTheConversationsAccountCannotServe_anotherTakesItWithTheHistory() throws Exception {
+        try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN + "," + FakeQwen.TOKEN2, "--chat-pool", "0")) {
+            String id = (String) json(call(p, "POST", "/api/chat", "{\"message\":\"I live in Lyon.\"}").body()).get("chatId");
+            String first = fake.completionHeaders.get(fake.completionHeaders.size() - 1).get("Authorization").get(0).substring(7);
+            fake.rateLimitedTokens.add(first);
+            try {
+                HttpResponse<String> r = call(p, "POST", "/api/chat", "{\"chatId\":\"" + id + "\",\"message\":\"Where do I live?\"}");
+                assertEquals(200, r.statusCode(), r.body());
+                String last = content(fake.completionBodies.size() - 1);
+                assertTrue(last.contains("User: I live in Lyon.") && last.endsWith("User: Where do I live?"), last);
+                assertNotEquals(first, fake.completionHeaders.get(fake.completionHeaders.size() - 1).get("Authorization").get(0).substring(7));
+            } finally {
+                fake.rateLimitedTokens.clear();
+            }
+        }
+    }
+
+    @Test
     void messagesTakeTheLastUserMessage_andBadInputIsAnOpenAiError() throws Exception {
         HttpResponse<String> r = call(proxy, "POST", "/api/chat", "{\"messages\":[{\"role\":\"user\",\"content\":\"old\"},"
                 + "{\"role\":\"assistant\",\"content\":\"x\"},{\"role\":\"user\",\"content\":\"newest\"}]}");
