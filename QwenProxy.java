@@ -1071,6 +1071,7 @@ public final class QwenProxy {
         int status = 200;
         String note = "";
         ApiException error;     // what went wrong, for the request's log line
+        boolean anthropic;      // errors in Anthropic's shape (the Messages front door)
 
         Call(HttpExchange ex) { this.ex = ex; }
     }
@@ -1111,11 +1112,13 @@ public final class QwenProxy {
         c.error = e;         // logged with the request's line
         try {
             if (c.stream != null && !c.stream.abandon()) {
-                c.stream.error(e);
+                if (c.anthropic) c.stream.end("event: error\ndata: " + Json.write(Anthropic.error(e)) + "\n\n");
+                else c.stream.error(e);
                 c.note += " (in the stream)";
             } else if (!c.responded) {
                 e.headers.forEach((k, v) -> c.ex.getResponseHeaders().set(k, v));
-                sendJson(c, e.status, e.body());
+                if (c.anthropic) sendJson(c, Anthropic.status(e.status), Anthropic.error(e));
+                else sendJson(c, e.status, e.body());
             }
         } catch (ClientGone gone) {
             c.status = 499;   // nobody left to tell
@@ -1149,12 +1152,24 @@ public final class QwenProxy {
             case "/verify" -> { allow(method, "POST"); Admin.handleVerify(s, c); }
             case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
             case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }
-            case "/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, s.models.openAiList()); }
+            case "/models" -> {
+                allow(method, "GET");
+                authorize(s, c);
+                boolean anthropic = ex.getRequestHeaders().containsKey("anthropic-version");    // Claude Code and the Anthropic SDK send it
+                sendJson(c, 200, anthropic ? Anthropic.models(s.models.openAiList()) : s.models.openAiList());
+            }
             case "/api/files/upload" -> { allow(method, "POST"); authorize(s, c); s.files.upload(c, true); }
             case "/api/chat" -> { allow(method, "POST"); authorize(s, c); s.conversations.chat(c); }
             case "/api/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }   // FreeQwenApi's path
             case "/api/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, freeQwenModels(s)); }
             case "/api/status" -> { allow(method, "GET"); authorize(s, c); Admin.handleStatusFq(s, c); }
+            case "/messages", "/anthropic/v1/messages" -> { c.anthropic = true; allow(method, "POST"); authorize(s, c); Anthropic.call(s, c).failover(); }
+            case "/messages/count_tokens", "/anthropic/v1/messages/count_tokens" -> {
+                c.anthropic = true;
+                allow(method, "POST");
+                authorize(s, c);
+                sendJson(c, 200, Map.of("input_tokens", Anthropic.countTokens(s, c)));
+            }
             case "/images/generations" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c, false).failover(); }
             case "/images/edits" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c, true).failover(); }
             default -> {
@@ -1457,6 +1472,8 @@ public final class QwenProxy {
         void toolCall(int index, String name, String arguments);
         /** The web sources the text linked to, once, before the end. */
         void citations(List<Citation> cited);
+        /** The stop sequence that ended the answer (before finish "stop"). */
+        default void stopSequence(String stop) { }
         /** Generated image n (1, 2, ...): chat dialects show it in the text as Markdown. */
         default void image(int n, String url) { text((n > 1 ? "\n\n" : "") + "![image " + n + "](" + url + ")"); }
         /** The reply is complete. */
@@ -1659,6 +1676,298 @@ public final class QwenProxy {
         @Override public void keepAlive() { }
         @Override public boolean delivered() { return false; }
         @Override public void reset() { urls.clear(); }
+    }
+
+    /**
+     * The Anthropic Messages front door (POST /v1/messages): the body is read as the same chat
+     * request an OpenAI client would send (so tools, thinking, stop sequences, media and large
+     * requests work alike), and the reply is written as Anthropic's message, or its event stream.
+     */
+    static final class Anthropic {
+        private Anthropic() { }
+
+        static ChatCall call(Server s, Call c) {
+            ChatRequest req = ChatRequest.parse(toOpenAi(readJsonObject(c, s.cfg.maxBodyBytes())), s.models, s.cfg);
+            return new ChatCall(s, c, req, stream -> new Messages(s, c, stream, req.model(), estimate(req.prompt())));
+        }
+
+        /** POST /v1/messages/count_tokens: a local estimate (nothing is sent upstream), see estimate(). */
+        static long countTokens(Server s, Call c) {
+            Map<String, Object> b = readJsonObject(c, s.cfg.maxBodyBytes());
+            b.putIfAbsent("max_tokens", new Json.Num("1"));
+            return estimate(ChatRequest.parse(toOpenAi(b), s.models, s.cfg).prompt());
+        }
+
+        /**
+         * Tokens of the prompt as it would go upstream (the flattened transcript with the tool
+         * protocol): ~4 characters per token for Latin script, one per CJK or other wide character.
+         */
+        static long estimate(String prompt) {
+            long narrow = 0, wide = 0;
+            for (int i = 0; i < prompt.length(); i++) if (prompt.charAt(i) < 0x2e80) narrow++; else wide++;
+            return Math.max(1, (narrow + 3) / 4 + wide);
+        }
+
+        /** Anthropic's request as the equivalent OpenAI chat request (C.2): system, blocks, tools, tool choice, thinking. */
+        static Map<String, Object> toOpenAi(Map<String, Object> b) {
+            if (optLong(b, "max_tokens", -1) < 1) throw ApiException.invalid("max_tokens", "missing_required_parameter", "max_tokens is required (a positive integer).");
+            Map<String, Object> o = orderedObject("model", b.getOrDefault("model", Json.NULL), "stream", b.getOrDefault("stream", false),
+                    "max_tokens", b.get("max_tokens"));
+            if (b.get("stop_sequences") != null) o.put("stop", b.get("stop_sequences"));
+            List<Object> messages = new ArrayList<>();
+            Object system = b.get("system");
+            if (system instanceof String str) messages.add(Map.of("role", "system", "content", str));
+            else if (system instanceof List<?> l) messages.add(Map.of("role", "system", "content", text(l, "system")));
+            if (!(b.get("messages") instanceof List<?> msgs)) throw ApiException.invalid("messages", "invalid_type", "'messages' must be an array.");
+            for (int i = 0; i < msgs.size(); i++) {
+                Map<String, Object> m = Json.asObject(msgs.get(i));
+                String at = "messages[" + i + "]", role = m == null ? null : Json.str(m, "role");
+                if (m == null || !("user".equals(role) || "assistant".equals(role)))
+                    throw ApiException.invalid(at + ".role", "invalid_value", at + " must have role user or assistant.");
+                Object content = m.get("content");
+                if (content instanceof String) { messages.add(Map.of("role", role, "content", content)); continue; }
+                if (!(content instanceof List<?> blocks)) throw ApiException.invalid(at + ".content", "invalid_type", at + ".content must be a string or blocks.");
+                List<Object> parts = new ArrayList<>(), calls = new ArrayList<>();
+                for (int j = 0; j < blocks.size(); j++) {
+                    Map<String, Object> k = Json.asObject(blocks.get(j));
+                    String type = k == null ? null : Json.str(k, "type"), bat = at + ".content[" + j + "]";
+                    if (type == null) throw ApiException.invalid(bat, "invalid_type", bat + " must be a content block.");
+                    switch (type) {
+                        case "text" -> parts.add(Map.of("type", "text", "text", String.valueOf(k.get("text"))));
+                        case "image", "document" -> {
+                            Map<String, Object> src = Json.obj(k, "source");
+                            String url = src == null ? null : "url".equals(Json.str(src, "type")) ? Json.str(src, "url")
+                                    : "data:" + Json.str(src, "media_type") + ";base64," + Json.str(src, "data");
+                            if (url == null) throw ApiException.invalid(bat + ".source", "invalid_value", bat + " needs a base64 or url source.");
+                            parts.add(type.equals("image") ? Map.of("type", "image_url", "image_url", Map.of("url", url))
+                                    : Map.of("type", "file", "file", orderedObject("file_data", url, "filename", firstString(Json.str(k, "title"), "document.pdf"))));
+                        }
+                        case "tool_use" -> calls.add(orderedObject("id", Json.str(k, "id"), "type", "function", "function",
+                                orderedObject("name", Json.str(k, "name"), "arguments", Json.write(k.getOrDefault("input", Map.of())))));
+                        case "tool_result" -> {
+                            Object r = k.get("content");
+                            String out = r instanceof List<?> l ? text(l, bat + ".content") : r == null || r == Json.NULL ? "" : String.valueOf(r);
+                            messages.add(orderedObject("role", "tool", "tool_call_id", Json.str(k, "tool_use_id"),
+                                    "content", Boolean.TRUE.equals(k.get("is_error")) ? "[error] " + out : out));
+                        }
+                        case "thinking", "redacted_thinking" -> { }          // earlier reasoning: left out of the transcript, as OpenAI's is
+                        default -> throw ApiException.invalid(bat + ".type", "invalid_value", "Unknown content block type '" + type + "'.");
+                    }
+                }
+                if (!parts.isEmpty() || !calls.isEmpty()) {
+                    Map<String, Object> msg = orderedObject("role", role, "content", parts.isEmpty() ? Json.NULL : parts);
+                    if (!calls.isEmpty()) msg.put("tool_calls", calls);
+                    messages.add(msg);
+                }
+            }
+            o.put("messages", messages);
+            if (b.get("tools") instanceof List<?> tools) {
+                List<Object> fns = new ArrayList<>();
+                for (int i = 0; i < tools.size(); i++) {
+                    Map<String, Object> t = Json.asObject(tools.get(i));
+                    String type = Json.str(t, "type");
+                    if (t == null || (type != null && !type.equals("custom")))
+                        throw ApiException.invalid("tools[" + i + "]", "unsupported_value", "Only custom tools (name, description, input_schema) are supported"
+                                + (type == null ? "." : "; '" + type + "' is a server tool this proxy does not run."));
+                    Map<String, Object> fn = orderedObject("name", t.get("name"), "parameters", t.getOrDefault("input_schema", Map.of("type", "object")));
+                    if (t.get("description") != null) fn.put("description", t.get("description"));
+                    fns.add(Map.of("type", "function", "function", fn));
+                }
+                o.put("tools", fns);
+            }
+            Map<String, Object> choice = optObject(b, "tool_choice");
+            if (choice != null) {
+                String type = String.valueOf(choice.get("type"));
+                o.put("tool_choice", switch (type) {
+                    case "auto", "none" -> type;
+                    case "any" -> "required";
+                    case "tool" -> Map.of("type", "function", "function", Map.of("name", String.valueOf(choice.get("name"))));
+                    default -> throw ApiException.invalid("tool_choice.type", "invalid_value", "tool_choice.type must be auto, any, tool or none.");
+                });
+                if (Boolean.TRUE.equals(choice.get("disable_parallel_tool_use"))) o.put("parallel_tool_calls", false);
+            }
+            Map<String, Object> thinking = optObject(b, "thinking");
+            if (thinking != null) {
+                o.put("enable_thinking", "enabled".equals(thinking.get("type")));
+                if (thinking.get("budget_tokens") != null) o.put("thinking_budget", thinking.get("budget_tokens"));
+            }
+            return o;
+        }
+
+        private static String text(List<?> blocks, String at) {
+            StringBuilder t = new StringBuilder();
+            for (Object o : blocks) {
+                Map<String, Object> k = Json.asObject(o);
+                if (k != null && "text".equals(k.get("type"))) t.append(t.length() > 0 ? "\n" : "").append(Json.str(k, "text"));
+            }
+            return t.toString();
+        }
+
+        /** Anthropic's status for ours: the upstream's failures are api_error (500) or, when it is unavailable, overloaded (529). */
+        static int status(int ours) {
+            return ours == 503 ? 529 : ours >= 500 ? 500 : ours == 405 || ours == 409 ? 400 : ours;
+        }
+
+        static Map<String, Object> error(ApiException e) {
+            String type = switch (status(e.status)) {
+                case 401 -> "authentication_error";
+                case 403 -> "permission_error";
+                case 404 -> "not_found_error";
+                case 413 -> "request_too_large";
+                case 429 -> "rate_limit_error";
+                case 529 -> "overloaded_error";
+                case 500 -> "api_error";
+                default -> "invalid_request_error";
+            };
+            return orderedObject("type", "error", "error", orderedObject("type", type, "message", e.getMessage()));
+        }
+
+        /** GET /v1/models for Anthropic clients (they send anthropic-version). */
+        static Map<String, Object> models(Map<String, Object> openAi) {
+            List<Object> data = new ArrayList<>();
+            for (Object m : (List<?>) openAi.get("data")) {
+                Map<String, Object> x = Json.asObject(m);
+                data.add(orderedObject("type", "model", "id", x.get("id"), "display_name", x.get("id"),
+                        "created_at", Instant.ofEpochSecond(Json.longValue(x.get("created"), 0)).toString()));
+            }
+            return orderedObject("data", data, "has_more", false, "first_id", data.isEmpty() ? Json.NULL : Json.asObject(data.get(0)).get("id"),
+                    "last_id", data.isEmpty() ? Json.NULL : Json.asObject(data.get(data.size() - 1)).get("id"));
+        }
+
+        static String stopReason(String finish) {
+            return switch (finish) {
+                case "length" -> "max_tokens";
+                case "tool_calls" -> "tool_use";
+                case "content_filter" -> "refusal";
+                default -> "end_turn";
+            };
+        }
+
+        /**
+         * The reply as Anthropic's content blocks: thinking, text and tool_use, each opened, filled and
+         * closed in order; streamed as its named events (message_start ... message_stop, ping), or
+         * assembled into one message.
+         */
+        static final class Messages implements Dialect {
+            private final Call c;
+            private final SseStream stream;      // null: one message at the end
+            private final String id = "msg_" + randomToken(18), model;
+            private final long inputEstimate;
+            private final List<Map<String, Object>> blocks = new ArrayList<>();
+            private String open;                 // the type of the block being written (thinking, text), or null
+            private String stopSequence;
+            private boolean delivered;
+
+            Messages(Server s, Call c, SseStream stream, String model, long inputEstimate) {
+                this.c = c;
+                this.stream = stream;
+                this.model = model;
+                this.inputEstimate = inputEstimate;
+            }
+
+            private void event(String name, Map<String, Object> data) {
+                stream.event("event: " + name + "\ndata: " + Json.write(data) + "\n\n");
+            }
+
+            @Override public void open() {
+                if (stream == null) return;
+                synchronized (stream) {
+                    if (stream.state() != SseStream.State.OPEN) return;
+                    Map<String, Object> msg = orderedObject("id", id, "type", "message", "role", "assistant", "model", model, "content", List.of(),
+                            "stop_reason", Json.NULL, "stop_sequence", Json.NULL, "usage", orderedObject("input_tokens", inputEstimate, "output_tokens", 1));
+                    stream.commit("event: message_start\ndata: " + Json.write(orderedObject("type", "message_start", "message", msg)) + "\n\n");
+                }
+            }
+
+            /** Text into the current block of `type`, closing another one first. */
+            private void append(String type, String t) {
+                if (stream == null) {
+                    if (!type.equals(open)) { blocks.add(orderedObject("type", type, type, "")); open = type; }
+                    Map<String, Object> b = blocks.get(blocks.size() - 1);
+                    b.put(type, b.get(type) + t);
+                    return;
+                }
+                synchronized (stream) {
+                    open();
+                    if (!type.equals(open)) {
+                        close();
+                        blocks.add(Map.of("type", type));
+                        event("content_block_start", orderedObject("type", "content_block_start", "index", blocks.size() - 1, "content_block",
+                                type.equals("thinking") ? orderedObject("type", "thinking", "thinking", "", "signature", "") : orderedObject("type", "text", "text", "")));
+                        open = type;
+                    }
+                    event("content_block_delta", orderedObject("type", "content_block_delta", "index", blocks.size() - 1, "delta",
+                            type.equals("thinking") ? orderedObject("type", "thinking_delta", "thinking", t) : orderedObject("type", "text_delta", "text", t)));
+                    delivered = true;
+                }
+            }
+
+            private void close() {
+                if (open == null) return;
+                if (stream != null) {
+                    if (open.equals("thinking")) event("content_block_delta", orderedObject("type", "content_block_delta", "index", blocks.size() - 1,
+                            "delta", orderedObject("type", "signature_delta", "signature", "")));
+                    event("content_block_stop", orderedObject("type", "content_block_stop", "index", blocks.size() - 1));
+                }
+                open = null;
+            }
+
+            @Override public void reasoning(String t) { append("thinking", t); }
+            @Override public void text(String t) { append("text", t); }
+
+            @Override public void toolCall(int index, String name, String arguments) {
+                String toolId = "toolu_" + randomToken(18);
+                if (stream == null) {
+                    open = null;
+                    if (!blocks.isEmpty() && "thinking".equals(blocks.get(blocks.size() - 1).get("type"))) blocks.get(blocks.size() - 1).put("signature", "");
+                    blocks.add(orderedObject("type", "tool_use", "id", toolId, "name", name, "input", Json.parse(arguments)));
+                    return;
+                }
+                synchronized (stream) {
+                    open();
+                    close();
+                    blocks.add(Map.of("type", "tool_use"));
+                    int i = blocks.size() - 1;
+                    event("content_block_start", orderedObject("type", "content_block_start", "index", i, "content_block",
+                            orderedObject("type", "tool_use", "id", toolId, "name", name, "input", Map.of())));
+                    event("content_block_delta", orderedObject("type", "content_block_delta", "index", i, "delta",
+                            orderedObject("type", "input_json_delta", "partial_json", arguments)));
+                    event("content_block_stop", orderedObject("type", "content_block_stop", "index", i));
+                    delivered = true;
+                }
+            }
+
+            @Override public void stopSequence(String stop) { stopSequence = stop; }
+
+            @Override public void finish(String reason, Usage usage) {
+                String stopReason = stopSequence != null ? "stop_sequence" : stopReason(reason);
+                Map<String, Object> u = orderedObject("input_tokens", usage.input(), "output_tokens", usage.output());
+                if (usage.cached() > 0) u.put("cache_read_input_tokens", usage.cached());
+                if (stream == null) {
+                    for (Map<String, Object> b : blocks) if ("thinking".equals(b.get("type"))) b.put("signature", "");
+                    sendJson(c, 200, orderedObject("id", id, "type", "message", "role", "assistant", "model", model, "content", blocks,
+                            "stop_reason", stopReason, "stop_sequence", nullable(stopSequence), "usage", u));
+                    return;
+                }
+                synchronized (stream) {
+                    open();
+                    close();
+                    event("message_delta", orderedObject("type", "message_delta", "delta", orderedObject("stop_reason", stopReason,
+                            "stop_sequence", nullable(stopSequence)), "usage", u));
+                    stream.end("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+                }
+            }
+
+            @Override public void citations(List<Citation> cited) { }
+            @Override public void keepAlive() { if (stream != null) stream.event("event: ping\ndata: {\"type\":\"ping\"}\n\n"); }
+            @Override public boolean delivered() { return delivered; }
+
+            @Override public void reset() {
+                blocks.clear();
+                open = null;
+                stopSequence = null;
+            }
+        }
     }
 
     // ==== 7. Chat requests ====
@@ -2228,7 +2537,10 @@ public final class QwenProxy {
             to.reset();
         }
 
-        void send() { to.finish(finish, usage); }
+        void send() {
+            if (translator != null && translator.stopped() != null) to.stopSequence(translator.stopped());
+            to.finish(finish, usage);
+        }
     }
 
     /**
@@ -3035,6 +3347,8 @@ public final class QwenProxy {
                 m = find(l, target.toLowerCase(Locale.ROOT));
                 if (m == null) return unlisted(target, forced);
             }
+            if (m == null && lower.startsWith("claude-") && !cfg.modelMap().containsKey(lower))    // Claude Code's names, by family
+                lower = lower.contains("opus") ? "qwen-max" : lower.contains("haiku") ? "qwen-turbo" : "qwen-plus";
             if (m == null && ALIASES.containsKey(lower)) {
                 for (String candidate : ALIASES.get(lower)) if ((m = find(l, candidate)) != null) break;
                 if (m == null) return fallback(l, forced);
@@ -4994,6 +5308,7 @@ public final class QwenProxy {
                 if (i >= 0 && (cut < 0 || i < cut)) cut = i;
             }
             if (cut >= 0) {
+                for (String stop : stops) if (p.startsWith(stop, cut)) stopped = stop;
                 pending.setLength(cut);
                 flushPending();
                 return true;
@@ -5029,6 +5344,11 @@ public final class QwenProxy {
         }
 
         String finishReason() { return finish; }
+
+        private String stopped;
+
+        /** The stop sequence that ended the answer, or null. */
+        String stopped() { return stopped; }
 
         /** §6.5: the last cumulative counts. */
         Usage usage() {
