@@ -20,7 +20,9 @@
  *    5. HTTP plumbing        ApiException (status + OpenAI error + Kind; what Qwen's errors mean, §7),
  *                            the one catch ladder (handle, fail), routing, client keys, multipart bodies
  *    6. Client stream        SseStream (one state: OPEN -> COMMITTED -> ENDED, or ABANDONED),
- *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion, OpenAiImages
+ *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion, OpenAiImages;
+ *                            Anthropic (the Messages front door: its request read as a chat request, its
+ *                            message and event stream written from the same events)
  *    7. Chat requests        ChatCall (a front door = a request parser + a dialect). Its retries, by
  *                            name: failover() (accounts), converse() (the firmer prompt), renewing()
  *                            (an expired token), attempt() (one exchange; fit() keeps it under §5.6;
@@ -45,6 +47,7 @@
  *
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
+ *              POST /v1/messages, /v1/messages/count_tokens (Anthropic; also /anthropic/v1/...)
  *              POST /v1/files (multipart), GET /v1/files[/{id}[/content]], DELETE /v1/files/{id},
  *              POST /api/files/upload (FreeQwenApi's shape), POST /v1/images/generations and /edits,
  *              POST /v1/videos, GET /v1/videos[/{id}[/content]] (t2v jobs); FreeQwenApi's native API:
@@ -131,7 +134,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: the Anthropic and Responses front doors, the qwen-code backend.
+ * NOT YET: the Responses front door, the qwen-code backend.
  */
 
 import com.sun.net.httpserver.*;

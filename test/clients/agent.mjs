@@ -178,3 +178,39 @@ let reportStreamed = "";
 for await (const c of await sdk.chat.completions.create({ ...research, stream: true })) reportStreamed += c.choices[0]?.delta.content ?? "";
 assert.equal(reportStreamed, report.choices[0].message.content);
 console.log("openai, deep research (stream and not): ok");
+
+// issue 14: the Anthropic SDK against /v1/messages: create, stream, and a Claude-Code-style tool loop
+const { default: Anthropic } = await import("@anthropic-ai/sdk");
+const claude = new Anthropic({ baseURL: process.argv[2], apiKey: "unused", maxRetries: 0 });
+const hello = await claude.messages.create({ model: "claude-sonnet-4-5", max_tokens: 256, messages: [{ role: "user", content: "Hi" }] });
+assert.equal(hello.content.find(b => b.type === "text").text, "Hello from Qwen.");
+assert.equal(hello.stop_reason, "end_turn");
+const claudeStream = claude.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 256, thinking: { type: "enabled", budget_tokens: 1024 },
+  messages: [{ role: "user", content: "Hi" }] });
+let deltas = "";
+claudeStream.on("text", t => { deltas += t; });
+const final = await claudeStream.finalMessage();
+assert.equal(deltas, "Hello from Qwen.");
+assert.equal(final.content.find(b => b.type === "text").text, "Hello from Qwen.");
+assert.ok(final.content[0].type === "thinking" && final.content[0].thinking.length > 0);
+const claudeTools = [{ name: "get_weather", description: "Weather in a city",
+  input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }];
+for (const stream of [false, true]) {
+  const convo = [{ role: "user", content: "Weather in Paris?" }];
+  for (let turn = 0; turn < 3; turn++) {
+    const reply = stream ? await claude.messages.stream({ model: "claude-opus-4-1", max_tokens: 1024, tools: claudeTools, system: "You are Claude Code.", messages: convo }).finalMessage()
+      : await claude.messages.create({ model: "claude-opus-4-1", max_tokens: 1024, tools: claudeTools, system: "You are Claude Code.", messages: convo });
+    convo.push({ role: "assistant", content: reply.content });
+    if (reply.stop_reason !== "tool_use") { assert.equal(reply.content.at(-1).text, expected); break; }
+    const use = reply.content.find(b => b.type === "tool_use");
+    assert.deepEqual(use.input, { city: "Paris" });
+    convo.push({ role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: `18C and sunny in ${use.input.city}` }] });
+  }
+  assert.equal(convo.length, 4, "tool_use, tool_result, answer");
+  console.log(`anthropic messages ${stream ? "stream" : "create"}: a tool loop: ok`);
+}
+const counted = await claude.messages.countTokens({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "Hello there" }] });
+assert.ok(counted.input_tokens > 0);
+await assert.rejects(claude.messages.create({ model: "claude-sonnet-4-5", max_tokens: 10, messages: "nope" }),
+  e => e instanceof Anthropic.BadRequestError && e.error?.error?.type === "invalid_request_error");
+console.log("anthropic create, stream with thinking, count_tokens, errors: ok");

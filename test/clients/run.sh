@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 mkdir -p build/clients
 cp test/clients/agent.mjs build/clients/
 # exit 3 = not run: the registry could not be reached (CI tells that apart from a failing client)
-(cd build/clients && [ -d node_modules/@langchain/openai ] || npm install --silent --no-audit --no-fund openai@6.49.0 @langchain/openai@1.5.8 @langchain/core@1.4.0 zod@4.6.7 >/dev/null) \
+(cd build/clients && [ -d node_modules/@anthropic-ai/sdk ] || npm install --silent --no-audit --no-fund openai@6.49.0 @langchain/openai@1.5.8 @langchain/core@1.4.0 zod@4.6.7 @anthropic-ai/sdk@1.16.0 >/dev/null) \
   || { echo "clients: SKIPPED, npm install failed"; exit 3; }
 java -cp build/main:build/test Bench fake > build/clients/fake.url 2>/dev/null & fake=$!
 trap 'kill $fake ${proxy:-} 2>/dev/null || true' EXIT
