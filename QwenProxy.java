@@ -351,6 +351,7 @@ public final class QwenProxy {
         final Videos videos;
         final Conversations conversations;
         final ReuseIndex reuse;
+        final Responses responses;
         volatile List<String> apiKeys;   // --api-key, the keys file, or the generated key
         final String generatedKey;   // printed once in the banner, never logged
         final Watched accountsFile, keysFile;
@@ -389,6 +390,7 @@ public final class QwenProxy {
                 videos = new Videos(this);
                 conversations = new Conversations(this);
                 reuse = new ReuseIndex(this);
+                responses = new Responses(this);
                 accountsFile = cfg.accountsFile() == null ? null : new Watched(cfg.accountsFile());
                 keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
                 reload();
@@ -1075,6 +1077,7 @@ public final class QwenProxy {
         String note = "";
         ApiException error;     // what went wrong, for the request's log line
         boolean anthropic;      // errors in Anthropic's shape (the Messages front door)
+        Function<ApiException, String> streamError;   // a front door's own error event after the commit point (null: OpenAI's)
 
         Call(HttpExchange ex) { this.ex = ex; }
     }
@@ -1116,6 +1119,7 @@ public final class QwenProxy {
         try {
             if (c.stream != null && !c.stream.abandon()) {
                 if (c.anthropic) c.stream.end("event: error\ndata: " + Json.write(Anthropic.error(e)) + "\n\n");
+                else if (c.streamError != null) c.stream.end(c.streamError.apply(e));
                 else c.stream.error(e);
                 c.note += " (in the stream)";
             } else if (!c.responded) {
@@ -1173,12 +1177,18 @@ public final class QwenProxy {
                 authorize(s, c);
                 sendJson(c, 200, Map.of("input_tokens", Anthropic.countTokens(s, c)));
             }
+            case "/responses" -> { allow(method, "POST"); authorize(s, c); s.responses.call(c).failover(); }
             case "/images/generations" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c, false).failover(); }
             case "/images/edits" -> { allow(method, "POST"); authorize(s, c); ChatCall.images(s, c, true).failover(); }
             default -> {
                 if (path.equals("/files") || path.startsWith("/files/")) {
                     authorize(s, c);
                     s.files.handle(c, method, path);
+                    return;
+                }
+                if (path.startsWith("/responses/")) {
+                    authorize(s, c);
+                    s.responses.handle(c, method, path);
                     return;
                 }
                 if (path.equals("/api/chats") || path.startsWith("/api/chats/")) {
@@ -1969,6 +1979,325 @@ public final class QwenProxy {
                 blocks.clear();
                 open = null;
                 stopSequence = null;
+            }
+        }
+    }
+
+    /**
+     * The OpenAI Responses front door (POST /v1/responses): input items read as the same chat
+     * request (instructions, messages, function calls and their outputs; previous_response_id
+     * brings back a stored response's whole exchange), and the reply written as a response object
+     * or its semantic event stream. Responses are stored (store, default true) in
+     * <data-dir>/responses for GET, DELETE and previous_response_id.
+     */
+    static final class Responses {
+        private final Server s;
+        private final Path dir;
+
+        Responses(Server s) {
+            this.s = s;
+            this.dir = Path.of(s.cfg.dataDir(), "responses");
+        }
+
+        ChatCall call(Call c) {
+            Map<String, Object> b = readJsonObject(c, s.cfg.maxBodyBytes());
+            List<Object> history = new ArrayList<>();
+            String previous = optString(b, "previous_response_id");
+            if (previous != null) {
+                Map<String, Object> prev = load(previous, "previous_response_id");
+                if (prev.get("history") instanceof List<?> h) history.addAll(h);
+            }
+            Map<String, Object> chat = toChat(b, history);
+            ChatRequest req = ChatRequest.parse(chat, s.models, s.cfg);
+            boolean store = !Boolean.FALSE.equals(b.get("store"));
+            return new ChatCall(s, c, req, stream -> new Writer(this, c, stream, req.model(), b, store ? chat : null, previous));
+        }
+
+        /** The Responses request as the equivalent chat request; `history`: earlier messages (previous_response_id). */
+        static Map<String, Object> toChat(Map<String, Object> b, List<Object> history) {
+            List<Object> messages = new ArrayList<>(history);
+            if (optString(b, "instructions") != null) messages.add(0, Map.of("role", "system", "content", optString(b, "instructions")));
+            Object input = b.get("input");
+            if (input instanceof String str) messages.add(Map.of("role", "user", "content", str));
+            else if (input instanceof List<?> items) {
+                for (int i = 0; i < items.size(); i++) {
+                    Map<String, Object> it = Json.asObject(items.get(i));
+                    String at = "input[" + i + "]", type = it == null ? null : firstString(Json.str(it, "type"), "message");
+                    if (it == null) throw ApiException.invalid(at, "invalid_type", at + " must be an object.");
+                    switch (type) {
+                        case "message" -> messages.add(orderedObject("role", it.get("role"), "content", it.getOrDefault("content", "")));
+                        case "function_call" -> {
+                            Map<String, Object> call = orderedObject("id", it.get("call_id"), "type", "function",
+                                    "function", orderedObject("name", it.get("name"), "arguments", it.getOrDefault("arguments", "{}")));
+                            Map<String, Object> last = messages.isEmpty() ? null : Json.asObject(messages.get(messages.size() - 1));
+                            if (last != null && last.get("tool_calls") instanceof List<?> l) {
+                                List<Object> calls = new ArrayList<>(l);
+                                calls.add(call);
+                                Map<String, Object> merged = new LinkedHashMap<>(last);
+                                merged.put("tool_calls", calls);
+                                messages.set(messages.size() - 1, merged);
+                            } else messages.add(orderedObject("role", "assistant", "content", Json.NULL, "tool_calls", new ArrayList<>(List.of(call))));
+                        }
+                        case "function_call_output" -> {
+                            Object out = it.get("output");
+                            messages.add(orderedObject("role", "tool", "tool_call_id", it.get("call_id"), "content", out instanceof List<?> ? out : String.valueOf(out)));
+                        }
+                        case "reasoning", "item_reference" -> { }
+                        default -> throw ApiException.invalid(at + ".type", "invalid_value", "Unknown input item type '" + type + "'.");
+                    }
+                }
+            } else if (input != null && input != Json.NULL) throw ApiException.invalid("input", "invalid_type", "'input' must be a string or an array of items.");
+            Map<String, Object> chat = orderedObject("model", b.getOrDefault("model", Json.NULL), "stream", b.getOrDefault("stream", false), "messages", messages);
+            if (b.get("max_output_tokens") != null) chat.put("max_tokens", b.get("max_output_tokens"));
+            if (b.get("reasoning") != null) chat.put("reasoning", b.get("reasoning"));
+            if (b.get("parallel_tool_calls") != null) chat.put("parallel_tool_calls", b.get("parallel_tool_calls"));
+            if (b.get("tools") instanceof List<?> tools && !tools.isEmpty()) {
+                List<Object> fns = new ArrayList<>();
+                for (int i = 0; i < tools.size(); i++) {
+                    Map<String, Object> t = Json.asObject(tools.get(i));
+                    if (t == null || !"function".equals(t.get("type"))) throw ApiException.invalid("tools[" + i + "]", "unsupported_value",
+                            "Only function tools are supported; '" + (t == null ? null : t.get("type")) + "' is a built-in tool this proxy does not run.");
+                    Map<String, Object> fn = orderedObject("name", t.get("name"), "parameters", t.getOrDefault("parameters", Map.of("type", "object")));
+                    if (t.get("description") != null) fn.put("description", t.get("description"));
+                    if (t.get("strict") != null) fn.put("strict", t.get("strict"));
+                    fns.add(Map.of("type", "function", "function", fn));
+                }
+                chat.put("tools", fns);
+            }
+            Object choice = b.get("tool_choice");
+            if (choice instanceof String) chat.put("tool_choice", choice);
+            else if (Json.asObject(choice) != null && Json.str(Json.asObject(choice), "name") != null)
+                chat.put("tool_choice", Map.of("type", "function", "function", Map.of("name", Json.str(Json.asObject(choice), "name"))));
+            Map<String, Object> format = Json.obj(Json.obj(b, "text"), "format");
+            if (format != null && "json_schema".equals(format.get("type")))
+                chat.put("response_format", Map.of("type", "json_schema", "json_schema", orderedObject("name", format.getOrDefault("name", "output"),
+                        "schema", format.getOrDefault("schema", Map.of()), "strict", format.getOrDefault("strict", false))));
+            else if (format != null && "json_object".equals(format.get("type"))) chat.put("response_format", Map.of("type", "json_object"));
+            return chat;
+        }
+
+        Map<String, Object> load(String id, String param) {
+            try {
+                if (id.matches("resp_[A-Za-z0-9_-]{1,64}")) return Json.asObject(Json.parse(Files.readString(dir.resolve(id + ".json"))));
+            } catch (IOException | RuntimeException e) {
+                // not stored
+            }
+            throw new ApiException(param.equals("id") ? 404 : 400, "invalid_request_error", param.equals("id") ? "response_not_found" : "invalid_value",
+                    param, "No stored response '" + id + "'.");
+        }
+
+        void save(String id, Map<String, Object> response, List<Object> history) {
+            try {
+                Store.writePrivate(dir.resolve(id + ".json"), Json.write(orderedObject("response", response, "history", history)).getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                Log.error(null, "could not store response " + id + ": " + e.getMessage());
+            }
+        }
+
+        /** GET /v1/responses/{id}, DELETE /v1/responses/{id}, POST /v1/responses/{id}/cancel. */
+        void handle(Call c, String method, String path) {
+            String rest = path.substring(11), id = rest.endsWith("/cancel") ? rest.substring(0, rest.length() - 7) : rest;
+            Map<String, Object> stored = load(id, "id");
+            if (rest.endsWith("/cancel")) {
+                allow(method, "POST");
+                throw ApiException.invalid("id", "invalid_value", "Response " + id + " is not running in the background; it completed in the request that made it.");
+            }
+            if (method.equals("DELETE")) {
+                try {
+                    Files.deleteIfExists(dir.resolve(id + ".json"));
+                } catch (IOException e) {
+                    throw new ApiException(500, "server_error", "storage_error", null, "Cannot delete " + id + ": " + e.getMessage());
+                }
+                sendJson(c, 200, orderedObject("id", id, "object", "response", "deleted", true));
+                return;
+            }
+            allow(method, "GET");
+            sendJson(c, 200, stored.get("response"));
+        }
+
+        /**
+         * The reply as output items (reasoning, message, function_call), each added, filled and
+         * done in order; streamed as the semantic events with sequence numbers, or assembled.
+         */
+        static final class Writer implements Dialect {
+            private final Responses owner;
+            private final Call c;
+            private final SseStream stream;
+            private final String id = "resp_" + randomToken(18), model, previous;
+            private final Map<String, Object> request, chat;   // chat: the request as a chat request, to store (null: store false)
+            private final List<Map<String, Object>> output = new ArrayList<>();
+            private final long created = System.currentTimeMillis() / 1000;
+            private int seq;
+            private String open;
+            private final StringBuilder text = new StringBuilder();
+            private boolean delivered;
+
+            Writer(Responses owner, Call c, SseStream stream, String model, Map<String, Object> request, Map<String, Object> chat, String previous) {
+                this.owner = owner;
+                this.c = c;
+                this.stream = stream;
+                this.model = model;
+                this.request = request;
+                this.chat = chat;
+                this.previous = previous;
+                if (stream != null) c.streamError = e -> line("error", orderedObject("type", "error", "code", e.code, "message", e.getMessage(), "param", nullable(e.param)));
+            }
+
+            private String line(String type, Map<String, Object> data) {
+                data.put("sequence_number", seq++);
+                return "event: " + type + "\ndata: " + Json.write(data) + "\n\n";
+            }
+
+            private void event(String type, Object... kv) {
+                Map<String, Object> d = orderedObject("type", type);
+                d.putAll(orderedObject(kv));
+                stream.event(line(type, d));
+            }
+
+            private Map<String, Object> response(String status, Usage usage, String incomplete) {
+                Map<String, Object> r = orderedObject("id", id, "object", "response", "created_at", created, "status", status,
+                        "error", Json.NULL, "incomplete_details", incomplete == null ? Json.NULL : Map.of("reason", incomplete),
+                        "instructions", nullable(request.get("instructions")), "max_output_tokens", nullable(request.get("max_output_tokens")),
+                        "model", model, "output", new ArrayList<>(output), "parallel_tool_calls", !Boolean.FALSE.equals(request.get("parallel_tool_calls")),
+                        "previous_response_id", nullable(previous), "store", chat != null, "temperature", nullable(request.get("temperature")),
+                        "text", request.getOrDefault("text", Map.of("format", Map.of("type", "text"))), "tool_choice", request.getOrDefault("tool_choice", "auto"),
+                        "tools", request.getOrDefault("tools", List.of()), "top_p", nullable(request.get("top_p")), "metadata", request.getOrDefault("metadata", Map.of()),
+                        "usage", usage == null ? Json.NULL : orderedObject("input_tokens", usage.input(), "input_tokens_details", Map.of("cached_tokens", usage.cached()),
+                                "output_tokens", usage.output(), "output_tokens_details", Map.of("reasoning_tokens", usage.reasoning()), "total_tokens", usage.total()));
+                StringBuilder all = new StringBuilder();
+                for (Map<String, Object> item : output) if ("message".equals(item.get("type"))) all.append(at(item));
+                r.put("output_text", all.toString());
+                return r;
+            }
+
+            private static String at(Map<String, Object> message) { return String.valueOf(Json.asObject(((List<?>) message.get("content")).get(0)).get("text")); }
+
+            @Override public void open() {
+                if (stream == null) return;
+                synchronized (stream) {
+                    if (stream.state() != SseStream.State.OPEN) return;
+                    Map<String, Object> r = response("in_progress", null, null);
+                    stream.commit(line("response.created", orderedObject("type", "response.created", "response", r)));
+                    event("response.in_progress", "response", r);
+                }
+            }
+
+            private void append(String type, String t) {
+                if (stream == null) {
+                    if (!type.equals(open)) start(type);
+                    text.append(t);
+                    return;
+                }
+                synchronized (stream) {
+                    open();
+                    if (!type.equals(open)) start(type);
+                    text.append(t);
+                    Map<String, Object> item = output.get(output.size() - 1);
+                    if (type.equals("reasoning")) event("response.reasoning_summary_text.delta", "item_id", item.get("id"), "output_index", output.size() - 1,
+                            "summary_index", 0, "delta", t);
+                    else event("response.output_text.delta", "item_id", item.get("id"), "output_index", output.size() - 1, "content_index", 0, "delta", t, "logprobs", List.of());
+                    delivered = true;
+                }
+            }
+
+            private void start(String type) {
+                close();
+                open = type;
+                text.setLength(0);
+                Map<String, Object> item = type.equals("reasoning") ? orderedObject("type", "reasoning", "id", "rs_" + randomToken(18), "summary", new ArrayList<>())
+                        : orderedObject("type", "message", "id", "msg_" + randomToken(18), "status", "in_progress", "role", "assistant", "content", new ArrayList<>());
+                output.add(item);
+                if (stream == null) return;
+                int i = output.size() - 1;
+                event("response.output_item.added", "output_index", i, "item", new LinkedHashMap<>(item));
+                if (type.equals("reasoning")) event("response.reasoning_summary_part.added", "item_id", item.get("id"), "output_index", i, "summary_index", 0,
+                        "part", orderedObject("type", "summary_text", "text", ""));
+                else event("response.content_part.added", "item_id", item.get("id"), "output_index", i, "content_index", 0,
+                        "part", orderedObject("type", "output_text", "text", "", "annotations", List.of()));
+            }
+
+            private void close() {
+                if (open == null) return;
+                Map<String, Object> item = output.get(output.size() - 1);
+                int i = output.size() - 1;
+                String t = text.toString();
+                if (open.equals("reasoning")) {
+                    item.put("summary", List.of(orderedObject("type", "summary_text", "text", t)));
+                    if (stream != null) {
+                        event("response.reasoning_summary_text.done", "item_id", item.get("id"), "output_index", i, "summary_index", 0, "text", t);
+                        event("response.reasoning_summary_part.done", "item_id", item.get("id"), "output_index", i, "summary_index", 0,
+                                "part", orderedObject("type", "summary_text", "text", t));
+                    }
+                } else {
+                    Map<String, Object> part = orderedObject("type", "output_text", "text", t, "annotations", List.of(), "logprobs", List.of());
+                    item.put("content", List.of(part));
+                    item.put("status", "completed");
+                    if (stream != null) {
+                        event("response.output_text.done", "item_id", item.get("id"), "output_index", i, "content_index", 0, "text", t, "logprobs", List.of());
+                        event("response.content_part.done", "item_id", item.get("id"), "output_index", i, "content_index", 0, "part", part);
+                    }
+                }
+                if (stream != null) event("response.output_item.done", "output_index", i, "item", new LinkedHashMap<>(item));
+                open = null;
+            }
+
+            @Override public void reasoning(String t) { append("reasoning", t); }
+            @Override public void text(String t) { append("message", t); }
+
+            @Override public void toolCall(int index, String name, String arguments) {
+                if (stream != null) synchronized (stream) { open(); }
+                close();
+                Map<String, Object> item = orderedObject("type", "function_call", "id", "fc_" + randomToken(18), "call_id", "call_" + randomToken(18),
+                        "name", name, "arguments", "", "status", "in_progress");
+                output.add(item);
+                int i = output.size() - 1;
+                if (stream != null) synchronized (stream) {
+                    event("response.output_item.added", "output_index", i, "item", new LinkedHashMap<>(item));
+                    event("response.function_call_arguments.delta", "item_id", item.get("id"), "output_index", i, "delta", arguments);
+                    event("response.function_call_arguments.done", "item_id", item.get("id"), "output_index", i, "arguments", arguments);
+                }
+                item.put("arguments", arguments);
+                item.put("status", "completed");
+                if (stream != null) synchronized (stream) { event("response.output_item.done", "output_index", i, "item", new LinkedHashMap<>(item)); delivered = true; }
+            }
+
+            @Override public void finish(String reason, Usage usage) {
+                if (stream != null) synchronized (stream) { open(); close(); } else close();
+                String incomplete = reason.equals("length") ? "max_output_tokens" : reason.equals("content_filter") ? "content_filter" : null;
+                Map<String, Object> r = response(incomplete == null ? "completed" : "incomplete", usage, incomplete);
+                if (chat != null) owner.save(id, r, history());
+                if (stream == null) { sendJson(c, 200, r); return; }
+                synchronized (stream) {
+                    stream.end(line(incomplete == null ? "response.completed" : "response.incomplete",
+                            orderedObject("type", incomplete == null ? "response.completed" : "response.incomplete", "response", r)));
+                }
+            }
+
+            /** The exchange as chat messages (the request's, then this answer), for a later previous_response_id. */
+            private List<Object> history() {
+                List<Object> h = new ArrayList<>();
+                for (Object m : (List<?>) chat.get("messages")) if (!"system".equals(Json.asObject(m).get("role"))) h.add(m);
+                StringBuilder answer = new StringBuilder();
+                List<Object> calls = new ArrayList<>();
+                for (Map<String, Object> item : output) {
+                    if ("message".equals(item.get("type"))) answer.append(at(item));
+                    if ("function_call".equals(item.get("type"))) calls.add(orderedObject("id", item.get("call_id"), "type", "function",
+                            "function", orderedObject("name", item.get("name"), "arguments", item.get("arguments"))));
+                }
+                Map<String, Object> a = orderedObject("role", "assistant", "content", answer.toString());
+                if (!calls.isEmpty()) a.put("tool_calls", calls);
+                h.add(a);
+                return h;
+            }
+
+            @Override public void citations(List<Citation> cited) { }
+            @Override public void keepAlive() { if (stream != null) stream.comment(); }
+            @Override public boolean delivered() { return delivered; }
+
+            @Override public void reset() {
+                output.clear();
+                open = null;
+                text.setLength(0);
             }
         }
     }
