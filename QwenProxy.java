@@ -22,7 +22,8 @@
  *    6. Client stream        SseStream (one state: OPEN -> COMMITTED -> ENDED, or ABANDONED),
  *       and dialects         Dialect: a reply as neutral events; OpenAiChunks, OpenAiCompletion, OpenAiImages;
  *                            Anthropic (the Messages front door: its request read as a chat request, its
- *                            message and event stream written from the same events)
+ *                            message and event stream written from the same events); Responses (the same
+ *                            for OpenAI's Responses API, with stored responses for previous_response_id)
  *    7. Chat requests        ChatCall (a front door = a request parser + a dialect). Its retries, by
  *                            name: failover() (accounts), converse() (the firmer prompt), renewing()
  *                            (an expired token), attempt() (one exchange; fit() keeps it under §5.6;
@@ -48,6 +49,7 @@
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
  *              POST /v1/messages, /v1/messages/count_tokens (Anthropic; also /anthropic/v1/...)
+ *              POST /v1/responses, GET/DELETE /v1/responses/{id} (OpenAI Responses)
  *              POST /v1/files (multipart), GET /v1/files[/{id}[/content]], DELETE /v1/files/{id},
  *              POST /api/files/upload (FreeQwenApi's shape), POST /v1/images/generations and /edits,
  *              POST /v1/videos, GET /v1/videos[/{id}[/content]] (t2v jobs); FreeQwenApi's native API:
@@ -134,7 +136,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: the Responses front door, the qwen-code backend.
+ * NOT YET: the qwen-code backend, multi-instance operation.
  */
 
 import com.sun.net.httpserver.*;

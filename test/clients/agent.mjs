@@ -214,3 +214,26 @@ assert.ok(counted.input_tokens > 0);
 await assert.rejects(claude.messages.create({ model: "claude-sonnet-4-5", max_tokens: 10, messages: "nope" }),
   e => e instanceof Anthropic.BadRequestError && e.error?.error?.type === "invalid_request_error");
 console.log("anthropic create, stream with thinking, count_tokens, errors: ok");
+
+// issue 14: the OpenAI SDK's Responses API: create, stream, and a Codex-style function loop through previous_response_id
+const respTools = [{ type: "function", name: "get_weather", description: "Weather in a city", strict: false,
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }];
+const plain = await sdk.responses.create({ model: "qwen3.7-plus", instructions: "Be brief.", input: "Hi" });
+assert.equal(plain.output_text, "Hello from Qwen.");
+const rstream = sdk.responses.stream({ model: "qwen3.7-plus", input: "Hi" });
+let rtext = "";
+rstream.on("response.output_text.delta", e => { rtext += e.delta; });
+const rfinal = await rstream.finalResponse();
+assert.equal(rtext, "Hello from Qwen.");
+assert.equal(rfinal.output_text, "Hello from Qwen.");
+for (const stream of [false, true]) {
+  let resp = stream ? await sdk.responses.stream({ model: "qwen3.7-plus", tools: respTools, input: "Weather in Paris?" }).finalResponse()
+    : await sdk.responses.create({ model: "qwen3.7-plus", tools: respTools, input: "Weather in Paris?" });
+  const call = resp.output.find(i => i.type === "function_call");
+  assert.deepEqual(JSON.parse(call.arguments), { city: "Paris" });
+  resp = await sdk.responses.create({ model: "qwen3.7-plus", tools: respTools, previous_response_id: resp.id,
+    input: [{ type: "function_call_output", call_id: call.call_id, output: "18C and sunny in Paris" }] });
+  assert.equal(resp.output_text, expected);
+  assert.equal((await sdk.responses.retrieve(resp.id)).output_text, expected);
+  console.log(`openai responses (stream=${stream}): a function loop through previous_response_id: ok`);
+}
