@@ -1894,8 +1894,12 @@ public final class QwenProxy {
                 }
             }
 
+            private String space = "";           // whitespace that would open a text block on its own (between tool calls)
+
             /** Text into the current block of `type`, closing another one first. */
             private void append(String type, String t) {
+                if (type.equals("text") && !type.equals(open) && t.isBlank()) { space += t; return; }
+                if (type.equals("text") && !space.isEmpty()) { t = space + t; space = ""; }
                 if (stream == null) {
                     if (!type.equals(open)) { blocks.add(orderedObject("type", type, type, "")); open = type; }
                     Map<String, Object> b = blocks.get(blocks.size() - 1);
@@ -1981,6 +1985,7 @@ public final class QwenProxy {
                 blocks.clear();
                 open = null;
                 stopSequence = null;
+                space = "";
             }
         }
     }
@@ -2184,7 +2189,11 @@ public final class QwenProxy {
                 }
             }
 
+            private String space = "";           // whitespace that would open a message on its own (between function calls)
+
             private void append(String type, String t) {
+                if (type.equals("message") && !type.equals(open) && t.isBlank()) { space += t; return; }
+                if (type.equals("message") && !space.isEmpty()) { t = space + t; space = ""; }
                 if (stream == null) {
                     if (!type.equals(open)) start(type);
                     text.append(t);
@@ -2300,6 +2309,7 @@ public final class QwenProxy {
                 output.clear();
                 open = null;
                 text.setLength(0);
+                space = "";
             }
         }
     }
