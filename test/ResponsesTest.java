@@ -104,6 +104,15 @@ class ResponsesTest extends Fixture {
     }
 
     @Test
+    void textFormatJsonSchema_goesThroughStructuredOutput() throws Exception {
+        Map<String, Object> r = json(call("POST", "/v1/responses", "{\"input\":\"Paris weather\",\"text\":{\"format\":{\"type\":\"json_schema\","
+                + "\"name\":\"weather\",\"strict\":true,\"schema\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},"
+                + "\"temp\":{\"type\":\"number\"}},\"required\":[\"city\",\"temp\"],\"additionalProperties\":false}}}}").body());
+        assertEquals(Map.of("city", "Paris", "temp", new QwenProxy.Json.Num("21")), json((String) r.get("output_text")));
+        assertEquals("json_schema", at(r, "text", "format", "type"));
+    }
+
+    @Test
     void incompleteAndErrors() throws Exception {
         Map<String, Object> r = json(call("POST", "/v1/responses", "{\"input\":\"Hi\",\"max_output_tokens\":2}").body());
         assertEquals("incomplete", r.get("status"));
