@@ -2438,7 +2438,9 @@ public final class QwenProxy {
         /** The reply's neutral layer and its dialect, on a new client stream if the request streams. */
         Output output() {
             c.stream = req.stream() ? new SseStream(c.ex) : null;
-            return out = new Output(req, dialect.apply(c.stream), c.rid, s.cfg.searchInfo());
+            out = new Output(req, dialect.apply(c.stream), c.rid, s.cfg.searchInfo());
+            out.keep = after != null;          // only a conversation needs the answer's text again
+            return out;
         }
 
         void converse(Account a) {
@@ -2773,11 +2775,12 @@ public final class QwenProxy {
 
         private void send(String t) {
             shown += t.length();
-            said.append(t);
+            if (keep) said.append(t);
             to.text(t);
         }
 
-        final StringBuilder said = new StringBuilder();     // the answer as the client got it (a conversation keeps it)
+        final StringBuilder said = new StringBuilder();     // the answer as the client got it, when a conversation keeps it
+        boolean keep;
 
         /** The main candidate's response_id: what a follow-up in the same upstream chat continues (§9). */
         String responseId() { return translator == null ? null : translator.responseId(); }
@@ -2788,7 +2791,7 @@ public final class QwenProxy {
 
         @Override public void image(String url) {
             answered = true;
-            said.append(images > 0 ? "\n\n" : "").append("![image ").append(images + 1).append("](").append(url).append(')');
+            if (keep) said.append(images > 0 ? "\n\n" : "").append("![image ").append(images + 1).append("](").append(url).append(')');
             to.image(++images, url);
         }
 
