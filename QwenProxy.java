@@ -5494,7 +5494,7 @@ public final class QwenProxy {
             if (data.startsWith("[DONE]")) return true;       // never seen from Qwen; tolerated (§6.1)
             Map<String, Object> ev;
             try {
-                ev = Json.asObject(Json.parse(data));
+                ev = Json.asObject(Json.parse(data, maxTokens > 0 ? null : RAW_USAGE));
             } catch (Json.ParseError e) {
                 ev = null;
             }
@@ -5521,7 +5521,12 @@ public final class QwenProxy {
             }
             if (Boolean.FALSE.equals(ev.get("success")) || ev.containsKey("ret")) throw ApiException.envelopeError(ev);
             // cumulative, but later events may drop detail objects (§6 thinking capture): merge, newest wins
-            if (ev.get("usage") instanceof Map<?, ?>) merge(usage, Json.asObject(ev.get("usage")));
+            Object u = ev.get("usage");
+            if (u instanceof Map<?, ?>) merge(usage, Json.asObject(u));
+            else if (u instanceof Json.Raw r) {        // read at the end: no maps per delta for counts nobody looks at yet
+                usageRaw = r.text();
+                if (usageRaw.contains("_details")) detailRaw = usageRaw;
+            }
             Map<String, Object> delta = null;
             if (ev.get("choices") instanceof List<?> choices && !choices.isEmpty())
                 delta = Json.obj(Json.asObject(choices.get(0)), "delta");
@@ -5697,8 +5702,21 @@ public final class QwenProxy {
         /** The stop sequence that ended the answer, or null. */
         String stopped() { return stopped; }
 
+        static final Set<String> RAW_USAGE = Set.of("usage");
+        private String usageRaw, detailRaw;        // the newest usage, and the newest that had detail objects (later ones may drop them)
+
         /** §6.5: the last cumulative counts. */
         Usage usage() {
+            for (String r : new String[] {detailRaw, usageRaw}) {       // newest wins, key by key, as for parsed events
+                if (r == null) continue;
+                try {
+                    Map<String, Object> m = Json.asObject(Json.parse(r));
+                    if (m != null) merge(usage, m);
+                } catch (Json.ParseError e) {
+                    // a usage that is not JSON: the counts stay as they were
+                }
+            }
+            detailRaw = usageRaw = null;
             long prompt = Json.longValue(usage.get("input_tokens"), 0), completion = Json.longValue(usage.get("output_tokens"), 0);
             Map<String, Object> out = Json.obj(usage, "output_tokens_details"), in = Json.obj(usage, "prompt_tokens_details");
             if (in == null) in = Json.obj(usage, "input_tokens_details");
@@ -6693,13 +6711,21 @@ public final class QwenProxy {
             }
         }
 
+        /** A top-level value kept as its JSON text (parse(text, raw)): read later, or never. */
+        record Raw(String text) {}
+
         private final String s;
         private int pos, depth;
+        private Set<String> raw;       // top-level keys whose values stay text
 
         private Json(String s) { this.s = s; }
 
-        static Object parse(String text) {
+        static Object parse(String text) { return parse(text, null); }
+
+        /** The same, keeping the values of the top-level keys in `raw` as Raw text (no maps built for them). */
+        static Object parse(String text, Set<String> raw) {
             Json p = new Json(text);
+            p.raw = raw;
             p.skipWs();
             Object v = p.value();
             p.skipWs();
@@ -6735,7 +6761,11 @@ public final class QwenProxy {
                 if (peek() != ':') throw expected("':'");
                 pos++;
                 skipWs();
-                m.put(key, value());
+                if (raw != null && depth == 1 && raw.contains(key)) {
+                    int start = pos;
+                    skip();
+                    m.put(key, new Raw(s.substring(start, pos)));
+                } else m.put(key, value());
             } while (next('}'));
             return m;
         }
@@ -6825,6 +6855,38 @@ public final class QwenProxy {
             String c = SHARED[slot];
             if (c != null && c.length() == end - start && s.startsWith(c, start)) return c;
             return SHARED[slot] = s.substring(start, end);
+        }
+
+        /** Past one value, checked as value() checks it but building nothing. */
+        private void skip() {
+            char c = peek();
+            if (c == '{' || c == '[') {
+                char close = c == '{' ? '}' : ']';
+                if (open(close)) return;
+                do {
+                    skipWs();
+                    if (close == '}') {
+                        if (peek() != '"') throw expected("a string key");
+                        skipString();
+                        skipWs();
+                        if (peek() != ':') throw expected("':'");
+                        pos++;
+                        skipWs();
+                    }
+                    skip();
+                } while (next(close));
+            } else if (c == '"') skipString();
+            else value();              // numbers and literals: small, and checked the same way
+        }
+
+        private void skipString() {
+            for (pos++; ; pos++) {
+                if (pos >= s.length()) throw error("Unterminated string");
+                char c = s.charAt(pos);
+                if (c == '"') { pos++; return; }
+                if (c == '\\') pos++;
+                else if (c < 0x20) throw error("Unescaped control character in string");
+            }
         }
 
         private Num number() {

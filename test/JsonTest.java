@@ -16,6 +16,17 @@ class JsonTest {
     }
 
     @Test
+    void raw_keepsATopLevelValueAsItsTextAndStillChecksIt() {
+        Map<?, ?> m = (Map<?, ?>) QwenProxy.Json.parse("{\"usage\": {\"a\": [1, \"x\\\"}\", {\"b\": null}]}, \"n\": 2}", java.util.Set.of("usage"));
+        assertEquals(new QwenProxy.Json.Raw("{\"a\": [1, \"x\\\"}\", {\"b\": null}]}"), m.get("usage"));
+        assertEquals("2", m.get("n").toString());
+        assertThrows(QwenProxy.Json.ParseError.class, () -> QwenProxy.Json.parse("{\"usage\": {\"a\": }}", java.util.Set.of("usage")));
+        assertThrows(QwenProxy.Json.ParseError.class, () -> QwenProxy.Json.parse("{\"usage\": [1,]}", java.util.Set.of("usage")));
+        Map<?, ?> nested = (Map<?, ?>) QwenProxy.Json.parse("{\"x\": {\"usage\": {\"a\": 1}}}", java.util.Set.of("usage"));
+        assertTrue(((Map<?, ?>) nested.get("x")).get("usage") instanceof Map, "only top-level keys stay text");
+    }
+
+    @Test
     void parse_objectKeepsKeyOrderAndNumbersAsWritten() {
         String doc = "{\"b\":1,\"a\":1.50,\"c\":-0e+3,\"d\":[true,false,null],\"e\":{}}";
         Map<?, ?> m = (Map<?, ?>) parse(doc);
