@@ -1297,12 +1297,16 @@ public final class QwenProxy {
     /** The request body, at most max bytes (413 beyond; Content-Length may lie or be absent). */
     static byte[] readBody(Call c, long max, String flag) {
         String declared = c.ex.getRequestHeaders().getFirst("Content-Length");
+        long length = -1;
         if (declared != null) {
             try {
-                if (Long.parseLong(declared.trim()) > max) throw tooLarge(max, flag);
+                length = Long.parseLong(declared.trim());
+                if (length > max) throw tooLarge(max, flag);
             } catch (NumberFormatException ignored) { /* the server already rejects a bad length */ }
         }
         try (InputStream in = c.ex.getRequestBody()) {
+            // the usual case: an array of the declared size (the server stops the stream there), no buffer, no copies
+            if (length >= 0) return in.readNBytes((int) length);
             ByteArrayOutputStream buf = new ByteArrayOutputStream();
             byte[] b = new byte[16384];
             for (int n; (n = in.read(b)) > 0; ) {
@@ -6580,7 +6584,7 @@ public final class QwenProxy {
      */
     static final class SseDecoder {
         private static final int MAX_LINE = 16 << 20;
-        private byte[] line = new byte[1024];   // the current line, across reads too; reused, so no allocation per line
+        private byte[] line = new byte[512];    // the current line, across reads too; reused, so no allocation per line
         private int n;
         private boolean skipLf;     // the last line ended with CR: a following LF belongs to it
         private String data;        // the pending event: its data lines joined with LF
