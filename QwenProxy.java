@@ -31,9 +31,9 @@
  *                            The commit decision: relay()'s watchdog and the dialect's first event.
  *                            Output: the neutral layer (tool calls, hold-back for retries, search
  *                            citations); video() and Videos: t2v tasks polled to their end
- *    8. Admin API and login  Admin (/admin, Qwen2API names, /readyz, /verify), Conversations (/api/chat and
- *                            /api/chats: server-side history continued upstream with parent_id, §9),
- *                            ReuseIndex (--reuse-chats: /v1 conversations continued the same way), Login
+ *    8. Admin API,           Admin (/admin, Qwen2API names, /readyz, /verify); Conversations (/api/chat,
+ *       conversations,       /api/chats: server-side history continued upstream with parent_id, §9);
+ *       login                ReuseIndex (--reuse-chats: /v1 conversations continued the same way); Login
  *    9. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
  *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
  *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6), Media
@@ -41,7 +41,8 @@
  *   12. Tools and formats    Tools, Format, ToolParser (streaming), ToolLayer (prompts, schema checks)
  *   13. Upstream -> OpenAI   StreamTranslator (main candidate, phases -> events, max_tokens, stop, search results)
  *   14. Upstream client      one HttpClient, header table, chat deletion, file upload (STS, hand-signed
- *                            OSS PUT, parse), who-am-I; ChatPool (warm chats); Reply, the stream subscriber
+ *                            OSS PUT, parse), who-am-I, media URLs fetched (guarded), t2v tasks; ChatPool
+ *                            (warm chats); Reply, the stream subscriber
  *   15. SSE and gzip         "data:" lines -> payloads; streaming gunzip
  *   16. JSON                 parse (depth cap, offsets, numbers kept as text) and write
  *   17. Utilities
@@ -2998,7 +2999,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 8. Admin API and login ====
+    // ==== 8. Admin API, conversations and login ====
 
     /**
      * The admin API (/admin/..., and the names users bring from Qwen2API): accounts listed, added
