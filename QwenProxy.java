@@ -3450,9 +3450,19 @@ public final class QwenProxy {
             entries.forEach((k, e) -> { if ((all || e.until() <= now) && entries.remove(k, e)) gone.add(e); });
             Set<String> keep = new HashSet<>();
             for (Entry e : entries.values()) keep.add(e.chatId());
+            List<Future<?>> deleting = new ArrayList<>();
             for (Entry e : gone) {
                 Account a = s.accounts.find(e.account());
-                if (keep.add(e.chatId()) && a != null && s.cfg.deleteChats()) s.upstream.deleteChat(a, e.chatId(), null);
+                if (keep.add(e.chatId()) && a != null && s.cfg.deleteChats())
+                    deleting.add(s.background.submit(() -> s.upstream.deleteChat(a, e.chatId(), null)));
+            }
+            long end = System.currentTimeMillis() + 5_000;          // side by side, and a dead upstream cannot hold a stop
+            try {
+                for (Future<?> f : deleting) f.get(Math.max(1, end - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                Log.warn(null, "not every reused chat could be deleted: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -54,6 +54,17 @@ class ReuseChatsTest extends Fixture {
     }
 
     @Test
+    void keptChatsAreDeletedAtStop() throws Exception {
+        String chat;
+        try (QwenProxy.Server p = withToken("--reuse-chats", "--chat-pool", "0")) {
+            assertEquals(200, post(p, ask(List.of(msg("user", "Hello")))).statusCode());
+            chat = (String) last().get("chat_id");
+            assertFalse(fake.deleted.contains(chat), "kept while the proxy runs");
+        }
+        assertTrue(fake.deleted.contains(chat), "deleted when it stops");
+    }
+
+    @Test
     void aStreamedAnswerAndAToolCallAreRecognisedToo() throws Exception {
         String tools = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
                 + "\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}}]";
