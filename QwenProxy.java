@@ -2424,7 +2424,6 @@ public final class QwenProxy {
                 tried.add(a);
                 try {
                     converse(a);
-                    if (after != null) after.answered(a, usedChat, out.responseId(), out);
                     s.accounts.succeeded(a);
                     c.note += " account=" + a.id;
                     return;
@@ -2454,6 +2453,8 @@ public final class QwenProxy {
                 renewing(a, out, round > 0);
                 ApiException problem = out.settle();
                 if (problem == null) {
+                    // the conversation records the turn before the client has the answer: its next turn, a GET or a stop can come at once
+                    if (after != null) after.answered(a, usedChat, out.responseId(), out);
                     out.send();
                     c.note += " finish=" + out.finish + (out.calls == 0 ? "" : " tool_calls=" + out.calls);
                     return;
