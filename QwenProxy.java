@@ -1079,7 +1079,7 @@ public final class QwenProxy {
         int status = 200;
         String note = "";
         ApiException error;     // what went wrong, for the request's log line
-        boolean anthropic;      // errors in Anthropic's shape (the Messages front door)
+        boolean anthropic;      // errors in Anthropic's shape and statuses (the Messages front door)
         Function<ApiException, String> streamError;   // a front door's own error event after the commit point (null: OpenAI's)
 
         Call(HttpExchange ex) { this.ex = ex; }
@@ -1121,8 +1121,7 @@ public final class QwenProxy {
         c.error = e;         // logged with the request's line
         try {
             if (c.stream != null && !c.stream.abandon()) {
-                if (c.anthropic) c.stream.end("event: error\ndata: " + Json.write(Anthropic.error(e)) + "\n\n");
-                else if (c.streamError != null) c.stream.end(c.streamError.apply(e));
+                if (c.streamError != null) c.stream.end(c.streamError.apply(e));
                 else c.stream.error(e);
                 c.note += " (in the stream)";
             } else if (!c.responded) {
@@ -1883,6 +1882,7 @@ public final class QwenProxy {
                 this.stream = stream;
                 this.model = model;
                 this.inputEstimate = inputEstimate;
+                c.streamError = e -> "event: error\ndata: " + Json.write(error(e)) + "\n\n";
             }
 
             private void event(String name, Map<String, Object> data) {
@@ -3135,8 +3135,7 @@ public final class QwenProxy {
 
         /** GET /api/status (FreeQwenApi): {"authenticated", "message"} from the accounts' state. */
         static void handleStatusFq(Server s, Call c) {
-            int usable = 0;
-            for (Account a : s.accounts.all) if (a.usable(System.currentTimeMillis(), 0)) usable++;
+            int usable = s.accounts.usable();
             sendJson(c, 200, orderedObject("authenticated", usable > 0, "message", usable > 0 ? usable + " usable Qwen account(s)"
                     : s.accounts.isEmpty() ? "No Qwen account is configured" : "No Qwen account is usable right now: " + s.accounts.summary(),
                     "accounts", s.accounts.all.size(), "usable_accounts", usable));
@@ -3144,8 +3143,7 @@ public final class QwenProxy {
 
         /** GET /readyz: 200 only while at least one account can take a request. */
         static void handleReady(Server s, Call c) {
-            int usable = 0;
-            for (Account a : s.accounts.all) if (a.usable(System.currentTimeMillis(), 0)) usable++;
+            int usable = s.accounts.usable();
             if (usable == 0) throw new ApiException(503, "server_error", "no_available_accounts", null, "No Qwen account is usable right now.");
             sendJson(c, 200, orderedObject("status", "ready", "usable_accounts", usable));
         }
@@ -4103,25 +4101,18 @@ public final class QwenProxy {
         /** Chat types with a quota of their own (§10.5): their rate limit cools only them, not the account's text models. */
         static final Set<String> OWN_QUOTA = Set.of("t2i", "t2v", "image_edit");
 
-        /** The account named `prefer` if it is usable (a conversation goes on where it lives, §9), else as acquire does. */
-        Account acquire(Set<Account> tried, String chatType, String prefer) {
-            Account a = find(prefer);
-            if (a == null || tried.contains(a) || !a.usable(System.currentTimeMillis(), cfg.accountConcurrency()) || a.coolingFor(chatType, System.currentTimeMillis()) > 0)
-                return acquire(tried, chatType);
-            synchronized (a) { a.inFlight++; }
-            a.used(System.currentTimeMillis());
-            dirty = true;
-            return a;
-        }
+        Account acquire(Set<Account> tried, String chatType) { return acquire(tried, chatType, null); }
 
-        Account acquire(Set<Account> tried, String chatType) {
+        /** The same, trying the account named `prefer` first (a conversation goes on where it lives, §9). */
+        Account acquire(Set<Account> tried, String chatType, String prefer) {
             long now = System.currentTimeMillis();
             List<Account> l = all;
             int n = l.size();
             long start = cfg.fillFirst() ? 0 : next.getAndIncrement();
-            for (int i = 0; i < n; i++) {
-                Account a = l.get((int) ((start + i) % n));
-                if (tried.contains(a) || !a.usable(now, cfg.accountConcurrency()) || a.coolingFor(chatType, now) > 0) continue;
+            Account preferred = find(prefer);
+            for (int i = -1; i < n; i++) {
+                Account a = i < 0 ? preferred : l.get((int) ((start + i) % n));
+                if (a == null || tried.contains(a) || !a.usable(now, cfg.accountConcurrency()) || a.coolingFor(chatType, now) > 0) continue;
                 synchronized (a) { a.inFlight++; }
                 a.used(now);
                 dirty = true;
@@ -4132,6 +4123,13 @@ public final class QwenProxy {
 
         void release(Account a) {
             synchronized (a) { a.inFlight--; }
+        }
+
+        /** How many accounts could take a request now. */
+        int usable() {
+            int n = 0;
+            for (Account a : all) if (a.usable(System.currentTimeMillis(), 0)) n++;
+            return n;
         }
 
         /** An account any background job (the model list) may use. */

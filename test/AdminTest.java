@@ -3,8 +3,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,34 +24,32 @@ class AdminTest extends Fixture {
         fake.signinV2 = true;
     }
 
-    static HttpResponse<String> call(QwenProxy.Server p, String method, String path, String body, String key) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (key != null) b.header("Authorization", "Bearer " + key);
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    /** A request with the given key as its bearer token (null: none). */
+    static HttpResponse<String> as(String key, QwenProxy.Server p, String method, String path, String body) throws Exception {
+        return key == null ? call(p, method, path, body) : call(p, method, path, body, "Authorization", "Bearer " + key);
     }
 
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> accounts(QwenProxy.Server p, String key) throws Exception {
-        return (List<Map<String, Object>>) json(call(p, "GET", "/admin/accounts", null, key).body()).get("data");
+        return (List<Map<String, Object>>) json(as(key, p, "GET", "/admin/accounts", null).body()).get("data");
     }
 
     @Test
     void adminApi_isGuardedByTheAdminKey() throws Exception {
         try (QwenProxy.Server p = start("--token", FakeQwen.TOKEN, "--api-key", "client-1,client-2", "--admin-key", "boss")) {
-            assertEquals(401, call(p, "GET", "/admin/accounts", null, null).statusCode());
-            HttpResponse<String> client = call(p, "GET", "/admin/accounts", null, "client-1");
+            assertEquals(401, as(null, p, "GET", "/admin/accounts", null).statusCode());
+            HttpResponse<String> client = as("client-1", p, "GET", "/admin/accounts", null);
             assertEquals(403, client.statusCode());
             assertEquals("admin_forbidden", errorOf(client).get("code"));
-            assertEquals(200, call(p, "GET", "/admin/accounts", null, "boss").statusCode());
-            assertEquals(200, call(p, "GET", "/api/accountsHealth", null, "boss").statusCode(), "Qwen2API alias");
-            assertEquals(200, call(p, "GET", "/healthz", null, null).statusCode());
-            assertEquals("{\"valid\":true}", call(p, "POST", "/verify", "{\"apiKey\":\"client-2\"}", null).body());
-            assertEquals("{\"valid\":false}", call(p, "POST", "/verify", "{\"apiKey\":\"nope\"}", null).body());
+            assertEquals(200, as("boss", p, "GET", "/admin/accounts", null).statusCode());
+            assertEquals(200, as("boss", p, "GET", "/api/accountsHealth", null).statusCode(), "Qwen2API alias");
+            assertEquals(200, as(null, p, "GET", "/healthz", null).statusCode());
+            assertEquals("{\"valid\":true}", as(null, p, "POST", "/verify", "{\"apiKey\":\"client-2\"}").body());
+            assertEquals("{\"valid\":false}", as(null, p, "POST", "/verify", "{\"apiKey\":\"nope\"}").body());
         }
         try (QwenProxy.Server q = start("--token", FakeQwen.TOKEN, "--api-key", "first,second")) {
-            assertEquals(200, call(q, "GET", "/admin/status", null, "first").statusCode(), "the first client key is the admin key");
-            assertEquals(403, call(q, "GET", "/admin/status", null, "second").statusCode());
+            assertEquals(200, as("first", q, "GET", "/admin/status", null).statusCode(), "the first client key is the admin key");
+            assertEquals(403, as("second", q, "GET", "/admin/status", null).statusCode());
         }
     }
 
@@ -66,9 +62,9 @@ class AdminTest extends Fixture {
             assertEquals("token", first.get("kind"));
             assertEquals("OK", first.get("state"));
             assertEquals(FakeQwen.TOKEN.substring(0, 6) + "…", first.get("token"));
-            assertFalse(call(p, "GET", "/admin/accounts", null, null).body().contains(FakeQwen.TOKEN), "never a whole secret");
+            assertFalse(as(null, p, "GET", "/admin/accounts", null).body().contains(FakeQwen.TOKEN), "never a whole secret");
 
-            HttpResponse<String> bad = call(p, "POST", "/admin/accounts", "{\"token\":\"eyJnot.valid.token\"}", null);
+            HttpResponse<String> bad = as(null, p, "POST", "/admin/accounts", "{\"token\":\"eyJnot.valid.token\"}");
             assertEquals(400, bad.statusCode());
             assertEquals("invalid_account", errorOf(bad).get("code"));
             fake.guestModels = true;     // a model list that answers anyone proves nothing about a token
@@ -76,7 +72,7 @@ class AdminTest extends Fixture {
                 for (String body : List.of("{\"token\":\"" + FakeQwen.jwt(System.currentTimeMillis() / 1000 + 900, 0) + "\"}",
                         "{\"refresh_token\":\"rt-revoked\"}", "{\"email\":\"" + FakeQwen.EMAIL + "\",\"password\":\"wrong\"}",
                         "{\"cookie\":\"token=" + FakeQwen.jwt(System.currentTimeMillis() / 1000 + 900, 0) + "; cna=x\"}")) {
-                    HttpResponse<String> refused = call(p, "POST", "/api/addAccount", body, null);
+                    HttpResponse<String> refused = as(null, p, "POST", "/api/addAccount", body);
                     assertEquals(400, refused.statusCode(), body + " -> " + refused.body());
                     assertEquals("invalid_account", errorOf(refused).get("code"));
                     assertTrue(((String) errorOf(refused).get("message")).startsWith("Qwen did not accept this account: "));
@@ -85,37 +81,36 @@ class AdminTest extends Fixture {
             } finally {
                 fake.guestModels = false;
             }
-            HttpResponse<String> asCookie = call(p, "POST", "/admin/accounts", "{\"cookie\":\"token=" + FakeQwen.TOKEN2 + "; cna=x\"}", null);
+            HttpResponse<String> asCookie = as(null, p, "POST", "/admin/accounts", "{\"cookie\":\"token=" + FakeQwen.TOKEN2 + "; cna=x\"}");
             assertEquals(201, asCookie.statusCode(), asCookie.body());
-            HttpResponse<String> again = call(p, "POST", "/admin/accounts", "{\"token\":\"" + FakeQwen.TOKEN2 + "\"}", null);
+            HttpResponse<String> again = as(null, p, "POST", "/admin/accounts", "{\"token\":\"" + FakeQwen.TOKEN2 + "\"}");
             assertEquals(409, again.statusCode(), "the same Qwen user as a token after a cookie: " + again.body());
             assertEquals("account_exists", errorOf(again).get("code"));
-            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + json(asCookie.body()).get("id"), null, null).statusCode());
-            HttpResponse<String> viaPassword = call(p, "POST", "/admin/accounts",
-                    "{\"email\":\"" + FakeQwen.EMAIL + "\",\"password\":\"" + FakeQwen.PASSWORD + "\"}", null);
+            assertEquals(200, as(null, p, "DELETE", "/admin/accounts/" + json(asCookie.body()).get("id"), null).statusCode());
+            HttpResponse<String> viaPassword = as(null, p, "POST", "/admin/accounts", "{\"email\":\"" + FakeQwen.EMAIL + "\",\"password\":\"" + FakeQwen.PASSWORD + "\"}");
             assertEquals(201, viaPassword.statusCode(), viaPassword.body());
             assertEquals("OK", json(viaPassword.body()).get("state"));
-            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + json(viaPassword.body()).get("id"), null, null).statusCode());
+            assertEquals(200, as(null, p, "DELETE", "/admin/accounts/" + json(viaPassword.body()).get("id"), null).statusCode());
 
-            HttpResponse<String> added = call(p, "POST", "/admin/accounts", "{\"refresh_token\":\"rt-0\"}", null);
+            HttpResponse<String> added = as(null, p, "POST", "/admin/accounts", "{\"refresh_token\":\"rt-0\"}");
             assertEquals(201, added.statusCode(), added.body());
             String id = (String) json(added.body()).get("id");
             assertEquals(2, accounts(p, null).size());
-            assertEquals(409, call(p, "POST", "/api/addAccount", "{\"token\":\"" + FakeQwen.TOKEN + "\"}", null).statusCode());
+            assertEquals(409, as(null, p, "POST", "/api/addAccount", "{\"token\":\"" + FakeQwen.TOKEN + "\"}").statusCode());
 
             int before = fake.refreshes.get(), secrets = QwenProxy.Log.secretCount();
-            HttpResponse<String> renewed = call(p, "POST", "/admin/accounts/" + id + "/refresh", null, null);
+            HttpResponse<String> renewed = as(null, p, "POST", "/admin/accounts/" + id + "/refresh", null);
             assertEquals(200, renewed.statusCode(), renewed.body());
             assertEquals(before + 1, fake.refreshes.get());
-            for (int i = 0; i < 5; i++) assertEquals(200, call(p, "POST", "/admin/accounts/" + id + "/refresh", null, null).statusCode());
+            for (int i = 0; i < 5; i++) assertEquals(200, as(null, p, "POST", "/admin/accounts/" + id + "/refresh", null).statusCode());
             assertEquals(secrets, QwenProxy.Log.secretCount(), "rotated-away tokens leave the redaction list: it does not grow with renewals");
-            assertEquals(400, call(p, "POST", "/admin/accounts/" + first.get("id") + "/refresh", null, null).statusCode(), "a bare token cannot renew");
+            assertEquals(400, as(null, p, "POST", "/admin/accounts/" + first.get("id") + "/refresh", null).statusCode(), "a bare token cannot renew");
 
-            assertEquals(200, call(p, "DELETE", "/admin/accounts/" + id, null, null).statusCode());
-            assertEquals(404, call(p, "DELETE", "/api/deleteAccount/" + id, null, null).statusCode());
+            assertEquals(200, as(null, p, "DELETE", "/admin/accounts/" + id, null).statusCode());
+            assertEquals(404, as(null, p, "DELETE", "/api/deleteAccount/" + id, null).statusCode());
             assertEquals(1, accounts(p, null).size());
 
-            Map<String, Object> status = json(call(p, "GET", "/admin/status", null, null).body());
+            Map<String, Object> status = json(as(null, p, "GET", "/admin/status", null).body());
             assertEquals("QwenProxy", status.get("name"));
             assertEquals("1", at(status, "accounts", "OK").toString());
             assertFalse(status.toString().contains(FakeQwen.TOKEN));
@@ -126,10 +121,10 @@ class AdminTest extends Fixture {
     void readyz_followsTheUsableAccounts() throws Exception {
         QwenProxy.Server p = start("--token", FakeQwen.TOKEN);
         try {
-            assertEquals(200, call(p, "GET", "/readyz", null, null).statusCode());
+            assertEquals(200, as(null, p, "GET", "/readyz", null).statusCode());
             fake.rateLimitedTokens.add(FakeQwen.TOKEN);
             assertEquals(429, post(p, chat("qwen3.7-plus", false, "")).statusCode());
-            HttpResponse<String> r = call(p, "GET", "/readyz", null, null);
+            HttpResponse<String> r = as(null, p, "GET", "/readyz", null);
             assertEquals(503, r.statusCode());
             assertEquals("no_available_accounts", errorOf(r).get("code"));
         } finally {
@@ -137,8 +132,8 @@ class AdminTest extends Fixture {
             p.stop();
         }
         try (QwenProxy.Server none = start()) {
-            assertEquals(503, call(none, "GET", "/readyz", null, null).statusCode());
-            assertEquals(200, call(none, "GET", "/healthz", null, null).statusCode());
+            assertEquals(503, as(null, none, "GET", "/readyz", null).statusCode());
+            assertEquals(200, as(null, none, "GET", "/healthz", null).statusCode());
         }
     }
 
@@ -189,7 +184,7 @@ class AdminTest extends Fixture {
             for (Future<Integer> f : failures) assertEquals(0, f.get(), "no request failed while the files changed");
             assertEquals(401, post(p, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer key-a").statusCode());
             assertEquals(200, post(p, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer key-b").statusCode());
-            Map<String, Object> status = json(call(p, "POST", "/admin/reload", null, "boss").body());
+            Map<String, Object> status = json(as("boss", p, "POST", "/admin/reload", null).body());
             assertEquals(accountsFile.toString(), at(status, "files", "accounts_file", "path"));
         } finally {
             stop.set(true);

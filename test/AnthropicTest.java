@@ -3,8 +3,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +24,7 @@ class AnthropicTest extends Fixture {
     void reset() { fake.completionBodies.clear(); }
 
     static HttpResponse<String> messages(String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/messages")).header("Content-Type", "application/json")
-                .header("anthropic-version", "2023-06-01").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return call(proxy, "POST", "/v1/messages", body, "anthropic-version", "2023-06-01");
     }
 
     /** Anthropic's stream: "event: NAME" and "data: {...}" per event; returns [name, data] pairs. */
@@ -176,13 +173,11 @@ class AnthropicTest extends Fixture {
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
         assertEquals(400, r.statusCode());
         try (QwenProxy.Server keyed = withToken("--api-key", "sk-test-key-123456")) {
-            HttpResponse<String> denied = http.send(HttpRequest.newBuilder(URI.create(keyed.url() + "/v1/messages")).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> denied = call(keyed, "POST", "/v1/messages", "{}");
             assertEquals(401, denied.statusCode());
             assertEquals("authentication_error", at(json(denied.body()), "error", "type"));
-            HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create(keyed.url() + "/v1/messages")).header("Content-Type", "application/json")
-                    .header("x-api-key", "sk-test-key-123456").POST(HttpRequest.BodyPublishers.ofString("{\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> ok = call(keyed, "POST", "/v1/messages", "{\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}",
+                    "x-api-key", "sk-test-key-123456");
             assertEquals(200, ok.statusCode(), ok.body());
         }
         script(FakeQwen.streamError("data_inspection_failed", "内容安全警告"));
@@ -194,15 +189,13 @@ class AnthropicTest extends Fixture {
 
     @Test
     void countTokensAndModels() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/messages/count_tokens")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "word ".repeat(400) + "\"}]}")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = call(proxy, "POST", "/v1/messages/count_tokens",
+                "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "word ".repeat(400) + "\"}]}");
         assertEquals(200, r.statusCode(), r.body());
         long n = Long.parseLong(json(r.body()).get("input_tokens").toString());
         assertTrue(n >= 450 && n <= 550, "about 2,000 characters / 4: " + n);
         assertEquals(0, fake.completionBodies.size(), "counted locally");
-        Map<String, Object> models = json(http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/models")).header("anthropic-version", "2023-06-01").build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        Map<String, Object> models = json(get(proxy, "/v1/models", "anthropic-version", "2023-06-01").body());
         assertEquals("model", at(models, "data", 0, "type"));
         assertEquals(false, models.get("has_more"));
     }

@@ -109,6 +109,14 @@ abstract class Fixture {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Any method on any path, with a JSON body (null: none): the endpoints beside chat completions. */
+    static HttpResponse<String> call(QwenProxy.Server p, String method, String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + path)).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     static HttpResponse<String> get(QwenProxy.Server p, String path, String... headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.url() + path));
         for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);

@@ -3,8 +3,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,10 +30,7 @@ class FrontDoorsTest extends Fixture {
         fake.scripts.clear();
     }
 
-    static HttpResponse<String> post(String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(proxy.url() + path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
+    static HttpResponse<String> post(String path, String body) throws Exception { return call(proxy, "POST", path, body); }
 
     /** [event name, data] of an event stream with "event:" lines. */
     static List<Object[]> named(String body) {

@@ -29,10 +29,7 @@ class ImagesTest extends Fixture {
         fake.newChatBodies.clear();
     }
 
-    static HttpResponse<String> generate(String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/images/generations")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
+    static HttpResponse<String> generate(String body) throws Exception { return call(proxy, "POST", "/v1/images/generations", body); }
 
     @Test
     void imagesEndpoint_urlsAndBase64_sizeAsAspectRatio() throws Exception {

@@ -79,9 +79,7 @@ class VideoTest extends Fixture {
 
     @Test
     void videosEndpoint_aJobThatCompletes() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/videos")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"sora-2\",\"prompt\":\"A cat surfing\",\"size\":\"720x1280\"}")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = call(proxy, "POST", "/v1/videos", "{\"model\":\"sora-2\",\"prompt\":\"A cat surfing\",\"size\":\"720x1280\"}");
         assertEquals(200, r.statusCode(), r.body());
         Map<String, Object> job = json(r.body());
         String id = (String) job.get("id");
@@ -103,13 +101,11 @@ class VideoTest extends Fixture {
     @Test
     void videosEndpoint_aFailedJobSaysWhy_andBadRequestsAre400() throws Exception {
         fake.videoFails = true;
-        String id = (String) json(http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/videos")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")).build(), HttpResponse.BodyHandlers.ofString()).body()).get("id");
+        String id = (String) json(call(proxy, "POST", "/v1/videos", "{\"prompt\":\"x\"}").body()).get("id");
         waitFor("the failed job", () -> "failed".equals(json(get(proxy, "/v1/videos/" + id).body()).get("status")));
         assertEquals("upstream_error", at(json(get(proxy, "/v1/videos/" + id).body()), "error", "code"));
         assertEquals(409, get(proxy, "/v1/videos/" + id + "/content").statusCode());
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/v1/videos")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = call(proxy, "POST", "/v1/videos", "{}");
         assertEquals("prompt", errorOf(r).get("param"));
     }
 }
