@@ -1707,7 +1707,7 @@ public final class QwenProxy {
 
         static ChatCall call(Server s, Call c) {
             ChatRequest req = ChatRequest.parse(toOpenAi(readJsonObject(c, s.cfg.maxBodyBytes())), s.models, s.cfg);
-            return new ChatCall(s, c, req, stream -> new Messages(s, c, stream, req.model(), estimate(req.prompt())));
+            return new ChatCall(s, c, req, stream -> new Messages(c, stream, req.model(), estimate(req.prompt())));
         }
 
         /** POST /v1/messages/count_tokens: a local estimate (nothing is sent upstream), see estimate(). */
@@ -1877,7 +1877,7 @@ public final class QwenProxy {
             private String stopSequence;
             private boolean delivered;
 
-            Messages(Server s, Call c, SseStream stream, String model, long inputEstimate) {
+            Messages(Call c, SseStream stream, String model, long inputEstimate) {
                 this.c = c;
                 this.stream = stream;
                 this.model = model;
