@@ -186,6 +186,7 @@ public final class QwenProxy {
     static final long UPLOAD_CACHE_MS = 1_800_000;     // an uploaded context is referenced again for this long
     static final long PARSE_POLL_MS = 2000;            // §10.3: how often parse status is asked, at most
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
+    static final long DEFAULT_TOKEN_REFRESH_BUFFER_MS = 30_000;   // §Q2: qwen-code's own margin
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
     static volatile long startupModelsWaitMs = 5000;   // the banner waits this long for the upstream model list (tests: less)
@@ -235,6 +236,31 @@ public final class QwenProxy {
             "task_status", "/api/v2/task/status/",    // t2v tasks (§10.5), then v1 when v2 answers 404/405
             "task_status_v1", "/api/v1/tasks/status/");
 
+    /**
+     * The qwen-code backend (test/PROTOCOL.md §Q): the CLI's headers (§Q5; {accept} is filled per
+     * request, --qwen-code-header overrides or removes any), its OAuth client and paths (§Q3, §Q4).
+     */
+    static final String QWEN_CODE_VERSION = "0.14.3", QWEN_CODE_AGENT = "QwenCode/" + QWEN_CODE_VERSION + " (linux; x64)";
+    static final Map<String, String> QWEN_CODE_HEADERS = orderedMap(
+            "User-Agent", QWEN_CODE_AGENT,
+            "X-DashScope-CacheControl", "enable",
+            "X-DashScope-UserAgent", QWEN_CODE_AGENT,
+            "X-DashScope-AuthType", "qwen-oauth",
+            "X-Stainless-Lang", "js",
+            "X-Stainless-Package-Version", "5.11.0",
+            "X-Stainless-OS", "Linux",
+            "X-Stainless-Arch", "x64",
+            "X-Stainless-Runtime", "node",
+            "X-Stainless-Runtime-Version", "v22.17.0",
+            "X-Stainless-Retry-Count", "0",
+            "Accept", "{accept}",
+            "Content-Type", "application/json");
+    static final Map<String, String> QWEN_CODE_PATHS = orderedMap("token", "/api/v1/oauth2/token", "device_code", "/api/v1/oauth2/device/code");
+    static final String QWEN_CODE_CLIENT_ID = "f0304373b74a44d2b584a3fb70ca9e56", QWEN_CODE_SCOPE = "openid profile email model.completion";
+    static final String QWEN_CODE_DEFAULT_BASE_URL = "https://portal.qwen.ai/v1";   // §Q5: a file without resource_url
+    static final int LOCK_TRIES = 20;                 // §Q2: 100 ms x1.5 per try, at most 2 s: ~20 s in all
+    static final long LOCK_STALE_MS = 10_000;
+
     /** Served before the first successful fetch, and always when no token is set (§3.3, 2026-09). */
     static final List<Model> BUILTIN_MODELS = List.of(
             new Model("qwen3.7-plus", "Qwen3.7-Plus", 1780000000L, true),
@@ -267,8 +293,8 @@ public final class QwenProxy {
             return;
         }
         warmUp();
-        boolean login = args.length > 0 && args[0].equals("login");
-        if (login) args = Arrays.copyOfRange(args, 1, args.length);
+        boolean login = args.length > 0 && args[0].equals("login"), codeLogin = args.length > 0 && args[0].equals("qwen-code-login");
+        if (login || codeLogin) args = Arrays.copyOfRange(args, 1, args.length);
         Config cfg;
         try {
             cfg = Config.load(args, System.getenv());
@@ -281,6 +307,7 @@ public final class QwenProxy {
             System.out.print(Config.helpText());
             return;
         }
+        if (codeLogin) System.exit(QwenCode.login(cfg, System.getenv(), System.out));
         if (login) {
             Console console = System.console();
             System.exit(Login.run(cfg, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
@@ -349,6 +376,7 @@ public final class QwenProxy {
         final Upstream upstream;
         final ChatPool chats;
         final Accounts accounts;
+        final QwenCode code;       // the qwen-code backend (§Q), or null when --qwen-code is not given
         final Models models;
         final FileStore files;
         final Videos videos;
@@ -387,6 +415,7 @@ public final class QwenProxy {
                 accounts = new Accounts(cfg);
                 accounts.connect(upstream);
                 accounts.open(new Store(cfg.dataDir()));
+                code = cfg.qwenCode().isEmpty() ? null : new QwenCode(cfg, timer);
                 chats = new ChatPool(cfg.chatPool(), upstream, background, cfg.dataDir());
                 models = new Models(cfg, upstream, accounts, background);
                 files = new FileStore(this);
@@ -451,6 +480,11 @@ public final class QwenProxy {
             long tick = Math.max(50, Math.min(10_000, cfg.refreshAheadMs() / 4));
             timer.scheduleWithFixedDelay(() -> accounts.renewDue(background), tick, tick, TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(accounts::saveIfDirty, 30, 30, TimeUnit.SECONDS);
+            if (code != null) {
+                long codeTick = Math.max(50, Math.min(10_000, cfg.tokenRefreshBufferMs() / 4));
+                timer.scheduleWithFixedDelay(() -> code.pool.renewDue(background), codeTick, codeTick, TimeUnit.MILLISECONDS);
+                timer.scheduleWithFixedDelay(code.pool::saveIfDirty, 30, 30, TimeUnit.SECONDS);
+            }
             timer.scheduleWithFixedDelay(chats::flush, 1, 1, TimeUnit.SECONDS);
             if (cfg.reuseChats()) timer.scheduleWithFixedDelay(() -> reuse.sweep(false), 60, 60, TimeUnit.SECONDS);
             if (accountsFile != null || keysFile != null) timer.scheduleWithFixedDelay(() -> {
@@ -527,6 +561,7 @@ public final class QwenProxy {
             chats.drain(5_000);
             reuse.sweep(true);
             accounts.saveIfDirty();
+            if (code != null) code.pool.saveIfDirty();
             workers.shutdownNow();
             background.shutdownNow();
             timer.shutdownNow();
@@ -540,7 +575,14 @@ public final class QwenProxy {
                     .append(isLoopback(cfg.host()) ? "" : url.equals(bound) ? "  (reachable from the network)"
                             : "  (every interface: reachable from the network; locally " + url + ")").append('\n');
             b.append("  upstream  ").append(cfg.baseUrl()).append('\n');
-            if (accounts.isEmpty()) b.append("  accounts  none: chat requests get 401 until you give one. Set QWEN_REFRESH_TOKEN=<the refresh_token\n"
+            if (code != null) {
+                b.append("  qwen-code ").append(code.pool.all.size()).append(" credential file(s), models ").append(String.join(", ", QwenCode.MODELS))
+                        .append(" (and anything under /cli/v1)");
+                for (Account a : code.pool.all) b.append("\n            ").append(a.creds.path).append(": ").append(a.describe());
+                b.append('\n');
+            }
+            if (accounts.isEmpty() && code != null) b.append("  accounts  none for chat.qwen.ai: its models need QWEN_REFRESH_TOKEN or QWEN_AUTH_TOKEN\n");
+            else if (accounts.isEmpty()) b.append("  accounts  none: chat requests get 401 until you give one. Set QWEN_REFRESH_TOKEN=<the refresh_token\n"
                     + "            cookie> (lasts ~300 days), run `java QwenProxy.java login`, or set QWEN_AUTH_TOKEN=<token> (15 minutes)\n");
             else b.append("  accounts  ").append(accounts.summary()).append('\n');
             long expires = accounts.lastExpiry();
@@ -562,7 +604,7 @@ public final class QwenProxy {
                     .append(ids.size() > 8 ? ", ..." : "").append(models.loading() ? " (the upstream list is still loading)" : "").append('\n');
             String key = apiKeys.isEmpty() ? "" : " -H 'Authorization: Bearer " + (generatedKey != null ? generatedKey : "<your key>") + "'";
             b.append("  try       curl -N ").append(url).append("/v1/chat/completions").append(key)
-                    .append(" -H 'Content-Type: application/json' -d '{\"model\":\"").append(models.defaultId())
+                    .append(" -H 'Content-Type: application/json' -d '{\"model\":\"").append(accounts.isEmpty() && code != null ? QwenCode.MODELS.get(0) : models.defaultId())
                     .append("\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n");
             return b.toString();
         }
@@ -609,7 +651,9 @@ public final class QwenProxy {
                   int accountConcurrency, int maxAttempts, long blockedCooldownMs, String dataDir, List<String> passwords,
                   String accountsFile, String apiKeysFile, String adminKey, Map<String, Boolean> thinkingOnly,
                   long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls,
-                  long uploadMaxBytes, SearchInfo searchInfo, boolean reuseChats, long chatTtlMs, boolean help) {
+                  long uploadMaxBytes, SearchInfo searchInfo, boolean reuseChats, long chatTtlMs, List<String> qwenCode,
+                  String qwenCodeBaseUrl, String oauthBaseUrl, long tokenRefreshBufferMs, Map<String, String> qwenCodeHeaders,
+                  boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -659,6 +703,11 @@ public final class QwenProxy {
                 new Option("--allow-private-urls", "QWEN_ALLOW_PRIVATE_URLS", "false", "fetch media URLs on loopback and private addresses too"),
                 new Option("--reuse-chats", "QWEN_REUSE_CHATS", "false", "continue a /v1 conversation in the upstream chat that answered its history, sending only the new turns"),
                 new Option("--chat-ttl-ms", "QWEN_CHAT_TTL_MS", "3600000", "with --reuse-chats: how long an answered upstream chat is kept for a follow-up"),
+                new Option("--qwen-code", "QWEN_CODE_OAUTH_CREDENTIALS_PATH", "", "the qwen-code backend: --qwen-code (the CLI's file), --qwen-code=FILE (repeatable; env comma-separated)"),
+                new Option("--qwen-code-base-url", "QWEN_CODE_BASE_URL", "", "qwen-code API base (default: https://<resource_url>/v1 from the file)"),
+                new Option("--oauth-base-url", "QWEN_OAUTH_BASE_URL", "", "origin of qwen-code's OAuth endpoints (default: --base-url)"),
+                new Option("--token-refresh-buffer-ms", "QWEN_CODE_TOKEN_REFRESH_BUFFER_MS", "" + DEFAULT_TOKEN_REFRESH_BUFFER_MS, "refresh a qwen-code token this long before it expires"),
+                new Option("--qwen-code-header", "QWEN_CODE_HEADERS", "", "add/override a header sent to the qwen-code API 'Name: value' (repeatable; env ';'-separated)"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -667,16 +716,24 @@ public final class QwenProxy {
                 new Option("--help", "", "", "print this help"),
                 new Option("--version", "", "", "print the version"));
 
+        /** qwen-code-api's names (flags and environment), accepted for the options they mean (test/PROTOCOL.md §Q). */
+        static final Map<String, String> ALIASES = orderedMap("--credentials-file", "--qwen-code", "--upstream-base-url", "--qwen-code-base-url",
+                "QWEN_CODE_API_UPSTREAM_BASE_URL", "--qwen-code-base-url", "QWEN_CODE_API_HOST", "--host", "QWEN_CODE_API_PORT", "--port",
+                "QWEN_CODE_API_KEY", "--api-key");
+
         static String helpText() {
             StringBuilder b = new StringBuilder(NAME + " " + VERSION
                     + " - OpenAI-compatible gateway to chat.qwen.ai\n\nUsage: java QwenProxy.java [options]\n"
                     + "       java QwenProxy.java login [--data-dir DIR]   (sign in once; the account is kept in DIR)\n"
+                    + "       java QwenProxy.java qwen-code-login [--qwen-code=FILE]   (qwen-code's device login; writes the CLI's file)\n"
                     + "Precedence: default < environment < flag. Flags take '--flag value' or '--flag=value'.\n\n");
             for (Option o : OPTIONS) {
                 b.append(String.format("  %-22s %-26s %s%s%n", o.flag(), o.env(), o.help(),
                         o.def().isEmpty() ? "" : " [default: " + o.def() + "]"));
             }
-            return b.toString();
+            b.append("\nAlso accepted (qwen-code-api's names):");
+            ALIASES.forEach((alias, flag) -> b.append(' ').append(alias).append(" = ").append(flag).append(';'));
+            return b.append('\n').toString();
         }
 
         /** Pure: the same args and env always give the same Config or the same UsageException. */
@@ -687,14 +744,23 @@ public final class QwenProxy {
                 if (e != null && !e.isEmpty()) v.put(o.flag(), e);
             }
             if (!v.containsKey("--delete-chats") && env.get("IS_DELETE") != null) v.put("--delete-chats", env.get("IS_DELETE"));
+            ALIASES.forEach((alias, flag) -> { if (!alias.startsWith("--") && !v.containsKey(flag) && env.get(alias) != null && !env.get(alias).isEmpty()) v.put(flag, env.get(alias)); });
             List<String> headers = split(v.remove("--upstream-header"), ";"), paths = split(v.remove("--upstream-path"), ";");
+            List<String> codeHeaders = split(v.remove("--qwen-code-header"), ";"), codeFiles = new ArrayList<>();
+            for (String f : split(v.remove("--qwen-code"), ",")) codeFile(codeFiles, f, env);
             List<String> passwords = split(v.remove("--account"), "[;\\n]");
             boolean help = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i], value = null;
                 int eq = a.indexOf('=');
                 if (a.startsWith("--") && eq > 0) { value = a.substring(eq + 1); a = a.substring(0, eq); }
+                a = ALIASES.getOrDefault(a, a);
+                if (a.equals("--qwen-code") && value == null && !args[i].equals("--qwen-code")) {     // --credentials-file FILE
+                    if (i + 1 >= args.length || args[i + 1].startsWith("--")) throw new UsageException(args[i] + " needs a value");
+                    value = args[++i];
+                }
                 switch (a) {
+                    case "--qwen-code" -> codeFile(codeFiles, value == null ? "true" : value, env);
                     case "-h", "--help" -> help = true;
                     case "-V", "--version" -> { }       // main() answers it before anything else
                     case "--keep-chats" -> v.put("--delete-chats", "false");
@@ -711,6 +777,7 @@ public final class QwenProxy {
                         if (a.equals("--upstream-header")) headers.add(value);
                         else if (a.equals("--upstream-path")) paths.add(value);
                         else if (a.equals("--account")) passwords.add(value);
+                        else if (a.equals("--qwen-code-header")) codeHeaders.add(value);
                         else v.put(a, value);
                     }
                 }
@@ -724,16 +791,7 @@ public final class QwenProxy {
             String strategy = v.getOrDefault("--strategy", "round-robin").trim().toLowerCase(Locale.ROOT);
             if (!strategy.equals("round-robin") && !strategy.equals("fill-first"))
                 throw new UsageException("--strategy must be round-robin or fill-first, got '" + strategy + "'");
-            Map<String, String> upstreamHeaders = new LinkedHashMap<>();
-            for (String h : headers) {
-                int c = h.indexOf(':');
-                String name = c < 0 ? "" : h.substring(0, c).trim();
-                if (name.isEmpty() || !name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"))
-                    throw new UsageException("--upstream-header must be 'Name: value', got '" + h + "'");
-                if (Set.of("connection", "content-length", "expect", "host", "upgrade").contains(name.toLowerCase(Locale.ROOT)))
-                    throw new UsageException("--upstream-header cannot set " + name + " (the HTTP client owns it)");
-                upstreamHeaders.put(name, h.substring(c + 1).trim());
-            }
+            Map<String, String> upstreamHeaders = headers(headers, "--upstream-header"), qwenCodeHeaders = headers(codeHeaders, "--qwen-code-header");
             Map<String, String> upstreamPaths = new LinkedHashMap<>(UPSTREAM_PATHS);
             for (Map.Entry<String, String> p : pairs(paths, "--upstream-path").entrySet()) {
                 if (!UPSTREAM_PATHS.containsKey(p.getKey()))
@@ -786,6 +844,11 @@ public final class QwenProxy {
             c.put("searchInfo", choice(SearchInfo.class, v.getOrDefault("--search-info", "table"), "--search-info"));
             c.put("reuseChats", bool(v.getOrDefault("--reuse-chats", "false"), "--reuse-chats"));
             c.put("chatTtlMs", number(v, "--chat-ttl-ms", 3_600_000, 1000, Long.MAX_VALUE));
+            c.put("qwenCode", List.copyOf(new LinkedHashSet<>(codeFiles)));
+            c.put("qwenCodeBaseUrl", v.containsKey("--qwen-code-base-url") ? url(v.get("--qwen-code-base-url"), "--qwen-code-base-url") : null);
+            c.put("oauthBaseUrl", v.containsKey("--oauth-base-url") ? url(v.get("--oauth-base-url"), "--oauth-base-url") : base);
+            c.put("tokenRefreshBufferMs", number(v, "--token-refresh-buffer-ms", DEFAULT_TOKEN_REFRESH_BUFFER_MS, 0, Long.MAX_VALUE));
+            c.put("qwenCodeHeaders", qwenCodeHeaders);
             c.put("help", help);
             return of(c);
         }
@@ -806,6 +869,28 @@ public final class QwenProxy {
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
+        }
+
+        /** A --qwen-code value: a path, true (the CLI's own file, §Q1) or false (none). */
+        private static void codeFile(List<String> files, String value, Map<String, String> env) {
+            String l = value.trim().toLowerCase(Locale.ROOT);
+            if (Set.of("1", "true", "yes", "on").contains(l)) files.add(QwenCode.defaultFile(env));
+            else if (!Set.of("0", "false", "no", "off", "").contains(l)) files.add(home(value));
+        }
+
+        /** 'Name: value' lines: a header to add or override ("Name:" alone removes it). */
+        private static Map<String, String> headers(List<String> lines, String flag) {
+            Map<String, String> out = new LinkedHashMap<>();
+            for (String h : lines) {
+                int c = h.indexOf(':');
+                String name = c < 0 ? "" : h.substring(0, c).trim();
+                if (name.isEmpty() || !name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"))
+                    throw new UsageException(flag + " must be 'Name: value', got '" + h + "'");
+                if (Set.of("connection", "content-length", "expect", "host", "upgrade").contains(name.toLowerCase(Locale.ROOT)))
+                    throw new UsageException(flag + " cannot set " + name + " (the HTTP client owns it)");
+                out.put(name, h.substring(c + 1).trim());
+            }
+            return out;
         }
 
         private static String url(String raw, String flag) {
@@ -1145,10 +1230,18 @@ public final class QwenProxy {
             c.responded = true;
             return;
         }
-        if (path.equals("/v1") || path.startsWith("/v1/")) path = path.substring(3);   // clients drop /v1 or not
+        String backend = path.startsWith("/cli/") ? "/cli" : path.startsWith("/code/") ? "/code" : null;   // Qwen2API's qwen-code routes
+        if (backend != null) path = path.substring(backend.length());
+        boolean v1 = path.startsWith("/v1/");
+        if (path.equals("/v1") || v1) path = path.substring(3);   // clients drop /v1 or not
         if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
         if (path.isEmpty()) path = "/";
         if (!path.equals("/healthz")) s.awaitReady();
+        if (backend != null) {
+            authorize(s, c);
+            QwenCode.route(s, c, method, path);
+            return;
+        }
         String admin = Admin.adminPath(method, path);
         if (admin != null) {
             Admin.authorizeAdmin(s, c);
@@ -1160,16 +1253,21 @@ public final class QwenProxy {
             case "/readyz" -> { allow(method, "GET"); Admin.handleReady(s, c); }
             case "/verify" -> { allow(method, "POST"); Admin.handleVerify(s, c); }
             case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
-            case "/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }
+            case "/chat/completions", "/api/chat/completions" -> { allow(method, "POST"); authorize(s, c); completions(s, c); }   // the second: FreeQwenApi's
             case "/models" -> {
                 allow(method, "GET");
                 authorize(s, c);
                 boolean anthropic = ex.getRequestHeaders().containsKey("anthropic-version");    // Claude Code and the Anthropic SDK send it
-                sendJson(c, 200, anthropic ? Anthropic.models(s.models.openAiList()) : s.models.openAiList());
+                Map<String, Object> list = s.models.openAiList();
+                if (s.code != null) {
+                    List<Object> all = new ArrayList<>((List<?>) list.get("data"));
+                    all.addAll(s.code.models());
+                    list.put("data", all);
+                }
+                sendJson(c, 200, anthropic ? Anthropic.models(list) : list);
             }
             case "/api/files/upload" -> { allow(method, "POST"); authorize(s, c); s.files.upload(c, true); }
             case "/api/chat" -> { allow(method, "POST"); authorize(s, c); s.conversations.chat(c); }
-            case "/api/chat/completions" -> { allow(method, "POST"); authorize(s, c); ChatCall.openAi(s, c).failover(); }   // FreeQwenApi's path
             case "/api/models" -> { allow(method, "GET"); authorize(s, c); sendJson(c, 200, freeQwenModels(s)); }
             case "/api/status" -> { allow(method, "GET"); authorize(s, c); Admin.handleStatusFq(s, c); }
             case "/messages", "/anthropic/v1/messages" -> { c.anthropic = true; allow(method, "POST"); authorize(s, c); Anthropic.call(s, c).failover(); }
@@ -1203,6 +1301,11 @@ public final class QwenProxy {
                     s.videos.handle(c, method, path);
                     return;
                 }
+                if (s.code != null && v1 && !path.startsWith("/models/")) {   // the rest of /v1 exists on the qwen-code API (embeddings, ...)
+                    authorize(s, c);
+                    s.code.forward(c, method, path, null);
+                    return;
+                }
                 if (!path.startsWith("/models/")) {
                     throw new ApiException(404, "invalid_request_error", "not_found", null,
                             "Unknown endpoint " + method + " " + ex.getRequestURI().getRawPath()
@@ -1211,9 +1314,16 @@ public final class QwenProxy {
                 allow(method, "GET");
                 authorize(s, c);
                 String id = URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8);
-                sendJson(c, 200, s.models.openAiModel(id));
+                sendJson(c, 200, s.code != null && s.code.owns(id) ? QwenCode.model(id) : s.models.openAiModel(id));
             }
         }
+    }
+
+    /** POST /v1/chat/completions: a qwen-code model goes to that backend (§Q5), any other to chat.qwen.ai. */
+    static void completions(Server s, Call c) {
+        Map<String, Object> body = readJsonObject(c, s.cfg.maxBodyBytes());
+        if (s.code != null && s.code.owns(body.get("model") instanceof String m ? m : null)) s.code.forward(c, "POST", "/chat/completions", body);
+        else ChatCall.openAi(s, c, body).failover();
     }
 
     /** GET /api/models (FreeQwenApi): the OpenAI list, and the same ids under "models". */
@@ -2362,8 +2472,8 @@ public final class QwenProxy {
         }
 
         /** POST /v1/chat/completions. */
-        static ChatCall openAi(Server s, Call c) {
-            ChatRequest req = ChatRequest.parse(readJsonObject(c, s.cfg.maxBodyBytes()), s.models, s.cfg);
+        static ChatCall openAi(Server s, Call c, Map<String, Object> body) {
+            ChatRequest req = ChatRequest.parse(body, s.models, s.cfg);
             boolean both = s.cfg.reasoning() == Reasoning.BOTH;
             ChatCall call = new ChatCall(s, c, req, stream -> stream == null ? new OpenAiCompletion(c, req.model(), both)
                     : new OpenAiChunks(stream, req.model(), req.includeUsage(), both));
@@ -3031,6 +3141,7 @@ public final class QwenProxy {
                     allow(method, "GET");
                     List<Object> data = new ArrayList<>();
                     for (Account a : s.accounts.all) data.add(accountView(a));
+                    if (s.code != null) for (Account a : s.code.pool.all) data.add(accountView(a));
                     sendJson(c, 200, orderedObject("object", "list", "data", data));
                 }
             } else if (path.equals("/admin/reload")) {
@@ -3044,16 +3155,20 @@ public final class QwenProxy {
                 String rest = URLDecoder.decode(path.substring(16), StandardCharsets.UTF_8);
                 boolean refresh = rest.endsWith("/refresh");
                 String id = refresh ? rest.substring(0, rest.length() - 8) : rest;
-                Account a = s.accounts.find(id);
+                Accounts pool = s.code != null && s.code.pool.find(id) != null ? s.code.pool : s.accounts;
+                Account a = pool.find(id);
                 if (a == null) throw new ApiException(404, "invalid_request_error", "account_not_found", "id", "No account '" + id + "'.");
                 if (refresh) {
                     allow(method, "POST");
+                    if (a.creds != null) a.creds.sync(a);
                     if (!a.renewable()) throw ApiException.invalid("id", "not_renewable", "Account " + id + " has no refresh token or password to renew with.");
-                    if (!s.accounts.renew(a, a.accessToken, c.rid))     // the current token: renew it even if fresh
+                    if (!pool.renew(a, a.accessToken, c.rid))     // the current token: renew it even if fresh
                         throw new ApiException(502, "server_error", "renewal_failed", null, "Renewing " + id + " failed: " + a.describe());
                     sendJson(c, 200, accountView(a));
                 } else {
                     allow(method, "DELETE");
+                    if (a.creds != null) throw new ApiException(409, "invalid_request_error", "account_from_flags", "id", "Account " + id
+                            + " is the qwen-code credential file " + a.creds.path + "; leave out its --qwen-code to drop it (the file is the CLI's).");
                     s.accounts.remove(id);
                     sendJson(c, 200, orderedObject("id", id, "deleted", true));
                 }
@@ -3094,7 +3209,8 @@ public final class QwenProxy {
             long now = System.currentTimeMillis();
             a.usable(now, 0);    // let an expired cooldown show as recovered
             synchronized (a) {
-                return orderedObject("id", a.id, "kind", a.kind, "source", a.source,
+                return orderedObject("id", a.id, "backend", a.creds == null ? "web" : "qwen-code", "file", a.creds == null ? Json.NULL : a.creds.path.toString(),
+                        "kind", a.kind, "source", a.source,
                         "token", a.accessToken == null ? Json.NULL : a.accessToken.substring(0, Math.min(6, a.accessToken.length())) + "…",
                         "email", nullable(a.email), "state", a.state.name(), "reason", a.reason,
                         "cooling_until", a.until > now ? Instant.ofEpochMilli(a.until).toString() : Json.NULL,
@@ -3130,7 +3246,9 @@ public final class QwenProxy {
             long[] st = s.startup();
             return orderedObject("name", NAME, "version", VERSION, "uptime_s", (System.currentTimeMillis() - s.startedAt) / 1000,
                     "startup", orderedObject("main_at_ms", MAIN_AT, "before_main_ms", st[0], "main_to_listening_ms", st[1]),
-                    "config", config, "files", files, "last_reload", Instant.ofEpochMilli(s.lastReload).toString(), "accounts", counts);
+                    "config", config, "files", files, "last_reload", Instant.ofEpochMilli(s.lastReload).toString(), "accounts", counts,
+                    "qwen_code", s.code == null ? Json.NULL : orderedObject("credentials", s.code.pool.all.size(), "usable", s.code.pool.usable(),
+                            "base_url", nullable(s.cfg.qwenCodeBaseUrl()), "oauth_base_url", s.cfg.oauthBaseUrl()));
         }
 
         /** GET /api/status (FreeQwenApi): {"authenticated", "message"} from the accounts' state. */
@@ -3143,7 +3261,7 @@ public final class QwenProxy {
 
         /** GET /readyz: 200 only while at least one account can take a request. */
         static void handleReady(Server s, Call c) {
-            int usable = s.accounts.usable();
+            int usable = s.accounts.usable() + (s.code == null ? 0 : s.code.pool.usable());
             if (usable == 0) throw new ApiException(503, "server_error", "no_available_accounts", null, "No Qwen account is usable right now.");
             sendJson(c, 200, orderedObject("status", "ready", "usable_accounts", usable));
         }
@@ -3770,6 +3888,8 @@ public final class QwenProxy {
         String day = "";
         int strikes, inFlight;
         final Object renewal = new Object();          // one renewal at a time
+        CredFile creds;                               // a qwen-code credential: its file is the truth (§Q1)
+        volatile ApiException renewalError;           // why the last renewal failed, for the request that waited on it
         final Map<String, Long> quotaUntil = new ConcurrentHashMap<>();   // chat type -> end of its own cooldown (in memory)
 
         /** When this account's quota for the chat type comes back, or 0 if it is not cooling. */
@@ -3797,8 +3917,9 @@ public final class QwenProxy {
 
         /** Everything a restart needs, secrets included: accounts.json is private (0600). */
         synchronized Map<String, Object> toJson() {
-            return orderedObject("id", id, "upstream", upstreamKey, "kind", kind, "source", source, "access_token", nullable(accessToken),
-                    "refresh_token", nullable(refreshToken), "cookie_jar", nullable(jar), "state", state.name(),
+            boolean own = creds == null;        // a qwen-code credential's tokens live in its own file only
+            return orderedObject("id", id, "upstream", upstreamKey, "kind", kind, "source", source, "access_token", nullable(own ? accessToken : null),
+                    "refresh_token", nullable(own ? refreshToken : null), "cookie_jar", nullable(jar), "state", state.name(),
                     "reason", reason, "until", until, "strikes", strikes, "day", day, "requests_today", requests,
                     "failures", failures, "last_used", lastUsed, "email", nullable(email), "password_sha256", nullable(passwordHash),
                     "user", nullable(user));
@@ -3947,11 +4068,22 @@ public final class QwenProxy {
         private final Config cfg;
         private final AtomicLong next = new AtomicLong();
         private Upstream upstream;
+        private final QwenCode code;           // set: the qwen-code credentials (§Q), renewed through their files
+        private final long aheadMs;            // renew a token this long before it expires
         private Store store;
         private volatile boolean dirty;        // counters changed since the last save
 
+        /** The qwen-code pool: one account per credential file, empty until QwenCode adds them. */
+        Accounts(Config cfg, QwenCode code) {
+            this.cfg = cfg;
+            this.code = code;
+            aheadMs = cfg.tokenRefreshBufferMs();
+        }
+
         Accounts(Config cfg) {
             this.cfg = cfg;
+            code = null;
+            aheadMs = cfg.refreshAheadMs();
             for (String t : cfg.tokens()) add(new Account("token", t, null, null));
             for (String r : cfg.refreshTokens()) add(new Account("refresh", null, r, null));
             if (cfg.cookie() != null) {
@@ -4157,8 +4289,9 @@ public final class QwenProxy {
             if (soonest != Long.MAX_VALUE)
                 return ApiException.rateLimited("No Qwen account is usable right now: " + String.join("; ", why),
                         Math.max(1, (soonest - now + 999) / 1000));
-            return new ApiException(503, "server_error", "no_available_accounts", null,
-                    "No usable Qwen account: " + String.join("; ", why) + ". Renew the tokens (see README, 'Getting the token').");
+            return new ApiException(503, "server_error", "no_available_accounts", null, code != null
+                    ? "No usable qwen-code credential: " + String.join("; ", why) + ". Log in again with the qwen-code CLI (`qwen`, then /auth)."
+                    : "No usable Qwen account: " + String.join("; ", why) + ". Renew the tokens (see README, 'Getting the token').");
         }
 
         /** What a failure says about the account: cooling, blocked (backing off) or invalid. */
@@ -4178,8 +4311,10 @@ public final class QwenProxy {
                         long pause = Math.min(MAX_COOLDOWN_MS, cfg.blockedCooldownMs() << Math.min(a.strikes - 1, 20));
                         a.set(State.BLOCKED, "anti-bot firewall, retry in " + pause / 1000 + " s", now + pause);
                     }
-                    case TOKEN -> a.set(State.INVALID, a.renewable()
-                            ? "token rejected even after renewal" : "token expired or revoked; give it a new one", 0);
+                    case TOKEN -> {     // a renewal that marked it INVALID said why already
+                        if (a.state != State.INVALID) a.set(State.INVALID, a.renewable()
+                                ? "token rejected even after renewal" : "token expired or revoked; give it a new one", 0);
+                    }
                     default -> { return; }
                 }
             }
@@ -4196,25 +4331,29 @@ public final class QwenProxy {
          * burst of 401s costs one renewal). False when the account cannot be renewed or renewal failed.
          */
         boolean renew(Account a, String seen, String rid) {
+            if (a.creds != null) a.creds.sync(a);       // the qwen-code CLI may have renewed it already (§Q2)
             if (!a.renewable()) return false;
             synchronized (a.renewal) {
                 if (a.accessToken != null && !a.accessToken.equals(seen) && !dueForRenewal(a, System.currentTimeMillis())) return true;
                 try {
                     Tokens t;
                     try {
-                        t = a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid);
+                        t = a.creds != null ? a.creds.refresh(code, seen, rid)
+                                : a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid);
                     } catch (ApiException e) {
                         // a saved rotation may be stale (another copy of the account rotated it); try what we were given
-                        if (e.status != 401 || a.givenRefresh == null || a.givenRefresh.equals(a.refreshToken)) throw e;
+                        if (e.status != 401 || a.givenRefresh == null || a.givenRefresh.equals(a.refreshToken) || a.creds != null) throw e;
                         t = upstream.refresh(a.givenRefresh, rid);
                     }
                     a.take(t);
+                    a.renewalError = null;
                     synchronized (a) { if (a.state == State.INVALID || a.state == State.OK) a.set(State.OK, "", 0); }
                     save();       // a rotated refresh token must survive a crash
                     Log.info(rid, "renewed the token of account " + a.id + (a.expiresAt > 0
                             ? ", valid until " + Instant.ofEpochMilli(a.expiresAt) : ""));
                     return true;
                 } catch (ApiException e) {
+                    a.renewalError = e;
                     if (e.status == 401) {
                         a.set(State.INVALID, (a.refreshToken != null ? "refresh token rejected: " : "sign-in refused: ") + e.getMessage(), 0);
                         save();
@@ -4227,8 +4366,8 @@ public final class QwenProxy {
             }
         }
 
-        private boolean dueForRenewal(Account a, long now) {
-            return a.accessToken == null || (a.expiresAt > 0 && a.expiresAt - now <= cfg.refreshAheadMs());
+        boolean dueForRenewal(Account a, long now) {
+            return a.accessToken == null || (a.expiresAt > 0 && a.expiresAt - now <= aheadMs);
         }
 
         /** The timer's job: renew, in the background, every token that expires within --refresh-ahead-ms. */
@@ -4296,9 +4435,11 @@ public final class QwenProxy {
     static final class Store {
         final Path dir, file;
 
-        Store(String dir) {
+        Store(String dir) { this(dir, "accounts.json"); }
+
+        Store(String dir, String name) {
             this.dir = Path.of(dir);
-            this.file = this.dir.resolve("accounts.json");
+            this.file = this.dir.resolve(name);
         }
 
         List<Map<String, Object>> load() {
@@ -4312,13 +4453,13 @@ public final class QwenProxy {
                 for (Object o : items) if (Json.asObject(o) != null) out.add(Json.asObject(o));
                 return out;
             } catch (IOException | RuntimeException e) {
-                Path aside = dir.resolve("accounts.json.corrupt-" + System.currentTimeMillis());
+                Path aside = dir.resolve(file.getFileName() + ".corrupt-" + System.currentTimeMillis());
                 try {
                     Files.move(file, aside);
-                    Log.error(null, "accounts.json could not be read (" + e.getMessage() + "); kept it as " + aside
+                    Log.error(null, file + " could not be read (" + e.getMessage() + "); kept it as " + aside
                             + " and started without it. Fix or merge it by hand, then restart.");
                 } catch (IOException moveFailed) {
-                    throw new IllegalStateException("accounts.json is unreadable (" + e.getMessage() + ") and could not be moved aside: "
+                    throw new IllegalStateException(file + " is unreadable (" + e.getMessage() + ") and could not be moved aside: "
                             + moveFailed.getMessage() + "; refusing to overwrite it");
                 }
                 return List.of();
@@ -4334,9 +4475,12 @@ public final class QwenProxy {
             }
         }
 
-        /** Writes a file of secrets: owner-only (0600 in a 0700 directory), atomically (temp file, fsync, rename). */
+        /**
+         * Writes a file of secrets: owner-only (0600 in a 0700 directory), atomically (a temp file of a
+         * name no other writer uses, fsync, rename).
+         */
         static void writePrivate(Path file, byte[] b) throws IOException {
-            Path dir = file.toAbsolutePath().getParent(), tmp = dir.resolve(file.getFileName() + ".tmp");
+            Path dir = file.toAbsolutePath().getParent(), tmp = dir.resolve(file.getFileName() + "." + hex(randomBytes(6)) + ".tmp");
             if (!Files.isDirectory(dir)) {
                 Files.createDirectories(dir);
                 posix(dir, "rwx------");
@@ -4347,7 +4491,11 @@ public final class QwenProxy {
                 ch.write(ByteBuffer.wrap(b));
                 ch.force(true);
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
         }
 
         private static void posix(Path p, String perms) throws IOException {
@@ -6266,7 +6414,7 @@ public final class QwenProxy {
 
         private long shortTimeout() { return Math.min(cfg.requestTimeoutMs(), 30_000); }
 
-        private static Object parseOrNull(byte[] b) {
+        static Object parseOrNull(byte[] b) {
             try {
                 return Json.parse(new String(b, StandardCharsets.UTF_8));
             } catch (Json.ParseError e) {
@@ -6584,7 +6732,565 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 15. SSE and gzip decoding ====
+    // ==== 15. qwen-code backend ====
+
+    /**
+     * The second backend (test/PROTOCOL.md §Q): the qwen-code CLI's OAuth credentials and its
+     * OpenAI-compatible API. A request passes through as it came (the model mapped, the CLI's headers
+     * added, a system message first, §Q5) and the reply is relayed as it arrives, flushed per read, so
+     * native tools, vision and stream_options work untouched. Each credential file is an account of a
+     * pool of its own (the rotation and states of the web accounts); the file stays the truth: read
+     * again whenever it changes, refreshed only under the CLI's lock, written back atomically (§Q2).
+     */
+    static final class QwenCode {
+        static final List<String> MODELS = List.of("coder-model", "vision-model");
+        static final String PREFIX = "qwen-code/";       // a --model-map target with it goes here: qwen3-coder-plus=qwen-code/qwen3-coder-plus
+        final Config cfg;
+        final Accounts pool;
+        private final ScheduledExecutorService timer;
+        private final Map<String, String> headers = new LinkedHashMap<>(QWEN_CODE_HEADERS);
+        private volatile HttpClient http;
+
+        QwenCode(Config cfg, ScheduledExecutorService timer) {
+            this.cfg = cfg;
+            this.timer = timer;
+            cfg.qwenCodeHeaders().forEach((name, value) -> {
+                headers.keySet().removeIf(k -> k.equalsIgnoreCase(name));
+                if (!value.isEmpty()) headers.put(name, value);
+            });
+            pool = new Accounts(cfg, this);
+            for (String f : cfg.qwenCode()) {
+                CredFile cf = new CredFile(f);
+                Account a = new Account("qwc-" + sha256(cf.path.toString()).substring(0, 8), "qwen-code", null, null, null);
+                a.creds = cf;
+                pool.all.add(a);
+            }
+            pool.open(new Store(cfg.dataDir(), "qwen-code.json"));    // states and counters; the tokens stay in the files
+            for (Account a : pool.all) a.creds.sync(a);
+        }
+
+        /** §Q1: $QWEN_HOME/oauth_creds.json, else ~/.qwen/oauth_creds.json. */
+        static String defaultFile(Map<String, String> env) {
+            String dir = env.get("QWEN_HOME");
+            return Path.of(dir != null && !dir.isBlank() ? home(dir) : home("~/.qwen"), "oauth_creds.json").toString();
+        }
+
+        /** Whether a /v1 request for this model comes here: coder-model, vision-model, or a --model-map target "qwen-code/<id>". */
+        boolean owns(String asked) {
+            if (asked == null) return false;
+            String m = cfg.modelMap().getOrDefault(asked.trim().toLowerCase(Locale.ROOT), asked.trim()).toLowerCase(Locale.ROOT);
+            return MODELS.contains(m) || m.startsWith(PREFIX);
+        }
+
+        /** The model sent (§Q5): --model-map first, the prefix dropped, the Coding-Plan ids the API refuses as coder-model. */
+        String upstreamModel(String asked) {
+            if (asked == null || asked.isBlank()) return MODELS.get(0);
+            String m = cfg.modelMap().getOrDefault(asked.trim().toLowerCase(Locale.ROOT), asked.trim());
+            if (m.toLowerCase(Locale.ROOT).startsWith(PREFIX)) m = m.substring(PREFIX.length());
+            return Set.of("qwen3.5-plus", "qwen3.6-plus").contains(m.toLowerCase(Locale.ROOT)) ? MODELS.get(0) : m;
+        }
+
+        static Map<String, Object> model(String id) { return orderedObject("id", id, "object", "model", "created", 0, "owned_by", "qwen-code"); }
+
+        List<Object> models() {
+            List<Object> l = new ArrayList<>();
+            for (String m : MODELS) l.add(model(m));
+            return l;
+        }
+
+        /** /cli/v1/... and /code/v1/... (Qwen2API's CLI routes): everything on this backend, whatever the model. */
+        static void route(Server s, Call c, String method, String path) {
+            if (s.code == null) throw new ApiException(404, "invalid_request_error", "not_found", null, "The qwen-code backend is off: "
+                    + "start the proxy with --qwen-code (the qwen-code CLI's credentials; README, 'qwen-code').");
+            if (path.equals("/models")) {
+                allow(method, "GET");
+                sendJson(c, 200, orderedObject("object", "list", "data", s.code.models()));
+            } else if (path.startsWith("/models/") && s.code.owns(URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8))) {
+                allow(method, "GET");
+                sendJson(c, 200, model(URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8)));
+            } else if (path.equals("/chat/completions")) {
+                allow(method, "POST");
+                s.code.forward(c, method, path, readJsonObject(c, s.cfg.maxBodyBytes()));
+            } else s.code.forward(c, method, path, null);
+        }
+
+        /**
+         * One request on the pool: a credential per attempt; a failure about the credential (its token,
+         * its quota, throttling) moves to the next while nothing has reached the client. json: a chat
+         * request, mapped (§Q5); null: the client's body goes as it is.
+         */
+        void forward(Call c, String method, String path, Map<String, Object> json) {
+            byte[] body;
+            boolean stream = json != null && Boolean.TRUE.equals(json.get("stream"));
+            if (json != null) {
+                json.put("model", upstreamModel(json.get("model") instanceof String m ? m : null));
+                if (json.get("messages") instanceof List<?> l && (l.isEmpty() || !"system".equals(Json.str(Json.asObject(l.get(0)), "role")))) {
+                    List<Object> m = new ArrayList<>(l);       // §Q5: the API refuses a conversation without a leading system message
+                    m.add(0, orderedObject("role", "system", "content", ""));
+                    json.put("messages", m);
+                }
+                body = Json.write(json).getBytes(StandardCharsets.UTF_8);
+                c.note = " backend=qwen-code model=" + json.get("model") + (stream ? " stream" : "");
+            } else {
+                body = method.equals("GET") || method.equals("HEAD") ? new byte[0] : readBody(c, cfg.maxBodyBytes(), "--max-body-bytes");
+                c.note = " backend=qwen-code";
+            }
+            for (Account a : pool.all) a.creds.sync(a);      // a login or a refresh by the CLI is seen at once
+            Set<Account> tried = new HashSet<>();
+            ApiException last = null;
+            for (int i = 0; i < cfg.maxAttempts(); i++) {
+                Account a = pool.acquire(tried, "t2t");
+                if (a == null) break;
+                tried.add(a);
+                try {
+                    exchange(c, a, method, path, body, stream);
+                    pool.succeeded(a);
+                    return;
+                } catch (ApiException e) {
+                    if (c.responded || !e.aboutAccount()) throw e;
+                    pool.penalize(a, e, "t2t");
+                    last = e;
+                } finally {
+                    pool.release(a);
+                }
+            }
+            throw last != null ? last : pool.unavailable("t2t");
+        }
+
+        /** One credential: a fresh token, the call, and after a 401/403 one forced refresh and one retry (§Q6). */
+        private void exchange(Call c, Account a, String method, String path, byte[] body, boolean stream) {
+            if (pool.dueForRenewal(a, System.currentTimeMillis()) && !pool.renew(a, a.accessToken, c.rid)) throw renewalFailed(a);
+            for (int attempt = 0; ; attempt++) {
+                String token = a.accessToken;
+                HttpResponse<InputStream> r = send(c, a, token, method, path, body, stream);
+                if (r.statusCode() / 100 == 2) {
+                    relay(c, r);
+                    return;
+                }
+                ApiException e = failure(r.statusCode(), r.headers(), readError(r));
+                if (e.kind != ApiException.Kind.TOKEN || attempt > 0) throw e;
+                Log.info(c.rid, "qwen-code answered HTTP " + r.statusCode() + " for " + a.id + "; refreshing its token and trying once more");
+                if (!pool.renew(a, token, c.rid)) throw renewalFailed(a);
+            }
+        }
+
+        private ApiException renewalFailed(Account a) {
+            ApiException e = a.renewalError;
+            return e != null ? e : new ApiException(401, "authentication_error", "qwen_code_login_required", null,
+                    "The qwen-code credential " + a.id + " cannot be used: " + a.describe() + ".").kind(ApiException.Kind.TOKEN);
+        }
+
+        private HttpClient client() {
+            HttpClient c = http;
+            if (c == null) synchronized (this) {
+                if ((c = http) == null) http = c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)   // as the CLI's Node client
+                        .connectTimeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 10_000))).followRedirects(HttpClient.Redirect.NEVER).build();
+            }
+            return c;
+        }
+
+        /** §Q5: https://<resource_url>/v1, or the default when the file has none; --qwen-code-base-url wins. */
+        static String baseUrl(String resourceUrl) {
+            if (resourceUrl == null || resourceUrl.isBlank()) return QWEN_CODE_DEFAULT_BASE_URL;
+            String u = resourceUrl.trim();
+            if (!u.regionMatches(true, 0, "http://", 0, 7) && !u.regionMatches(true, 0, "https://", 0, 8)) u = "https://" + u;
+            u = u.replaceAll("/+$", "");
+            return u.endsWith("/v1") ? u : u + "/v1";
+        }
+
+        private HttpResponse<InputStream> send(Call c, Account a, String token, String method, String path, byte[] body, boolean stream) {
+            String base = cfg.qwenCodeBaseUrl() != null ? cfg.qwenCodeBaseUrl() : baseUrl(a.creds.resourceUrl());
+            String query = c.ex.getRequestURI().getRawQuery();
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path + (query == null ? "" : "?" + query)))
+                    .timeout(Duration.ofMillis(cfg.requestTimeoutMs()));       // until the headers; a stream then has the idle watchdog
+            headers.forEach((k, v) -> b.setHeader(k, v.replace("{accept}", stream ? "text/event-stream" : "application/json")));
+            String type = c.ex.getRequestHeaders().getFirst("Content-Type");
+            if (type != null && body.length > 0) b.setHeader("Content-Type", type);
+            b.setHeader("Authorization", "Bearer " + token);
+            b.method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+            try {
+                return client().send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            } catch (HttpTimeoutException e) {
+                throw new ApiException(504, "server_error", "upstream_timeout", null, "The qwen-code API did not answer within "
+                        + cfg.requestTimeoutMs() + " ms (--request-timeout-ms).");
+            } catch (IOException e) {
+                throw new ApiException(502, "server_error", "upstream_unreachable", null, "Cannot reach the qwen-code API at " + base + ": "
+                        + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ApiException.shuttingDown();
+            }
+        }
+
+        private static String readError(HttpResponse<InputStream> r) {
+            try (InputStream in = r.body()) {
+                return new String(in.readNBytes(MAX_UPSTREAM_ERROR_BODY), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        }
+
+        /**
+         * A success, relayed as it arrives: status, type and bytes unchanged, each read flushed. The
+         * upstream is given --request-timeout-ms of silence at most; a stream that breaks after the
+         * status went out ends with one SSE error event (C.5.6).
+         */
+        private void relay(Call c, HttpResponse<InputStream> r) {
+            String type = r.headers().firstValue("Content-Type").orElse("application/json");
+            boolean sse = type.startsWith("text/event-stream");
+            Headers h = c.ex.getResponseHeaders();
+            h.set("Content-Type", type);
+            h.set("X-Request-Id", c.rid);
+            r.headers().firstValue("Content-Encoding").ifPresent(v -> h.set("Content-Encoding", v));
+            if (sse) {
+                h.set("Cache-Control", "no-cache");
+                h.set("X-Accel-Buffering", "no");
+            }
+            long length = sse ? -1 : r.headers().firstValueAsLong("Content-Length").orElse(-1);
+            InputStream in = r.body();
+            long[] lastRead = {System.currentTimeMillis()};
+            AtomicBoolean idle = new AtomicBoolean();
+            long period = Math.max(10, Math.min(cfg.requestTimeoutMs() / 4, 5_000));
+            ScheduledFuture<?> watchdog = timer.scheduleAtFixedRate(() -> {
+                if (System.currentTimeMillis() - lastRead[0] > cfg.requestTimeoutMs() && idle.compareAndSet(false, true)) {
+                    try { in.close(); } catch (IOException ignored) { /* the read fails either way */ }
+                }
+            }, period, period, TimeUnit.MILLISECONDS);
+            try (in) {
+                OutputStream out = c.ex.getResponseBody();
+                try {
+                    c.ex.sendResponseHeaders(r.statusCode(), length == 0 ? NO_BODY : length > 0 ? length : CHUNKED);
+                } catch (IOException e) {
+                    throw new ClientGone(e);
+                }
+                c.responded = true;
+                c.status = r.statusCode();
+                byte[] buf = new byte[8192];
+                for (int n; ; ) {
+                    try {
+                        if ((n = in.read(buf)) < 0) break;
+                    } catch (IOException e) {
+                        c.error = idle.get() ? new ApiException(504, "server_error", "upstream_timeout", null, "The qwen-code API sent nothing for "
+                                + cfg.requestTimeoutMs() + " ms (--request-timeout-ms).") : new ApiException(502, "server_error", "upstream_error",
+                                null, "The qwen-code API broke off the reply: " + e.getClass().getSimpleName());
+                        if (sse) write(out, ("data: " + Json.write(c.error.body()) + "\n\n").getBytes(StandardCharsets.UTF_8), 0, -1);
+                        c.note += " (in the stream)";
+                        return;
+                    }
+                    lastRead[0] = System.currentTimeMillis();
+                    write(out, buf, 0, n);
+                }
+                write(out, buf, 0, 0);
+            } catch (IOException e) {
+                // closing the upstream body: nothing more to do
+            } finally {
+                watchdog.cancel(false);
+            }
+        }
+
+        /** Writes and flushes (n < 0: all of b); a failed write means the client left. */
+        private static void write(OutputStream out, byte[] b, int off, int n) {
+            try {
+                out.write(b, off, n < 0 ? b.length : n);
+                out.flush();
+            } catch (IOException e) {
+                throw new ClientGone(e);
+            }
+        }
+
+        /** What a non-2xx answer means (§Q6): a dead token, a quota, throttling; other errors keep their status, in OpenAI's shape. */
+        static ApiException failure(int status, HttpHeaders h, String text) {
+            Map<String, Object> body = Json.asObject(Upstream.parseOrNull(text.getBytes(StandardCharsets.UTF_8))), err = Json.obj(body, "error");
+            String code = firstString(Json.str(err, "code"), Json.str(body, "code")), type = Json.str(err, "type");
+            String message = firstString(Json.str(err, "message"), Json.str(body, "message"), Json.str(body, "error_description"),
+                    Json.str(body, "error"), abbreviate(text.strip()), "HTTP " + status);
+            String all = (code + " " + type + " " + message).toLowerCase(Locale.ROOT);
+            if ((status == 429 || status == 403) && all.contains("quota")) {
+                long untilMidnight = Duration.between(Instant.now(), LocalDate.now(ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC)).toSeconds() + 1;
+                return new ApiException(429, "insufficient_quota", "insufficient_quota", null, "The qwen-code credential's quota is used up (Qwen said: "
+                        + sentence(message) + "). Qwen ended the free tier of the qwen-code OAuth login on 2026-04-15, so only credentials "
+                        + "with a paid entitlement still work; this one is paused until 00:00 UTC. Log in with an entitled account "
+                        + "(`qwen`, then /auth) or use a DashScope API key.").kind(ApiException.Kind.RATE_LIMIT).retryAfter(untilMidnight)
+                        .header("x-should-retry", "false");
+            }
+            if (status == 401 || status == 403)
+                return new ApiException(401, "authentication_error", "upstream_token_expired", null, "The qwen-code API refused the "
+                        + "credential's token (" + sentence(message) + "). Log in again with the qwen-code CLI (`qwen`, then /auth).").kind(ApiException.Kind.TOKEN);
+            if (status == 429)
+                return ApiException.rateLimited("qwen-code throttling: " + message, h.firstValue("Retry-After")
+                        .map(v -> Json.longValue(new Json.Num(v.trim()), 60)).orElse(60L));
+            if (status >= 500) return new ApiException(status == 503 || status == 504 ? status : 502, "server_error",
+                    status == 504 ? "upstream_timeout" : "upstream_error", null, "The qwen-code API answered HTTP " + status + ": " + message);
+            return new ApiException(status, type != null ? type : "invalid_request_error", code != null ? code : "upstream_error",
+                    Json.str(err, "param"), message);
+        }
+
+        // ---- the OAuth endpoints (§Q3, §Q4)
+
+        /** A form POST to the OAuth origin; the answer with its JSON (null if the body is none, e.g. a firewall page). */
+        Upstream.Answer post(String path, String rid, String... kv) { return post(client(), cfg.oauthBaseUrl() + path, headers.get("User-Agent"), kv); }
+
+        static Upstream.Answer post(HttpClient client, String url, String agent, String... kv) {
+            StringBuilder form = new StringBuilder();
+            for (int i = 0; i < kv.length; i += 2)
+                form.append(i == 0 ? "" : "&").append(kv[i]).append('=').append(URLEncoder.encode(kv[i + 1], StandardCharsets.UTF_8));
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                    .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/json")
+                    .header("x-request-id", uuid()).POST(HttpRequest.BodyPublishers.ofString(form.toString()));
+            if (agent != null) b.header("User-Agent", agent);     // without one the firewall answers with a page (§Q3)
+            try {
+                HttpResponse<byte[]> r = client.send(b.build(), Upstream.BYTES);
+                return new Upstream.Answer(r, r.body(), Json.asObject(Upstream.parseOrNull(r.body())));
+            } catch (HttpTimeoutException e) {
+                throw new ApiException(504, "server_error", "upstream_timeout", null, "qwen-code's OAuth endpoint did not answer within 30 s.");
+            } catch (IOException e) {
+                throw new ApiException(502, "server_error", "upstream_unreachable", null, "Cannot reach qwen-code's OAuth endpoint at "
+                        + url + ": " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ApiException.shuttingDown();
+            }
+        }
+
+        /** `java QwenProxy.java qwen-code-login`: the device login (§Q4), writing a file the CLI reads too. */
+        static int login(Config cfg, Map<String, String> env, PrintStream out) {
+            Log.level = Math.max(Log.WARN, cfg.logLevel());
+            Path file = Path.of(cfg.qwenCode().isEmpty() ? defaultFile(env) : cfg.qwenCode().get(0));
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            String agent = QWEN_CODE_HEADERS.get("User-Agent"), base = cfg.oauthBaseUrl();
+            try {
+                byte[] v = new byte[32];
+                new java.security.SecureRandom().nextBytes(v);
+                String verifier = Base64.getUrlEncoder().withoutPadding().encodeToString(v);
+                String challenge = Base64.getUrlEncoder().withoutPadding().encodeToString(
+                        java.security.MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+                Upstream.Answer d = post(client, base + QWEN_CODE_PATHS.get("device_code"), agent, "client_id", QWEN_CODE_CLIENT_ID,
+                        "scope", QWEN_CODE_SCOPE, "code_challenge", challenge, "code_challenge_method", "S256");
+                String device = Json.str(d.json(), "device_code");
+                if (d.status() != 200 || device == null) {
+                    out.println("qwen-code-login: the device authorization failed: " + failure(d.status(), d.r().headers(), d.text()).getMessage());
+                    return Startup.SYSERR.ordinal();
+                }
+                out.println("Open this page, sign in to Qwen and approve the login:\n  " + firstString(Json.str(d.json(), "verification_uri_complete"),
+                        Json.str(d.json(), "verification_uri")) + "\nCode: " + Json.str(d.json(), "user_code") + "\nWaiting for the approval...");
+                out.flush();
+                long interval = Math.max(1, Json.longValue(d.json().get("interval"), 2)) * 1000;
+                long end = System.currentTimeMillis() + Math.max(60, Json.longValue(d.json().get("expires_in"), 1800)) * 1000;
+                while (System.currentTimeMillis() < end) {
+                    Thread.sleep(interval);
+                    Upstream.Answer t = post(client, base + QWEN_CODE_PATHS.get("token"), agent, "grant_type", "urn:ietf:params:oauth:grant-type:device_code",
+                            "client_id", QWEN_CODE_CLIENT_ID, "device_code", device, "code_verifier", verifier);
+                    String error = Json.str(t.json(), "error"), access = Json.str(t.json(), "access_token");
+                    if (t.status() == 200 && access != null && error == null) {
+                        Map<String, Object> creds = orderedObject("access_token", access, "refresh_token", Json.str(t.json(), "refresh_token"),
+                                "token_type", firstString(Json.str(t.json(), "token_type"), "Bearer"),
+                                "resource_url", firstString(Json.str(t.json(), "resource_url"), Json.str(t.json(), "endpoint")),
+                                "expiry_date", System.currentTimeMillis() + Json.longValue(t.json().get("expires_in"), 21600) * 1000);
+                        creds.values().removeIf(Objects::isNull);
+                        CredFile cf = new CredFile(file.toString());
+                        String lock = cf.acquire();
+                        try {
+                            cf.write(creds);
+                        } finally {
+                            cf.release(lock);
+                        }
+                        out.println("Logged in. The credentials are in " + file + " (the qwen-code CLI reads them too).\n"
+                                + "Start the proxy with: java QwenProxy.java --qwen-code" + (cfg.qwenCode().isEmpty() ? "" : "=" + file));
+                        return Startup.OK.ordinal();
+                    }
+                    if ("authorization_pending".equals(error)) continue;
+                    if ("slow_down".equals(error)) { interval = Math.min(10_000, interval * 3 / 2); continue; }
+                    out.println("qwen-code-login: " + (t.status() == 401 ? "the device code expired or is invalid; run it again"
+                            : "the login ended: " + failure(t.status(), t.r().headers(), t.text()).getMessage()));
+                    return Startup.SYSERR.ordinal();
+                }
+                out.println("qwen-code-login: nobody approved the login in time; run it again.");
+                return Startup.SYSERR.ordinal();
+            } catch (ApiException | java.security.NoSuchAlgorithmException e) {
+                out.println("qwen-code-login failed: " + e.getMessage());
+                return Startup.SYSERR.ordinal();
+            } catch (InterruptedException e) {
+                return Startup.SYSERR.ordinal();
+            }
+        }
+    }
+
+    /**
+     * One oauth_creds.json (§Q1) and its lock (§Q2). What was read is kept whole (key order and keys we
+     * do not know), so the write-back changes only the token fields.
+     */
+    static final class CredFile {
+        final Path path, lock;
+        private Map<String, Object> data = Map.of();
+        private long modified = Long.MIN_VALUE;
+        private String deadRefresh;        // the refresh token the endpoint refused: the file must change before it is tried again
+
+        CredFile(String file) {
+            path = Path.of(file).toAbsolutePath();
+            String n = path.getFileName().toString();
+            lock = path.resolveSibling((n.endsWith(".json") ? n.substring(0, n.length() - 5) : n) + ".lock");
+        }
+
+        synchronized String resourceUrl() { return Json.str(data, "resource_url"); }
+
+        /** Reads the file again if it changed (one stat otherwise): the account takes its tokens, or says why it cannot. */
+        synchronized void sync(Account a) {
+            long m;
+            try {
+                m = Files.getLastModifiedTime(path).toMillis();
+            } catch (IOException e) {
+                m = -1;
+            }
+            if (m == modified) return;
+            modified = m;
+            try {
+                Map<String, Object> d = read();
+                boolean fixed = !Json.str(d, "refresh_token").equals(deadRefresh);
+                take(a, d);
+                synchronized (a) { if (a.state == State.INVALID && fixed) a.set(State.OK, "", 0); }
+            } catch (ApiException e) {
+                a.set(State.INVALID, e.getMessage(), 0);
+                Log.warn(null, "qwen-code credential " + a.id + ": " + e.getMessage());
+            }
+        }
+
+        private void take(Account a, Map<String, Object> d) {
+            data = d;
+            a.take(new Tokens(Json.str(d, "access_token"), Json.str(d, "refresh_token"), Json.longValue(d.get("expiry_date"), 0)));
+        }
+
+        /** The file as qwen-code accepts it (§Q1), or a 401 saying what to do. */
+        private Map<String, Object> read() {
+            try {
+                Map<String, Object> d = Json.asObject(Json.parse(Files.readString(path)));
+                if (d == null || Json.str(d, "access_token") == null || Json.str(d, "refresh_token") == null
+                        || Json.str(d, "token_type") == null || Json.longValue(d.get("expiry_date"), 0) == 0)
+                    throw new IllegalArgumentException("it lacks access_token, refresh_token, token_type or expiry_date");
+                Log.secrets(Json.str(d, "access_token"), Json.str(d, "refresh_token"));
+                return d;
+            } catch (NoSuchFileException e) {
+                throw loginRequired(path + " does not exist");
+            } catch (IOException | RuntimeException e) {
+                throw loginRequired("cannot use " + path + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+            }
+        }
+
+        static ApiException loginRequired(String why) {
+            return new ApiException(401, "authentication_error", "qwen_code_login_required", null, why + ". Log in with the qwen-code CLI "
+                    + "(`qwen`, then /auth) or run `java QwenProxy.java qwen-code-login`; the proxy never deletes the file.").kind(ApiException.Kind.TOKEN);
+        }
+
+        /**
+         * A new access token under the lock (§Q2): the file read again, and a token another process got
+         * since `seen` failed or expired taken as it is; else the token endpoint asked (§Q3) and the
+         * rotation written back before the token is used.
+         */
+        Tokens refresh(QwenCode qc, String seen, String rid) {
+            synchronized (this) {
+                String id = acquire();
+                try {
+                    Map<String, Object> d = read();
+                    String access = Json.str(d, "access_token"), refresh = Json.str(d, "refresh_token");
+                    long expiry = Json.longValue(d.get("expiry_date"), 0);
+                    try {
+                        modified = Files.getLastModifiedTime(path).toMillis();
+                    } catch (IOException ignored) { /* read just now */ }
+                    data = d;
+                    if (!access.equals(seen) && expiry - System.currentTimeMillis() > qc.cfg.tokenRefreshBufferMs()) {
+                        Log.info(rid, "qwen-code: " + path + " holds a token renewed by another process; using it");
+                        return new Tokens(access, refresh, expiry);
+                    }
+                    Upstream.Answer r = qc.post(QWEN_CODE_PATHS.get("token"), rid, "grant_type", "refresh_token", "refresh_token", refresh,
+                            "client_id", QWEN_CODE_CLIENT_ID);
+                    Map<String, Object> t = r.json();
+                    String next = Json.str(t, "access_token");
+                    if (r.status() == 400 || r.status() == 401) {
+                        deadRefresh = refresh;
+                        throw loginRequired("qwen-code's token endpoint refused the refresh token in " + path + " ("
+                                + firstString(Json.str(t, "error"), "HTTP " + r.status()) + firstString(": " + Json.str(t, "error_description"), "") + ")");
+                    }
+                    if (r.status() != 200 || next == null || Json.str(t, "error") != null)
+                        throw new ApiException(502, "server_error", "upstream_error", null, "qwen-code's token refresh failed: " + (t == null
+                                ? "HTTP " + r.status() + " with a " + r.r().headers().firstValue("Content-Type").orElse("untyped") + " body (a firewall page?)"
+                                : QwenCode.failure(r.status(), r.r().headers(), r.text()).getMessage()));
+                    Log.secrets(next, Json.str(t, "refresh_token"));
+                    long until = System.currentTimeMillis() + Json.longValue(t.get("expires_in"), 21600) * 1000;
+                    Map<String, Object> out = new LinkedHashMap<>(d);      // the refresh's key order for keys new to the file (§Q1)
+                    out.put("access_token", next);
+                    out.put("token_type", firstString(Json.str(t, "token_type"), Json.str(d, "token_type")));
+                    out.put("refresh_token", firstString(Json.str(t, "refresh_token"), refresh));
+                    String resource = firstString(Json.str(t, "resource_url"), Json.str(d, "resource_url"));
+                    if (resource != null) out.put("resource_url", resource);
+                    out.put("expiry_date", until);
+                    write(out);
+                    return new Tokens(next, (String) out.get("refresh_token"), until);
+                } finally {
+                    release(id);
+                }
+            }
+        }
+
+        /** JSON.stringify(creds, null, 2), written atomically, 0600 (§Q1); a symlinked file stays a link. */
+        void write(Map<String, Object> d) {
+            StringBuilder b = new StringBuilder("{");
+            d.forEach((k, v) -> b.append(b.length() > 1 ? "," : "").append("\n  ").append(Json.write(k)).append(": ").append(Json.write(v)));
+            try {
+                Store.writePrivate(Files.exists(path) ? path.toRealPath() : path, b.append("\n}").toString().getBytes(StandardCharsets.UTF_8));
+                modified = Files.getLastModifiedTime(path).toMillis();
+                data = d;
+            } catch (IOException e) {
+                throw new ApiException(500, "server_error", "credentials_not_saved", null, "Cannot write " + path + ": " + e.getMessage()
+                        + ". The refresh token may have rotated: log in again if the credential stops working.");
+            }
+        }
+
+        /** §Q2: the CLI's lock file, made exclusively with a UUID in it; one older than 10 s is stale and broken. */
+        String acquire() {
+            String id = uuid();
+            long wait = 100;
+            for (int i = 0; i < LOCK_TRIES; i++) {
+                try {
+                    Files.createDirectories(lock.getParent());
+                    Files.write(lock, id.getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    return id;
+                } catch (FileAlreadyExistsException e) {
+                    try {
+                        if (System.currentTimeMillis() - Files.getLastModifiedTime(lock).toMillis() > LOCK_STALE_MS) {
+                            Path aside = lock.resolveSibling(lock.getFileName() + ".stale." + uuid());
+                            Files.move(lock, aside, StandardCopyOption.ATOMIC_MOVE);
+                            Files.deleteIfExists(aside);
+                            Log.warn(null, "qwen-code: broke the stale lock " + lock);
+                            continue;
+                        }
+                    } catch (IOException gone) {
+                        continue;          // released or broken by someone else meanwhile: try at once
+                    }
+                    try {
+                        Thread.sleep(wait);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        throw ApiException.shuttingDown();
+                    }
+                    wait = Math.min(2000, wait * 3 / 2);
+                } catch (IOException e) {
+                    throw new ApiException(500, "server_error", "credentials_not_saved", null, "Cannot create " + lock + ": " + e.getMessage());
+                }
+            }
+            throw new ApiException(503, "server_error", "credentials_locked", null, "Another process has held " + lock
+                    + " for too long (qwen-code refreshing?); try again shortly.").retryAfter(5);
+        }
+
+        /** Deletes the lock if it is still ours (a stale-lock breaker may have taken it over). */
+        void release(String id) {
+            try {
+                if (id.equals(Files.readString(lock, StandardCharsets.UTF_8))) Files.delete(lock);
+            } catch (IOException ignored) {
+                // gone already
+            }
+        }
+    }
+
+    // ==== 16. SSE and gzip decoding ====
 
     /**
      * Splits an event stream into "data:" payloads, fed bytes as they arrive (WHATWG rules: CR,
@@ -6697,7 +7403,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 16. JSON ====
+    // ==== 17. JSON ====
 
     /**
      * A small JSON reader and writer. Values: LinkedHashMap, ArrayList, String, Boolean, Json.Num
@@ -7031,7 +7737,7 @@ public final class QwenProxy {
         }
     }
 
-    // ==== 17. Utilities ====
+    // ==== 18. Utilities ====
 
     /** The exp claim of a JWT in ms (no signature check: we only schedule renewals by it), or 0. */
     static long jwtExpiry(String jwt) {
@@ -7139,10 +7845,12 @@ public final class QwenProxy {
     }
 
     /** An id (request, completion, tool call): unique, not secret, so no SecureRandom on the request path. */
-    static String randomToken(int bytes) {
-        byte[] b = new byte[bytes];
+    static String randomToken(int bytes) { return Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(bytes)); }
+
+    static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
         ThreadLocalRandom.current().nextBytes(b);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        return b;
     }
 
     /** A secret (the generated client key). */
