@@ -43,9 +43,12 @@
  *   14. Upstream client      one HttpClient, header table, chat deletion, file upload (STS, hand-signed
  *                            OSS PUT, parse), who-am-I, media URLs fetched (guarded), t2v tasks; ChatPool
  *                            (warm chats); Reply, the stream subscriber
- *   15. SSE and gzip         "data:" lines -> payloads; streaming gunzip
- *   16. JSON                 parse (depth cap, offsets, numbers kept as text) and write
- *   17. Utilities
+ *   15. qwen-code backend    QwenCode (the CLI's OAuth credentials as a second pool; requests passed through,
+ *                            replies relayed as they arrive, §Q); CredFile (oauth_creds.json: re-read on
+ *                            change, refreshed under the CLI's lock, written back atomically); qwen-code-login
+ *   16. SSE and gzip         "data:" lines -> payloads; streaming gunzip
+ *   17. JSON                 parse (depth cap, offsets, numbers kept as text) and write
+ *   18. Utilities
  *
  * WIRE CRIB SHEET
  *   Served:    POST /v1/chat/completions    GET /v1/models    GET /v1/models/{id}
@@ -56,6 +59,8 @@
  *              POST /v1/videos, GET /v1/videos[/{id}[/content]] (t2v jobs); FreeQwenApi's native API:
  *              POST /api/chat, /api/chats[/{id}[/rename]], /api/chats/cleanup, /api/chat/completions,
  *              GET /api/models, GET /api/status
+ *              With --qwen-code: coder-model, vision-model and /cli/v1/*, /code/v1/* (any path) on the
+ *              qwen-code API, passed through (§Q5)
  *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
  *              GET /readyz (200 while an account is usable)   POST /verify {"apiKey"}
@@ -74,6 +79,8 @@
  *              GET  /api/v1/auths/                           §13  who a token belongs to (admin adds)
  *              POST /api/v2/files/getstsToken (v1 fallback)  §10.1 upload credential; then a signed PUT to
  *                   OSS (§10.2), POST /api/v2/files/parse and .../parse/status (§10.3), files[] (§10.4)
+ *   qwen-code:  POST <oauth>/api/v1/oauth2/token (refresh §Q3, device grant §Q4), .../device/code (§Q4);
+ *              any method <https://resource_url/v1>/<path> with the CLI's headers (§Q5)
  *   Upstream SSE (§6): "data: {json}\n\n", no [DONE]; response.created first; deltas carry
  *              phase (answer | think | thinking_summary | ...) and status (typing | finished);
  *              answer+finished ends the reply; usage is cumulative. A second candidate answer
@@ -137,7 +144,7 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: the qwen-code backend, multi-instance operation.
+ * NOT YET: multi-instance operation (shared state), per-account egress, metrics.
  */
 
 import com.sun.net.httpserver.*;
@@ -4480,11 +4487,7 @@ public final class QwenProxy {
          * name no other writer uses, fsync, rename).
          */
         static void writePrivate(Path file, byte[] b) throws IOException {
-            Path dir = file.toAbsolutePath().getParent(), tmp = dir.resolve(file.getFileName() + "." + hex(randomBytes(6)) + ".tmp");
-            if (!Files.isDirectory(dir)) {
-                Files.createDirectories(dir);
-                posix(dir, "rwx------");
-            }
+            Path dir = privateDir(file.toAbsolutePath().getParent()), tmp = dir.resolve(file.getFileName() + "." + hex(randomBytes(6)) + ".tmp");
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
                 posix(tmp, "rw-------");           // before a single secret is written
@@ -4496,6 +4499,15 @@ public final class QwenProxy {
             } finally {
                 Files.deleteIfExists(tmp);
             }
+        }
+
+        /** The directory, made owner-only (0700) if it has to be made. */
+        static Path privateDir(Path dir) throws IOException {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+                posix(dir, "rwx------");
+            }
+            return dir;
         }
 
         private static void posix(Path p, String perms) throws IOException {
@@ -7250,7 +7262,7 @@ public final class QwenProxy {
             long wait = 100;
             for (int i = 0; i < LOCK_TRIES; i++) {
                 try {
-                    Files.createDirectories(lock.getParent());
+                    Store.privateDir(lock.getParent());
                     Files.write(lock, id.getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                     return id;
                 } catch (FileAlreadyExistsException e) {
