@@ -30,6 +30,12 @@ public class Bench {
     static final List<String> failures = new ArrayList<>();
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 1 && args[0].equals("fake-code")) {      // qwen-code's OAuth server and API, and a credentials file for it (make clients)
+            FakeQwenCode f = new FakeQwenCode();
+            java.nio.file.Files.writeString(java.nio.file.Path.of(args[1]), f.file(System.currentTimeMillis() + 3_600_000));
+            System.out.println(f.url());
+            Thread.sleep(Long.MAX_VALUE);
+        }
         if (args.length > 0 && args[0].equals("fake")) {      // the upstream, in a JVM of its own
             FakeQwen f = new FakeQwen();
             if (args.length > 1) f.roundTripMs = Long.parseLong(args[1]);

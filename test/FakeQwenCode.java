@@ -31,7 +31,7 @@ final class FakeQwenCode implements AutoCloseable {
     volatile long refreshDelayMs;
     final AtomicInteger refreshes = new AtomicInteger();
     // the API
-    volatile String mode = "ok";              // ok | quota | throttle | tools | reasoning | stall
+    volatile String mode = "ok";              // ok | quota | throttle | reasoning | stall
     volatile boolean strictSystem = true;
     volatile boolean rejectNextToken;         // one 401 for a token that is otherwise current
     final List<Map<String, Object>> bodies = new CopyOnWriteArrayList<>();
@@ -160,10 +160,14 @@ final class FakeQwenCode implements AutoCloseable {
             default -> { }
         }
         String model = String.valueOf(b.get("model"));
-        boolean tools = b.get("tools") != null && mode.equals("tools");
+        // with tools, a user's turn gets a call of the first tool and a tool's result an answer quoting it
+        List<?> messages = (List<?>) b.get("messages");
+        Map<String, Object> lastMessage = Fixture.obj(messages.get(messages.size() - 1));
+        boolean tools = b.get("tools") != null && "user".equals(lastMessage.get("role"));
+        String answer = "tool".equals(lastMessage.get("role")) ? "The tool said: " + lastMessage.get("content") : "ok";
         if (!Boolean.TRUE.equals(b.get("stream"))) {
             String message = tools ? "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]}"
-                    : "{\"role\":\"assistant\",\"content\":\"ok\"}";
+                    : "{\"role\":\"assistant\",\"content\":\"" + answer + "\"}";
             json(ex, 200, "{\"choices\":[{\"message\":" + message + ",\"finish_reason\":\"" + (tools ? "tool_calls" : "stop") + "\",\"index\":0,\"logprobs\":null}],"
                     + "\"object\":\"chat.completion\",\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":1,\"total_tokens\":13,\"prompt_tokens_details\":{\"cached_tokens\":0}},"
                     + "\"created\":1756618477,\"system_fingerprint\":null,\"model\":\"" + model + "\",\"id\":\"chatcmpl-1\"}");
@@ -176,6 +180,9 @@ final class FakeQwenCode implements AutoCloseable {
             deltas.add("{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]}");
             deltas.add("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\"}}]}");
             deltas.add("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}");
+        } else if (!answer.equals("ok")) {
+            deltas.add("{\"role\":\"assistant\",\"content\":\"" + answer.substring(0, 5) + "\"}");
+            deltas.add("{\"content\":\"" + answer.substring(5) + "\"}");
         } else {
             deltas.add("{\"role\":\"assistant\",\"content\":\"Hel\"}");
             deltas.add("{\"content\":\"lo ✓\"}");

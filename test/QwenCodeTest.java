@@ -233,7 +233,6 @@ class QwenCodeTest extends Fixture {
     @Test
     void streamsPassThroughByteForByteWithToolCallsAndUsage() throws Exception {
         try (QwenProxy.Server p = proxy(creds(hour()))) {
-            code.mode = "tools";
             String tools = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"}}}],"
                     + "\"stream_options\":{\"include_usage\":true}";
             HttpResponse<String> r = post(p, chat("coder-model", true, tools));

@@ -237,3 +237,28 @@ for (const stream of [false, true]) {
   assert.equal((await sdk.responses.retrieve(resp.id)).output_text, expected);
   console.log(`openai responses (stream=${stream}): a function loop through previous_response_id: ok`);
 }
+
+// issue 15: coder-model on the qwen-code backend (the CLI's credentials), a native tool loop, streaming and not
+const weather = { type: "function", function: { name: "get_weather", description: "Weather in a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } };
+assert.equal((await sdk.models.retrieve("coder-model")).owned_by, "qwen-code");
+for (const stream of [false, true]) {
+  const messages = [{ role: "user", content: "Weather in Paris?" }];
+  let msg;
+  if (stream) {
+    const s = sdk.chat.completions.stream({ model: "coder-model", messages, tools: [weather], stream_options: { include_usage: true } });
+    const done = await s.finalChatCompletion();
+    msg = done.choices[0].message;
+    assert.equal(done.choices[0].finish_reason, "tool_calls");
+    assert.ok(done.usage.total_tokens > 0, "the API's usage chunk came through");
+  } else {
+    const done = await sdk.chat.completions.create({ model: "coder-model", messages, tools: [weather] });
+    msg = done.choices[0].message;
+    assert.equal(done.choices[0].finish_reason, "tool_calls");
+  }
+  assert.deepEqual(JSON.parse(msg.tool_calls[0].function.arguments), { city: "Paris" });
+  messages.push(msg, { role: "tool", tool_call_id: msg.tool_calls[0].id, content: "18C and sunny in Paris" });
+  const answer = await sdk.chat.completions.create({ model: "coder-model", messages, tools: [weather] });
+  assert.equal(answer.choices[0].message.content, expected);
+  console.log(`openai qwen-code coder-model (stream=${stream}): a native tool loop: ok`);
+}
