@@ -4362,7 +4362,7 @@ public final class QwenProxy {
                 } catch (ApiException e) {
                     a.renewalError = e;
                     if (e.status == 401) {
-                        a.set(State.INVALID, (a.refreshToken != null ? "refresh token rejected: " : "sign-in refused: ") + e.getMessage(), 0);
+                        a.set(State.INVALID, (a.creds != null ? "" : a.refreshToken != null ? "refresh token rejected: " : "sign-in refused: ") + e.getMessage(), 0);
                         save();
                     }
                     else if (e.kind == ApiException.Kind.BLOCKED) penalize(a, e, "t2t");
@@ -7017,7 +7017,7 @@ public final class QwenProxy {
             String message = firstString(Json.str(err, "message"), Json.str(body, "message"), Json.str(body, "error_description"),
                     Json.str(body, "error"), abbreviate(text.strip()), "HTTP " + status);
             String all = (code + " " + type + " " + message).toLowerCase(Locale.ROOT);
-            if ((status == 429 || status == 403) && all.contains("quota")) {
+            if ((status == 429 || status == 403) && (all.contains("quota") || all.contains("free tier"))) {
                 long untilMidnight = Duration.between(Instant.now(), LocalDate.now(ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC)).toSeconds() + 1;
                 return new ApiException(429, "insufficient_quota", "insufficient_quota", null, "The qwen-code credential's quota is used up (Qwen said: "
                         + sentence(message) + "). Qwen ended the free tier of the qwen-code OAuth login on 2026-04-15, so only credentials "

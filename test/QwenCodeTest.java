@@ -106,6 +106,19 @@ class QwenCodeTest extends Fixture {
     }
 
     @Test
+    void concurrentRequestsOnAnExpiredTokenShareOneRefresh() throws Exception {
+        try (QwenProxy.Server p = proxy(creds(System.currentTimeMillis() - 1000))) {
+            code.refreshDelayMs = 300;
+            List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+            for (int i = 0; i < 8; i++) all.add(http.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(p.url() + "/v1/chat/completions"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(chat("coder-model", i % 2 == 0, ""))).build(), HttpResponse.BodyHandlers.ofString()));
+            for (var f : all) assertEquals(200, f.get().statusCode(), f.get().body());
+            assertEquals(1, code.refreshes.get(), "one refresh for all of them: a second would have used a dead refresh token");
+            assertEquals(0, code.unauthorized.get());
+        }
+    }
+
+    @Test
     void aLockHeldByTheCliIsWaitedForAndItsRefreshUsed() throws Exception {
         Path f = creds(System.currentTimeMillis() - 1000), lock = f.resolveSibling("oauth_creds.lock");
         Files.writeString(lock, "cli-lock");
