@@ -5910,15 +5910,12 @@ public final class QwenProxy {
         private final Config cfg;
         private volatile HttpClient http;   // built on first use: its TLS setup costs ~300 ms of startup
         private final Executor executor;    // the server's virtual threads (JDK 24+), or null: the client's own pool
-        private final Map<String, String> headers = new LinkedHashMap<>(UPSTREAM_HEADERS);
+        private final Map<String, String> headers;
 
         Upstream(Config cfg, Executor executor) {
             this.cfg = cfg;
             this.executor = executor;
-            cfg.upstreamHeaders().forEach((name, value) -> {
-                headers.keySet().removeIf(k -> k.equalsIgnoreCase(name));
-                if (!value.isEmpty()) headers.put(name, value);
-            });
+            headers = overridden(UPSTREAM_HEADERS, cfg.upstreamHeaders());
         }
 
         private HttpClient client() {
@@ -6760,16 +6757,13 @@ public final class QwenProxy {
         final Config cfg;
         final Accounts pool;
         private final ScheduledExecutorService timer;
-        private final Map<String, String> headers = new LinkedHashMap<>(QWEN_CODE_HEADERS);
+        private final Map<String, String> headers;
         private volatile HttpClient http;
 
         QwenCode(Config cfg, ScheduledExecutorService timer) {
             this.cfg = cfg;
             this.timer = timer;
-            cfg.qwenCodeHeaders().forEach((name, value) -> {
-                headers.keySet().removeIf(k -> k.equalsIgnoreCase(name));
-                if (!value.isEmpty()) headers.put(name, value);
-            });
+            headers = overridden(QWEN_CODE_HEADERS, cfg.qwenCodeHeaders());
             pool = new Accounts(cfg, this);
             for (String f : cfg.qwenCode()) {
                 CredFile cf = new CredFile(f);
@@ -7817,6 +7811,16 @@ public final class QwenProxy {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
         return Collections.unmodifiableMap(m);
+    }
+
+    /** A header table with the user's changes: a name replaces its entry (any case), an empty value removes it. */
+    static Map<String, String> overridden(Map<String, String> table, Map<String, String> changes) {
+        Map<String, String> m = new LinkedHashMap<>(table);
+        changes.forEach((name, value) -> {
+            m.keySet().removeIf(k -> k.equalsIgnoreCase(name));
+            if (!value.isEmpty()) m.put(name, value);
+        });
+        return m;
     }
 
     /** A mutable, ordered JSON object from key, value pairs. */

@@ -80,6 +80,17 @@ class QwenCodeTest extends Fixture {
     }
 
     @Test
+    void theClisHeadersCanBeChangedByConfiguration() throws Exception {
+        try (QwenProxy.Server p = proxy(creds(hour()), "--qwen-code-header", "user-agent: QwenCode/9.9.9 (linux; x64)",
+                "--qwen-code-header", "X-Stainless-Lang:")) {
+            assertEquals(200, post(p, chat("coder-model", false, "")).statusCode());
+            assertEquals(List.of("QwenCode/9.9.9 (linux; x64)"), code.headers.get(0).get("User-agent"));
+            assertNull(code.headers.get(0).get("X-stainless-lang"), "an empty value removes a header");
+            assertEquals(List.of("node"), code.headers.get(0).get("X-stainless-runtime"), "the others stay");
+        }
+    }
+
+    @Test
     void refreshesAheadOfExpiryAndWritesTheRotationBackAsTheCliWould() throws Exception {
         Path f = creds(System.currentTimeMillis() + 10_000);        // inside the 30 s buffer
         Files.writeString(f, Files.readString(f).replace("\n}", ",\n  \"note\": \"kept\"\n}"));
