@@ -194,6 +194,7 @@ public final class QwenProxy {
     static final long PARSE_POLL_MS = 2000;            // §10.3: how often parse status is asked, at most
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
     static final long DEFAULT_TOKEN_REFRESH_BUFFER_MS = 30_000;   // §Q2: qwen-code's own margin
+    static final long DEFAULT_SHUTDOWN_GRACE_MS = 25_000;         // within Kubernetes' 30 s before SIGKILL
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
     static volatile long startupModelsWaitMs = 5000;   // the banner waits this long for the upstream model list (tests: less)
@@ -323,9 +324,14 @@ public final class QwenProxy {
         try {
             Server server = start(cfg);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {      // Ctrl-C, SIGTERM (docker stop, systemd)
-                Log.info(null, "shutting down");
-                server.stop();
+                onSignal(() -> {
+                    Log.warn(null, "second signal: exiting now");
+                    Runtime.getRuntime().halt(Startup.SYSERR.ordinal());
+                }, "TERM", "INT");
+                Log.info(null, "shutting down: requests in flight get up to " + cfg.shutdownGraceMs() + " ms (a second signal exits at once)");
+                server.stop(cfg.shutdownGraceMs());
                 Log.info(null, "stopped");
+                Runtime.getRuntime().halt(0);      // a stop that lost nothing is a success, not the 143 of a signal
             }, "qwenproxy-shutdown"));
             System.out.print(server.banner());
             System.out.flush();
@@ -399,6 +405,8 @@ public final class QwenProxy {
         volatile long lastDone;   // when the last request ended
         long trimmedAt;           // timer thread only
         volatile long lastReload;
+        volatile boolean draining;        // stopping: requests in flight finish, new ones get 503
+        private final AtomicBoolean stopped = new AtomicBoolean();
         private final CountDownLatch ready = new CountDownLatch(1);
 
         Server(Config cfg) throws IOException {
@@ -561,9 +569,33 @@ public final class QwenProxy {
             return new long[] {Math.max(0, MAIN_AT - jvm), Math.max(0, listeningAt - MAIN_AT)};
         }
 
-        @Override public void close() { stop(); }
+        @Override public void close() { stop(0); }
 
-        void stop() {
+        void stop() { stop(0); }
+
+        /**
+         * Stops: the listening socket closes at once, requests in flight get up to graceMs to finish
+         * (new requests on open connections get 503 shutting_down), then warm chats are deleted and
+         * the state is saved. The JDK server's own stop(delay) sleeps the whole delay on 17 (fixed in
+         * 21), so it only closes the socket here, in the background, and the drain is counted by busy.
+         */
+        void stop(long graceMs) {
+            if (!stopped.compareAndSet(false, true)) return;
+            draining = true;
+            if (graceMs > 0) {
+                Thread closer = new Thread(() -> http.stop((int) Math.min(Integer.MAX_VALUE, (graceMs + 999) / 1000)), "qwenproxy-stop");
+                closer.setDaemon(true);
+                closer.start();
+                long end = System.currentTimeMillis() + graceMs;
+                while (busy.get() > 0 && System.currentTimeMillis() < end) {
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        break;
+                    }
+                }
+                if (busy.get() > 0) Log.warn(null, busy.get() + " request(s) still in flight after " + graceMs + " ms: cut off");
+            }
             http.stop(0);
             chats.drain(5_000);
             reuse.sweep(true);
@@ -617,6 +649,23 @@ public final class QwenProxy {
         }
     }
 
+    /**
+     * Runs `then` on the named signals from now on. sun.misc.Signal is the JDK's only way, and javac
+     * warns about any direct use (-Werror), so it is reached by reflection; without it, nothing changes.
+     */
+    static void onSignal(Runnable then, String... names) {
+        try {
+            Class<?> signal = Class.forName("sun.misc.Signal"), handler = Class.forName("sun.misc.SignalHandler");
+            Object h = java.lang.reflect.Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] {handler}, (proxy, m, a) -> {
+                if (m.getName().equals("handle")) then.run();
+                return null;
+            });
+            for (String n : names) signal.getMethod("handle", signal, handler).invoke(null, signal.getConstructor(String.class).newInstance(n), h);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Log.debug(null, "no signal handling: " + e);
+        }
+    }
+
     /** A JVM property the user did not set (a -D flag wins). */
     static void defaultProperty(String name, String value) { if (System.getProperty(name) == null) System.setProperty(name, value); }
 
@@ -660,7 +709,7 @@ public final class QwenProxy {
                   long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls,
                   long uploadMaxBytes, SearchInfo searchInfo, boolean reuseChats, long chatTtlMs, List<String> qwenCode,
                   String qwenCodeBaseUrl, String oauthBaseUrl, long tokenRefreshBufferMs, Map<String, String> qwenCodeHeaders,
-                  boolean help) {
+                  long shutdownGraceMs, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -719,6 +768,7 @@ public final class QwenProxy {
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
                 new Option("--keepalive-ms", "QWEN_KEEPALIVE_MS", "" + DEFAULT_KEEPALIVE_MS, "SSE comment interval while the upstream is silent"),
+                new Option("--shutdown-grace-ms", "QWEN_SHUTDOWN_GRACE_MS", "" + DEFAULT_SHUTDOWN_GRACE_MS, "on SIGTERM, how long requests in flight may take to finish"),
                 new Option("--log-level", "LOG_LEVEL", "info", "debug, info, warn, error (debug logs upstream events, secrets masked)"),
                 new Option("--help", "", "", "print this help"),
                 new Option("--version", "", "", "print the version"));
@@ -856,6 +906,7 @@ public final class QwenProxy {
             c.put("oauthBaseUrl", v.containsKey("--oauth-base-url") ? url(v.get("--oauth-base-url"), "--oauth-base-url") : base);
             c.put("tokenRefreshBufferMs", number(v, "--token-refresh-buffer-ms", DEFAULT_TOKEN_REFRESH_BUFFER_MS, 0, Long.MAX_VALUE));
             c.put("qwenCodeHeaders", qwenCodeHeaders);
+            c.put("shutdownGraceMs", number(v, "--shutdown-grace-ms", DEFAULT_SHUTDOWN_GRACE_MS, 0, 3_600_000));
             c.put("help", help);
             return of(c);
         }
@@ -1244,6 +1295,10 @@ public final class QwenProxy {
         if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
         if (path.isEmpty()) path = "/";
         if (!path.equals("/healthz")) s.awaitReady();
+        if (s.draining) {          // load balancers see /healthz fail; clients close and retry elsewhere
+            ex.getResponseHeaders().set("Connection", "close");
+            throw ApiException.shuttingDown();
+        }
         if (backend != null) {
             authorize(s, c);
             QwenCode.route(s, c, method, path);

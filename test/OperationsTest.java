@@ -1,0 +1,102 @@
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Issue 16: running it for real (graceful shutdown, metrics, per-account egress). */
+class OperationsTest extends Fixture {
+
+    static CompletableFuture<HttpResponse<String>> streaming(String url) {
+        return http.sendAsync(HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(chat("qwen3.7-plus", true, ""))).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A reply that takes pauseMs between its two halves. */
+    static void slowReply(long pauseMs) {
+        script(FakeQwen.delta("$RID", "one ", "answer", "typing", 1), pauseMs, FakeQwen.delta("$RID", "two", "answer", "typing", 2),
+                FakeQwen.finished("$RID", "answer"));
+    }
+
+    @Test
+    void aStopLetsTheStreamInFlightFinishAndTurnsNewRequestsAway() throws Exception {
+        QwenProxy.Server p = withToken("--chat-pool", "0");
+        int before = fake.completionBodies.size();
+        slowReply(800);
+        CompletableFuture<HttpResponse<String>> r = streaming(p.url());
+        waitFor("the upstream call", () -> fake.completionBodies.size() > before);
+        assertEquals(200, get(p, "/healthz").statusCode());     // a second connection, idle in the client's pool now
+        long t0 = System.currentTimeMillis();
+        Thread stopper = new Thread(() -> p.stop(10_000));
+        stopper.start();
+        waitFor("draining", () -> p.draining);
+        HttpResponse<String> late = get(p, "/healthz");       // on the pooled connection
+        assertEquals(503, late.statusCode(), "a load balancer sees the proxy leave");
+        assertEquals("shutting_down", errorOf(late).get("code"));
+        java.net.http.HttpClient other = java.net.http.HttpClient.newHttpClient();
+        waitFor("the listening socket closed", () -> {
+            try {
+                other.send(HttpRequest.newBuilder(URI.create(p.url() + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
+                return false;
+            } catch (java.net.ConnectException e) {
+                return true;                                   // no new connections
+            }
+        });
+        HttpResponse<String> done = r.get(10, TimeUnit.SECONDS);
+        assertEquals(200, done.statusCode());
+        assertTrue(done.body().contains("one ") && done.body().contains("two") && done.body().endsWith("data: [DONE]\n\n"), done.body());
+        stopper.join();
+        assertTrue(System.currentTimeMillis() - t0 < 5000, "the stop ended when the stream did, not at the end of the grace");
+    }
+
+    /** The precompiled proxy in a process of its own, as a service manager runs it; its URL from the banner. */
+    static Process proxyProcess(String... extra) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("java", "-cp", "build/main", "QwenProxy", "--port", "0", "--base-url", fake.url(),
+                "--token", FakeQwen.TOKEN, "--data-dir", tempDir(), "--chat-pool", "0"));
+        cmd.addAll(List.of(extra));
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    static String urlOf(Process p) throws Exception {
+        String first = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
+        assertNotNull(first, "the proxy printed its banner");
+        return first.substring(first.indexOf("http://")).split("\\s")[0];
+    }
+
+    @Test
+    void sigtermDrainsAndExitsZeroAndASecondSignalExitsAtOnce() throws Exception {
+        Process p = proxyProcess();
+        String url = urlOf(p);
+        int before = fake.completionBodies.size();
+        slowReply(1000);
+        CompletableFuture<HttpResponse<String>> r = streaming(url);
+        waitFor("the upstream call", () -> fake.completionBodies.size() > before);
+        p.destroy();                                             // SIGTERM
+        HttpResponse<String> done = r.get(10, TimeUnit.SECONDS);
+        assertTrue(done.body().contains("two") && done.body().endsWith("data: [DONE]\n\n"), "the stream in flight finished: " + done.body());
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "a clean stop is a success");
+
+        Process q = proxyProcess();
+        url = urlOf(q);
+        int before2 = fake.completionBodies.size();
+        slowReply(20_000);
+        streaming(url);
+        waitFor("the upstream call", () -> fake.completionBodies.size() > before2);
+        q.destroy();
+        Thread.sleep(500);
+        assertTrue(q.isAlive(), "the first signal waits for the stream");
+        long t0 = System.currentTimeMillis();
+        q.destroy();                                             // the impatient second Ctrl-C
+        assertTrue(q.waitFor(5, TimeUnit.SECONDS));
+        assertTrue(System.currentTimeMillis() - t0 < 3000);
+        assertNotEquals(0, q.exitValue());
+    }
+}
