@@ -65,7 +65,7 @@
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
  *              GET /readyz (200 while an account is usable)   POST /verify {"apiKey"}
  *              /admin/accounts (GET, POST), /admin/accounts/{id} (DELETE), /admin/accounts/{id}/refresh,
- *              /admin/reload, /admin/status; Qwen2API names: /api/addAccount, /api/accountsHealth,
+ *              /admin/reload, /admin/status, GET /metrics (Prometheus); Qwen2API names: /api/addAccount, /api/accountsHealth,
  *              /api/reloadConfig, /api/configStatus, /api/deleteAccount/{id}.
  *   Client auth: "Authorization: Bearer <key>" or "x-api-key: <key>" when keys are configured;
  *              /admin takes the admin key (--admin-key, else the first client key, else loopback only).
@@ -390,6 +390,7 @@ public final class QwenProxy {
         final ChatPool chats;
         final Accounts accounts;
         final QwenCode code;       // the qwen-code backend (§Q), or null when --qwen-code is not given
+        final Metrics metrics = new Metrics();
         final Models models;
         final FileStore files;
         final Videos videos;
@@ -427,10 +428,13 @@ public final class QwenProxy {
                 // (JEP 491 lifted that in 24). So the client shares virtual threads from 24 on (measured:
                 // ~20 % less CPU per request on 25) and keeps its own platform pool before.
                 upstream = new Upstream(cfg, virtualThreads && Runtime.version().feature() >= 24 ? workers : null);
+                upstream.metrics = metrics;
                 accounts = new Accounts(cfg);
+                accounts.metrics = metrics;
                 accounts.connect(upstream);
                 accounts.open(new Store(cfg.dataDir()));
                 code = cfg.qwenCode().isEmpty() ? null : new QwenCode(cfg, timer);
+                if (code != null) code.pool.metrics = metrics;
                 chats = new ChatPool(cfg.chatPool(), upstream, background, cfg.dataDir());
                 models = new Models(cfg, upstream, accounts, background);
                 files = new FileStore(this);
@@ -1224,13 +1228,25 @@ public final class QwenProxy {
         ApiException error;     // what went wrong, for the request's log line
         boolean anthropic;      // errors in Anthropic's shape and statuses (the Messages front door)
         Function<ApiException, String> streamError;   // a front door's own error event after the commit point (null: OpenAI's)
+        final Metrics metrics;
+        String route = "other", model = "", backend = "web";     // metric labels
+        long firstByte;         // System.nanoTime() of a stream's first byte to the client (0: not a stream, or not yet)
 
-        Call(HttpExchange ex) { this.ex = ex; }
+        Call(HttpExchange ex, Metrics metrics) {
+            this.ex = ex;
+            this.metrics = metrics;
+        }
+
+        /** A streamed reply's status line goes out now: for the time-to-first-byte and active-streams metrics. */
+        void streaming() {
+            firstByte = System.nanoTime();
+            metrics.streams.incrementAndGet();
+        }
     }
 
     /** Every request enters here. THE catch ladder: nothing escapes (an escaping exception drops the connection). */
     static void handle(Server s, HttpExchange ex) {
-        Call c = new Call(ex);
+        Call c = new Call(ex, s.metrics);
         s.busy.incrementAndGet();
         try {
             route(s, c);
@@ -1254,6 +1270,7 @@ public final class QwenProxy {
             boolean probe = c.status == 200 && (path.equals("/healthz") || path.equals("/readyz"));
             // one line per request, the error (if any) in it: a 5xx or a broken stream is a warning
             int level = probe ? Log.DEBUG : c.error != null && (c.error.status >= 500 || c.status == 200) ? Log.WARN : Log.INFO;
+            s.metrics.done(c, ms);
             if (level >= Log.level) Log.log(level, c.rid, ex.getRequestMethod() + " " + path + " " + c.status + " " + ms + "ms" + c.note
                     + (c.error == null ? "" : " error=" + c.error.code + ": " + c.error.getMessage()));
         }
@@ -1299,6 +1316,7 @@ public final class QwenProxy {
             ex.getResponseHeaders().set("Connection", "close");
             throw ApiException.shuttingDown();
         }
+        c.route = (backend != null ? backend : "") + routeLabel(path);
         if (backend != null) {
             authorize(s, c);
             QwenCode.route(s, c, method, path);
@@ -1312,6 +1330,15 @@ public final class QwenProxy {
         }
         switch (path) {
             case "/healthz" -> { allow(method, "GET"); sendJson(c, 200, Map.of("status", "ok")); }
+            case "/metrics" -> {
+                allow(method, "GET");
+                Admin.authorizeAdmin(s, c);
+                byte[] b = s.metrics.render(s).getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                ex.sendResponseHeaders(200, b.length);
+                c.responded = true;
+                ex.getResponseBody().write(b);
+            }
             case "/readyz" -> { allow(method, "GET"); Admin.handleReady(s, c); }
             case "/verify" -> { allow(method, "POST"); Admin.handleVerify(s, c); }
             case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
@@ -1369,6 +1396,7 @@ public final class QwenProxy {
                     return;
                 }
                 if (!path.startsWith("/models/")) {
+                    c.route = "other";
                     throw new ApiException(404, "invalid_request_error", "not_found", null,
                             "Unknown endpoint " + method + " " + ex.getRequestURI().getRawPath()
                                     + ". This proxy serves POST /v1/chat/completions and GET /v1/models.");
@@ -1379,6 +1407,13 @@ public final class QwenProxy {
                 sendJson(c, 200, s.code != null && s.code.owns(id) ? QwenCode.model(id) : s.models.openAiModel(id));
             }
         }
+    }
+
+    /** A request's route as a metric label: the path, with the id of a resource as {id}. */
+    static String routeLabel(String path) {
+        for (String p : List.of("/models/", "/files/", "/responses/", "/videos/", "/api/chats/", "/admin/accounts/", "/api/deleteAccount/"))
+            if (path.startsWith(p)) return p + "{id}";
+        return path.length() > 64 ? "other" : path;
     }
 
     /** POST /v1/chat/completions: a qwen-code model goes to that backend (§Q5), any other to chat.qwen.ai. */
@@ -1405,7 +1440,7 @@ public final class QwenProxy {
                 "GET /api/chats/{id}", "DELETE /api/chats/{id}", "PUT /api/chats/{id}/rename", "POST /api/chats/cleanup",
                 "POST /api/chat/completions", "GET /api/models", "GET /api/status", "GET /v1/videos", "GET /v1/videos/{id}", "GET /v1/videos/{id}/content", "GET /healthz", "GET /readyz",
                 "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
-                "POST /admin/reload", "GET /admin/status"));
+                "POST /admin/reload", "GET /admin/status", "GET /metrics"));
     }
 
     static void allow(String method, String allowed) {
@@ -1568,11 +1603,15 @@ public final class QwenProxy {
         enum State { OPEN, COMMITTED, ENDED, ABANDONED }
 
         private final HttpExchange ex;
+        private final Call call;
         private OutputStream out;
         private State state = State.OPEN;
         volatile long lastWrite = System.currentTimeMillis();
 
-        SseStream(HttpExchange ex) { this.ex = ex; }
+        SseStream(Call c) {
+            call = c;
+            ex = c.ex;
+        }
 
         synchronized State state() { return state; }
 
@@ -1591,6 +1630,7 @@ public final class QwenProxy {
                 throw new ClientGone(e);
             }
             state = State.COMMITTED;
+            call.streaming();
             write(first);
             return true;
         }
@@ -2531,6 +2571,7 @@ public final class QwenProxy {
             this.req = req;
             this.dialect = dialect;
             c.note = " model=" + req.model() + " upstream=" + req.upstreamModel() + (req.stream() ? " stream" : "");
+            c.model = req.model();
         }
 
         /** POST /v1/chat/completions. */
@@ -2613,7 +2654,7 @@ public final class QwenProxy {
 
         /** The reply's neutral layer and its dialect, on a new client stream if the request streams. */
         Output output() {
-            c.stream = req.stream() ? new SseStream(c.ex) : null;
+            c.stream = req.stream() ? new SseStream(c) : null;
             out = new Output(req, dialect.apply(c.stream), c.rid, s.cfg.searchInfo());
             out.keep = after != null;          // only a conversation needs the answer's text again
             return out;
@@ -2628,6 +2669,8 @@ public final class QwenProxy {
                     // the conversation records the turn before the client has the answer: its next turn, a GET or a stop can come at once
                     if (after != null) after.answered(a, usedChat, out.responseId(), out);
                     out.send();
+                    c.metrics.count(out.usage.input(), "qwenproxy_tokens_total", "direction", "in", "model", c.metrics.model(c.model));
+                    c.metrics.count(out.usage.output(), "qwenproxy_tokens_total", "direction", "out", "model", c.metrics.model(c.model));
                     c.note += " finish=" + out.finish + (out.calls == 0 ? "" : " tool_calls=" + out.calls);
                     return;
                 }
@@ -3696,6 +3739,106 @@ public final class QwenProxy {
         }
     }
 
+    /**
+     * GET /metrics in Prometheus' text format (0.0.4), behind the admin key. Counters and histograms
+     * are kept per series ("name{labels}") in adders; gauges (accounts, streams, requests in flight)
+     * are read at the scrape. Label values come from a small set (routes are templates, models at
+     * most MAX_MODELS distinct), so a client cannot grow the series without bound.
+     */
+    static final class Metrics {
+        static final double[] BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+        static final int MAX_MODELS = 100;
+        static final Map<String, String> HELP = orderedMap(
+                "qwenproxy_requests_total", "counter Requests answered, by route, status and model.",
+                "qwenproxy_request_duration_seconds", "histogram Time to answer a request, by route (a stream: until its end).",
+                "qwenproxy_upstream_latency_seconds", "histogram From sending a completion upstream to its response headers, by backend.",
+                "qwenproxy_time_to_first_byte_seconds", "histogram From a streamed request's arrival to its first byte to the client, by backend.",
+                "qwenproxy_active_streams", "gauge Streamed replies being sent now.",
+                "qwenproxy_requests_in_flight", "gauge Requests being handled now.",
+                "qwenproxy_tokens_total", "counter Tokens of chat.qwen.ai replies, by direction (in, out) and model.",
+                "qwenproxy_accounts", "gauge Accounts by backend and state.",
+                "qwenproxy_token_refreshes_total", "counter Token renewals, by backend and result.",
+                "qwenproxy_uploads_total", "counter Files uploaded to Qwen for requests, by result.",
+                "qwenproxy_uptime_seconds", "gauge Seconds since the proxy started.",
+                "qwenproxy_build_info", "gauge The running version.");
+        private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
+        private final Map<String, LongAdder[]> histograms = new ConcurrentHashMap<>();   // buckets..., +Inf, sum in µs
+        private final Set<String> models = ConcurrentHashMap.newKeySet();
+        final AtomicInteger streams = new AtomicInteger();
+
+        void count(long n, String name, String... labels) { counters.computeIfAbsent(series(name, labels), k -> new LongAdder()).add(n); }
+
+        void observe(double seconds, String name, String... labels) {
+            LongAdder[] h = histograms.computeIfAbsent(series(name, labels), k -> {
+                LongAdder[] a = new LongAdder[BUCKETS.length + 2];
+                for (int i = 0; i < a.length; i++) a[i] = new LongAdder();
+                return a;
+            });
+            for (int i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h[i].increment();
+            h[BUCKETS.length].increment();
+            h[BUCKETS.length + 1].add((long) (seconds * 1e6));
+        }
+
+        /** A client's model name as a label: one of the first MAX_MODELS seen, else "other". */
+        String model(String m) {
+            if (m == null || m.isEmpty()) return "";
+            if (models.contains(m) || (models.size() < MAX_MODELS && models.add(m))) return m;
+            return "other";
+        }
+
+        /** Every request's end (handle()): its count and duration; a stream's first byte and its end. */
+        void done(Call c, long ms) {
+            count(1, "qwenproxy_requests_total", "route", c.route, "status", Integer.toString(c.status), "model", model(c.model));
+            observe(ms / 1000.0, "qwenproxy_request_duration_seconds", "route", c.route);
+            if (c.firstByte > 0) {
+                streams.decrementAndGet();
+                observe((c.firstByte - c.started) / 1e9, "qwenproxy_time_to_first_byte_seconds", "backend", c.backend);
+            }
+        }
+
+        static String series(String name, String... kv) {
+            StringBuilder b = new StringBuilder(name);
+            for (int i = 0; i < kv.length; i += 2)
+                b.append(i == 0 ? "{" : ",").append(kv[i]).append("=\"").append(kv[i + 1].replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")).append('"');
+            return kv.length == 0 ? b.toString() : b.append('}').toString();
+        }
+
+        String render(Server s) {
+            Map<String, Long> gauges = new TreeMap<>();
+            gauges.put("qwenproxy_active_streams", (long) streams.get());
+            gauges.put("qwenproxy_requests_in_flight", (long) Math.max(0, s.busy.get() - 1));    // not the scrape itself
+            gauges.put("qwenproxy_uptime_seconds", (System.currentTimeMillis() - s.startedAt) / 1000);
+            gauges.put(series("qwenproxy_build_info", "version", VERSION), 1L);
+            for (Accounts pool : s.code == null ? List.of(s.accounts) : List.of(s.accounts, s.code.pool)) {
+                String backend = pool == s.accounts ? "web" : "qwen-code";
+                for (State st : State.values()) gauges.put(series("qwenproxy_accounts", "backend", backend, "state", st.name()), 0L);
+                for (Account a : pool.all) {
+                    a.usable(System.currentTimeMillis(), 0);
+                    synchronized (a) { gauges.merge(series("qwenproxy_accounts", "backend", backend, "state", a.state.name()), 1L, Long::sum); }
+                }
+            }
+            StringBuilder out = new StringBuilder();
+            HELP.forEach((name, help) -> {
+                int sp = help.indexOf(' ');
+                out.append("# HELP ").append(name).append(' ').append(help.substring(sp + 1)).append("\n# TYPE ").append(name).append(' ')
+                        .append(help, 0, sp).append('\n');
+                for (Map<String, ?> m : List.of(new TreeMap<>(counters), gauges))
+                    m.forEach((k, v) -> { if (k.equals(name) || k.startsWith(name + "{")) out.append(k).append(' ').append(v).append('\n'); });
+                new TreeMap<>(histograms).forEach((k, h) -> {
+                    if (!k.startsWith(name + "{") && !k.equals(name)) return;
+                    String labels = k.length() > name.length() ? k.substring(name.length() + 1, k.length() - 1) + "," : "";
+                    for (int i = 0; i <= BUCKETS.length; i++)
+                        out.append(name).append("_bucket{").append(labels).append("le=\"").append(i < BUCKETS.length ? Double.toString(BUCKETS[i]) : "+Inf")
+                                .append("\"} ").append(h[i].sum()).append('\n');
+                    String plain = labels.isEmpty() ? "" : "{" + labels.substring(0, labels.length() - 1) + "}";
+                    out.append(name).append("_sum").append(plain).append(' ').append(h[BUCKETS.length + 1].sum() / 1e6).append('\n');
+                    out.append(name).append("_count").append(plain).append(' ').append(h[BUCKETS.length].sum()).append('\n');
+                });
+            });
+            return out.toString();
+        }
+    }
+
     // ==== 9. Models ====
 
     /**
@@ -4132,6 +4275,7 @@ public final class QwenProxy {
         private Upstream upstream;
         private final QwenCode code;           // set: the qwen-code credentials (§Q), renewed through their files
         private final long aheadMs;            // renew a token this long before it expires
+        Metrics metrics = new Metrics();       // the server's (a pool on its own, in a test or the login, counts for nobody)
         private Store store;
         private volatile boolean dirty;        // counters changed since the last save
 
@@ -4409,6 +4553,7 @@ public final class QwenProxy {
                     }
                     a.take(t);
                     a.renewalError = null;
+                    metrics.count(1, "qwenproxy_token_refreshes_total", "backend", code != null ? "qwen-code" : "web", "result", "ok");
                     synchronized (a) { if (a.state == State.INVALID || a.state == State.OK) a.set(State.OK, "", 0); }
                     save();       // a rotated refresh token must survive a crash
                     Log.info(rid, "renewed the token of account " + a.id + (a.expiresAt > 0
@@ -4416,6 +4561,7 @@ public final class QwenProxy {
                     return true;
                 } catch (ApiException e) {
                     a.renewalError = e;
+                    metrics.count(1, "qwenproxy_token_refreshes_total", "backend", code != null ? "qwen-code" : "web", "result", "failed");
                     if (e.status == 401) {
                         a.set(State.INVALID, (a.creds != null ? "" : a.refreshToken != null ? "refresh token rejected: " : "sign-in refused: ") + e.getMessage(), 0);
                         save();
@@ -5966,6 +6112,7 @@ public final class QwenProxy {
         private volatile HttpClient http;   // built on first use: its TLS setup costs ~300 ms of startup
         private final Executor executor;    // the server's virtual threads (JDK 24+), or null: the client's own pool
         private final Map<String, String> headers;
+        Metrics metrics = new Metrics();
 
         Upstream(Config cfg, Executor executor) {
             this.cfg = cfg;
@@ -6121,12 +6268,20 @@ public final class QwenProxy {
             String kind = document ? "file" : mime.startsWith("image/") ? "image" : mime.startsWith("video/") ? "video"
                     : mime.startsWith("audio/") ? "audio" : "file";
             Map<String, Object> ask = orderedObject("filename", name, "filesize", data.length, "filetype", kind.equals("file") ? "document" : kind);
-            Answer r = call("upload credential", a, rid, shortTimeout(), ask, "sts", "sts_v1");
-            Map<String, Object> sts = r.data() != null ? r.data() : r.json();
-            if (!r.ok() || Json.str(sts, "access_key_secret") == null) throw r.failure();
-            String fileId = firstString(Json.str(sts, "file_id"), uuid()), url = Json.str(sts, "file_url");
-            putToOss(sts, mime, data, rid);
-            if (document) parse(a, fileId, rid);
+            String fileId, url;
+            try {
+                Answer r = call("upload credential", a, rid, shortTimeout(), ask, "sts", "sts_v1");
+                Map<String, Object> sts = r.data() != null ? r.data() : r.json();
+                if (!r.ok() || Json.str(sts, "access_key_secret") == null) throw r.failure();
+                fileId = firstString(Json.str(sts, "file_id"), uuid());
+                url = Json.str(sts, "file_url");
+                putToOss(sts, mime, data, rid);
+                if (document) parse(a, fileId, rid);
+                metrics.count(1, "qwenproxy_uploads_total", "result", "ok");
+            } catch (ApiException e) {
+                metrics.count(1, "qwenproxy_uploads_total", "result", "failed");
+                throw e;
+            }
             FileRef f = new FileRef(fileId, url == null ? "" : url, name, data.length, mime, kind);
             uploads.values().removeIf(u -> u.until() <= now);
             if (uploads.size() < 256) uploads.put(key, new Uploaded(f, now + UPLOAD_CACHE_MS));
@@ -6306,7 +6461,9 @@ public final class QwenProxy {
             HttpRequest req = request("completions", "?chat_id=" + URLEncoder.encode(chatId, StandardCharsets.UTF_8),
                     chatId, rid, cfg.requestTimeoutMs(), a).POST(HttpRequest.BodyPublishers.ofString(body)).build();
             // a 200 event stream is pushed through a Reply as it arrives; anything else is read whole
+            long t0 = System.nanoTime();
             HttpResponse<Object> r = send(req, info -> {
+                metrics.observe((System.nanoTime() - t0) / 1e9, "qwenproxy_upstream_latency_seconds", "backend", "web");
                 String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
                 String enc = encoding(info.headers());
                 if (info.statusCode() == 200 && type.contains("event-stream") && info.headers().firstValue("bxpunish").isEmpty()
@@ -6883,6 +7040,7 @@ public final class QwenProxy {
         void forward(Call c, String method, String path, Map<String, Object> json) {
             byte[] body;
             boolean stream = json != null && Boolean.TRUE.equals(json.get("stream"));
+            c.backend = "qwen-code";
             if (json != null) {
                 json.put("model", upstreamModel(json.get("model") instanceof String m ? m : null));
                 if (json.get("messages") instanceof List<?> l && (l.isEmpty() || !"system".equals(Json.str(Json.asObject(l.get(0)), "role")))) {
@@ -6892,6 +7050,7 @@ public final class QwenProxy {
                 }
                 body = Json.write(json).getBytes(StandardCharsets.UTF_8);
                 c.note = " backend=qwen-code model=" + json.get("model") + (stream ? " stream" : "");
+                c.model = String.valueOf(json.get("model"));
             } else {
                 body = method.equals("GET") || method.equals("HEAD") ? new byte[0] : readBody(c, cfg.maxBodyBytes(), "--max-body-bytes");
                 c.note = " backend=qwen-code";
@@ -6969,8 +7128,11 @@ public final class QwenProxy {
             if (type != null && body.length > 0) b.setHeader("Content-Type", type);
             b.setHeader("Authorization", "Bearer " + token);
             b.method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+            long t0 = System.nanoTime();
             try {
-                return client().send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse<InputStream> r = client().send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                c.metrics.observe((System.nanoTime() - t0) / 1e9, "qwenproxy_upstream_latency_seconds", "backend", "qwen-code");
+                return r;
             } catch (HttpTimeoutException e) {
                 throw new ApiException(504, "server_error", "upstream_timeout", null, "The qwen-code API did not answer within "
                         + cfg.requestTimeoutMs() + " ms (--request-timeout-ms).");
@@ -7026,6 +7188,7 @@ public final class QwenProxy {
                 }
                 c.responded = true;
                 c.status = r.statusCode();
+                if (sse) c.streaming();
                 byte[] buf = new byte[8192];
                 for (int n; ; ) {
                     try {

@@ -99,4 +99,48 @@ class OperationsTest extends Fixture {
         assertTrue(System.currentTimeMillis() - t0 < 3000);
         assertNotEquals(0, q.exitValue());
     }
+
+    /** A scrape, parsed: series (name and labels as written) -> value; checks the text format line by line. */
+    static java.util.Map<String, Double> scrape(QwenProxy.Server p, String key) throws Exception {
+        HttpResponse<String> r = get(p, "/metrics", "Authorization", "Bearer " + key);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+        java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+        java.util.Set<String> typed = new java.util.HashSet<>();
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith("# TYPE ")) { typed.add(line.split(" ")[2]); continue; }
+            if (line.startsWith("# HELP ")) continue;
+            assertTrue(line.matches("[a-z_]+(\\{([a-z_]+=\"[^\"]*\",?)+\\})? -?[0-9.E+-]+"), "a sample line: " + line);
+            String series = line.substring(0, line.lastIndexOf(' '));
+            assertTrue(typed.stream().anyMatch(series::startsWith), "TYPE before samples: " + line);
+            m.put(series, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+        }
+        return m;
+    }
+
+    @Test
+    void metricsAreScrapeableBehindTheAdminKey() throws Exception {
+        try (QwenProxy.Server p = withToken("--admin-key", "adm-key", "--api-key", "client-key")) {
+            String[] auth = {"Authorization", "Bearer client-key"};
+            assertEquals(200, post(p, chat("qwen3.7-plus", false, ""), auth).statusCode());
+            assertEquals(200, post(p, chat("qwen3.7-plus", true, ""), auth).statusCode());
+            assertEquals(404, post(p, chat("no-such-model", false, ""), auth).statusCode());
+            assertEquals(401, get(p, "/metrics").statusCode(), "protected like the admin API");
+            assertEquals(403, get(p, "/metrics", auth).statusCode(), "a client key is not the admin key");
+            java.util.Map<String, Double> m = scrape(p, "adm-key");
+            assertEquals(2.0, m.get("qwenproxy_requests_total{route=\"/chat/completions\",status=\"200\",model=\"qwen3.7-plus\"}"), m.toString());
+            assertEquals(1.0, m.get("qwenproxy_requests_total{route=\"/chat/completions\",status=\"404\",model=\"\"}"), m.toString());
+            assertTrue(m.get("qwenproxy_upstream_latency_seconds_count{backend=\"web\"}") >= 2);
+            assertEquals(m.get("qwenproxy_upstream_latency_seconds_count{backend=\"web\"}"),
+                    m.get("qwenproxy_upstream_latency_seconds_bucket{backend=\"web\",le=\"+Inf\"}"));
+            assertTrue(m.get("qwenproxy_upstream_latency_seconds_bucket{backend=\"web\",le=\"0.05\"}")
+                    <= m.get("qwenproxy_upstream_latency_seconds_bucket{backend=\"web\",le=\"60.0\"}"), "buckets are cumulative");
+            assertEquals(1.0, m.get("qwenproxy_time_to_first_byte_seconds_count{backend=\"web\"}"));
+            assertEquals(0.0, m.get("qwenproxy_active_streams"));
+            assertTrue(m.get("qwenproxy_tokens_total{direction=\"out\",model=\"qwen3.7-plus\"}") > 0, m.toString());
+            assertEquals(1.0, m.get("qwenproxy_accounts{backend=\"web\",state=\"OK\"}"));
+            assertEquals(0.0, m.get("qwenproxy_accounts{backend=\"web\",state=\"INVALID\"}"));
+            assertEquals(1.0, m.get("qwenproxy_build_info{version=\"" + QwenProxy.VERSION + "\"}"));
+        }
+    }
 }

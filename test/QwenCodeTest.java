@@ -113,6 +113,10 @@ class QwenCodeTest extends Fixture {
             try (var l = Files.list(f.getParent())) { assertEquals(1, l.count(), "no temp file left"); }
             assertEquals(200, post(p, chat("coder-model", false, "")).statusCode());
             assertEquals(1, code.refreshes.get(), "one refresh, then the new token serves");
+            String metrics = get(p, "/metrics").body();
+            assertTrue(metrics.contains("qwenproxy_token_refreshes_total{backend=\"qwen-code\",result=\"ok\"} 1\n"), metrics);
+            assertTrue(metrics.contains("qwenproxy_requests_total{route=\"/chat/completions\",status=\"200\",model=\"coder-model\"} 2\n"), metrics);
+            assertTrue(metrics.contains("qwenproxy_accounts{backend=\"qwen-code\",state=\"OK\"} 1\n"), metrics);
         }
     }
 
