@@ -369,6 +369,8 @@ public final class QwenProxy {
         // A pooled upstream connection the server closed while idle fails a POST with "received no
         // bytes"; the JDK retries that once only for GET unless told. Such a request was not processed.
         defaultProperty("jdk.httpclient.enableAllMethodRetry", "true");
+        // an egress proxy with a password (per account): the JDK refuses Basic for HTTPS tunnels unless told
+        defaultProperty("jdk.http.auth.tunneling.disabledSchemes", "");
         Log.level = cfg.logLevel();
         Log.secrets(cfg.cookie(), cfg.adminKey());
         for (String t : cfg.tokens()) Log.secrets(t);
@@ -713,7 +715,7 @@ public final class QwenProxy {
                   long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls,
                   long uploadMaxBytes, SearchInfo searchInfo, boolean reuseChats, long chatTtlMs, List<String> qwenCode,
                   String qwenCodeBaseUrl, String oauthBaseUrl, long tokenRefreshBufferMs, Map<String, String> qwenCodeHeaders,
-                  long shutdownGraceMs, boolean help) {
+                  long shutdownGraceMs, String upstreamProxy, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -768,6 +770,7 @@ public final class QwenProxy {
                 new Option("--oauth-base-url", "QWEN_OAUTH_BASE_URL", "", "origin of qwen-code's OAuth endpoints (default: --base-url)"),
                 new Option("--token-refresh-buffer-ms", "QWEN_CODE_TOKEN_REFRESH_BUFFER_MS", "" + DEFAULT_TOKEN_REFRESH_BUFFER_MS, "refresh a qwen-code token this long before it expires"),
                 new Option("--qwen-code-header", "QWEN_CODE_HEADERS", "", "add/override a header sent to the qwen-code API 'Name: value' (repeatable; env ';'-separated)"),
+                new Option("--upstream-proxy", "QWEN_UPSTREAM_PROXY", "", "outbound proxy for accounts that name none: http://[user:pass@]host:port, or direct"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -911,6 +914,11 @@ public final class QwenProxy {
             c.put("tokenRefreshBufferMs", number(v, "--token-refresh-buffer-ms", DEFAULT_TOKEN_REFRESH_BUFFER_MS, 0, Long.MAX_VALUE));
             c.put("qwenCodeHeaders", qwenCodeHeaders);
             c.put("shutdownGraceMs", number(v, "--shutdown-grace-ms", DEFAULT_SHUTDOWN_GRACE_MS, 0, 3_600_000));
+            try {
+                c.put("upstreamProxy", Upstream.egressUrl(v.get("--upstream-proxy")));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--upstream-proxy: " + e.getMessage() + ", got '" + Upstream.maskedEgress(v.get("--upstream-proxy")) + "'");
+            }
             c.put("help", help);
             return of(c);
         }
@@ -3292,6 +3300,7 @@ public final class QwenProxy {
                 else if (optString(b, "email") != null && optString(b, "password") != null)
                     a = Account.password(optString(b, "email").trim(), sha256(optString(b, "password")));
                 else throw new IllegalArgumentException("send one of {\"token\"}, {\"refresh_token\"}, {\"cookie\"}, {\"email\",\"password\"}");
+                a.proxy = Upstream.egressUrl(optString(b, "proxy"));
             } catch (IllegalArgumentException e) {
                 throw ApiException.invalid(null, "invalid_account", "Cannot add this account: " + e.getMessage() + ".");
             }
@@ -3317,6 +3326,7 @@ public final class QwenProxy {
                 return orderedObject("id", a.id, "backend", a.creds == null ? "web" : "qwen-code", "file", a.creds == null ? Json.NULL : a.creds.path.toString(),
                         "kind", a.kind, "source", a.source,
                         "token", a.accessToken == null ? Json.NULL : a.accessToken.substring(0, Math.min(6, a.accessToken.length())) + "…",
+                        "proxy", nullable(Upstream.maskedEgress(a.proxy)),
                         "email", nullable(a.email), "state", a.state.name(), "reason", a.reason,
                         "cooling_until", a.until > now ? Instant.ofEpochMilli(a.until).toString() : Json.NULL,
                         "token_expires_at", a.expiresAt > 0 ? Instant.ofEpochMilli(a.expiresAt).toString() : Json.NULL,
@@ -3719,7 +3729,7 @@ public final class QwenProxy {
                 Account a = Account.password(email.trim(), sha256(password));
                 a.source = "login";
                 a.upstreamKey = cfg.baseUrl();
-                a.take(new Upstream(cfg, null).signIn(a.email, a.passwordHash, null));
+                a.take(new Upstream(cfg, null).signIn(a, null));
                 Store store = new Store(cfg.dataDir());
                 List<Map<String, Object>> saved = new ArrayList<>(store.load());
                 saved.removeIf(m -> a.id.equals(Json.str(m, "id")));
@@ -4094,6 +4104,7 @@ public final class QwenProxy {
         int strikes, inFlight;
         final Object renewal = new Object();          // one renewal at a time
         CredFile creds;                               // a qwen-code credential: its file is the truth (§Q1)
+        volatile String proxy;                        // its egress: http://[user:pass@]host:port or direct (null: --upstream-proxy)
         volatile ApiException renewalError;           // why the last renewal failed, for the request that waited on it
         final Map<String, Long> quotaUntil = new ConcurrentHashMap<>();   // chat type -> end of its own cooldown (in memory)
 
@@ -4127,7 +4138,7 @@ public final class QwenProxy {
                     "refresh_token", nullable(own ? refreshToken : null), "cookie_jar", nullable(jar), "state", state.name(),
                     "reason", reason, "until", until, "strikes", strikes, "day", day, "requests_today", requests,
                     "failures", failures, "last_used", lastUsed, "email", nullable(email), "password_sha256", nullable(passwordHash),
-                    "user", nullable(user));
+                    "user", nullable(user), "proxy", nullable(proxy));
         }
 
         static Account fromJson(Map<String, Object> m) {
@@ -4140,6 +4151,7 @@ public final class QwenProxy {
             a.email = Json.str(m, "email");
             a.passwordHash = Json.str(m, "password_sha256");
             a.user = Json.str(m, "user");
+            a.proxy = Upstream.egressUrl(Json.str(m, "proxy"));
             return a;
         }
 
@@ -4184,9 +4196,15 @@ public final class QwenProxy {
             return a;
         }
 
-        /** One line of an accounts file, or an --account value. */
+        /** One line of an accounts file, or an --account value: a credential, then maybe " proxy=<its egress>". */
         static Account parse(String line) {
             String l = line.trim();
+            int p = l.lastIndexOf(" proxy=");
+            if (p > 0) {
+                Account a = parse(l.substring(0, p));
+                a.proxy = Upstream.egressUrl(l.substring(p + 7));
+                return a;
+            }
             if (l.startsWith("refresh=")) return new Account("refresh", null, l.substring(8).trim(), null);
             if (l.startsWith("cookie=")) return fromCookie(l.substring(7).trim());
             if (l.startsWith("eyJ") || !l.contains(":")) return new Account("token", l, null, null);
@@ -4389,6 +4407,8 @@ public final class QwenProxy {
             }
             for (Account a : wanted.values()) {
                 Log.secrets(a.accessToken, a.refreshToken);
+                Account have = find(a.id);
+                if (have != null && "file".equals(have.source)) have.proxy = a.proxy;     // a line's proxy may change
                 if (!add(a)) continue;
                 Log.info(null, "account " + a.id + " added from the accounts file");
                 if (a.accessToken == null && upstream != null) background.execute(() -> renew(a, null, null));
@@ -4404,7 +4424,7 @@ public final class QwenProxy {
          */
         void validate(Account a, String rid) {
             try {
-                if (a.renewable()) a.take(a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid));
+                if (a.renewable()) a.take(a.refreshToken != null ? upstream.refresh(a, a.refreshToken, rid) : upstream.signIn(a, rid));
                 try {
                     Map<String, Object> me = upstream.whoami(a, rid);
                     a.user = firstString(Json.str(me, "id"), Json.str(me, "email"));
@@ -4545,11 +4565,11 @@ public final class QwenProxy {
                     Tokens t;
                     try {
                         t = a.creds != null ? a.creds.refresh(code, seen, rid)
-                                : a.refreshToken != null ? upstream.refresh(a.refreshToken, rid) : upstream.signIn(a.email, a.passwordHash, rid);
+                                : a.refreshToken != null ? upstream.refresh(a, a.refreshToken, rid) : upstream.signIn(a, rid);
                     } catch (ApiException e) {
                         // a saved rotation may be stale (another copy of the account rotated it); try what we were given
                         if (e.status != 401 || a.givenRefresh == null || a.givenRefresh.equals(a.refreshToken) || a.creds != null) throw e;
-                        t = upstream.refresh(a.givenRefresh, rid);
+                        t = upstream.refresh(a, a.givenRefresh, rid);
                     }
                     a.take(t);
                     a.renewalError = null;
@@ -6109,7 +6129,7 @@ public final class QwenProxy {
      */
     static final class Upstream {
         private final Config cfg;
-        private volatile HttpClient http;   // built on first use: its TLS setup costs ~300 ms of startup
+        private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();   // by egress proxy ("": the JVM's settings)
         private final Executor executor;    // the server's virtual threads (JDK 24+), or null: the client's own pool
         private final Map<String, String> headers;
         Metrics metrics = new Metrics();
@@ -6120,22 +6140,65 @@ public final class QwenProxy {
             headers = overridden(UPSTREAM_HEADERS, cfg.upstreamHeaders());
         }
 
-        private HttpClient client() {
-            HttpClient c = http;
-            if (c == null) {
-                synchronized (this) {
-                    if ((c = http) == null) {
-                        HttpClient.Builder b = HttpClient.newBuilder();
-                        if (executor != null) b.executor(executor);
-                        http = c = b
-                                // HTTP/2 over TLS as the browser does; plain HTTP/1.1 otherwise (no h2c upgrade with fakes)
-                                .version(cfg.baseUrl().startsWith("https:") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
-                                .connectTimeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 30_000)))
-                                .followRedirects(HttpClient.Redirect.NEVER) .build();
-                    }
+        /** The client an account's calls leave through: its proxy, else --upstream-proxy, else the JVM's (-Dhttps.proxyHost). */
+        HttpClient client(Account a) { return via(a != null && a.proxy != null ? a.proxy : cfg.upstreamProxy()); }
+
+        /** One client per egress (built on first use: its TLS setup costs ~300 ms); null: the JVM's proxy settings. */
+        HttpClient via(String proxy) {
+            HttpClient c = clients.get(proxy == null ? "" : proxy);
+            return c != null ? c : clients.computeIfAbsent(proxy == null ? "" : proxy, k -> {
+                HttpClient.Builder b = egress(HttpClient.newBuilder(), proxy);
+                if (executor != null) b.executor(executor);
+                return b    // HTTP/2 over TLS as the browser does; plain HTTP/1.1 otherwise (no h2c upgrade with fakes)
+                        .version(cfg.baseUrl().startsWith("https:") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 30_000)))
+                        .followRedirects(HttpClient.Redirect.NEVER).build();
+            });
+        }
+
+        /**
+         * A client that leaves through `proxy`: http://[user:pass@]host:port (Basic, also for HTTPS
+         * tunnels), "direct" (none), or null (the JVM's own proxy properties).
+         */
+        static HttpClient.Builder egress(HttpClient.Builder b, String proxy) {
+            if (proxy == null) return ProxySelector.getDefault() == null ? b : b.proxy(ProxySelector.getDefault());
+            if (proxy.equals("direct")) return b.proxy(HttpClient.Builder.NO_PROXY);
+            URI u = URI.create(proxy);
+            b.proxy(ProxySelector.of(new InetSocketAddress(u.getHost(), u.getPort() < 0 ? 80 : u.getPort())));
+            String info = u.getRawUserInfo();
+            if (info == null) return b;
+            int colon = info.indexOf(':');
+            String user = URLDecoder.decode(colon < 0 ? info : info.substring(0, colon), StandardCharsets.UTF_8);
+            char[] pass = URLDecoder.decode(colon < 0 ? "" : info.substring(colon + 1), StandardCharsets.UTF_8).toCharArray();
+            return b.authenticator(new java.net.Authenticator() {
+                @Override protected PasswordAuthentication getPasswordAuthentication() {
+                    return getRequestorType() == RequestorType.PROXY ? new PasswordAuthentication(user, pass) : null;
                 }
+            });
+        }
+
+        /** An egress proxy as given (an accounts-file line, the admin API, --upstream-proxy): checked; its password becomes a secret. */
+        static String egressUrl(String raw) {
+            if (raw == null || raw.isBlank()) return null;
+            String p = raw.trim();
+            if (p.equals("direct")) return p;
+            try {
+                URI u = URI.create(p);
+                if ("http".equals(u.getScheme()) && u.getHost() != null && u.getPort() > 0) {
+                    String info = u.getRawUserInfo();
+                    if (info != null && info.indexOf(':') >= 0) Log.secrets(info.substring(info.indexOf(':') + 1),
+                            URLDecoder.decode(info.substring(info.indexOf(':') + 1), StandardCharsets.UTF_8));
+                    return p;
+                }
+            } catch (IllegalArgumentException e) {
+                // said below
             }
-            return c;
+            throw new IllegalArgumentException("a proxy is http://[user:password@]host:port or direct");
+        }
+
+        /** For the admin API and logs: the proxy without its password. */
+        static String maskedEgress(String proxy) {
+            return proxy == null ? null : proxy.replaceFirst("^(http://[^:@/]*):[^@/]*@", "$1:***@");
         }
 
         /** A request with the header table filled in; a header whose placeholder is empty is left out. */
@@ -6184,9 +6247,9 @@ public final class QwenProxy {
 
         private static String two(int n) { return n < 10 ? "0" + n : Integer.toString(n); }
 
-        private <T> HttpResponse<T> send(HttpRequest r, HttpResponse.BodyHandler<T> handler, String what) {
+        private <T> HttpResponse<T> send(Account a, HttpRequest r, HttpResponse.BodyHandler<T> handler, String what) {
             try {
-                return client().send(r, handler);
+                return client(a).send(r, handler);
             } catch (HttpTimeoutException e) {
                 throw ApiException.timeout(what, r.timeout().map(Duration::toMillis).orElse(0L));
             } catch (IOException e) {
@@ -6275,7 +6338,7 @@ public final class QwenProxy {
                 if (!r.ok() || Json.str(sts, "access_key_secret") == null) throw r.failure();
                 fileId = firstString(Json.str(sts, "file_id"), uuid());
                 url = Json.str(sts, "file_url");
-                putToOss(sts, mime, data, rid);
+                putToOss(a, sts, mime, data, rid);
                 if (document) parse(a, fileId, rid);
                 metrics.count(1, "qwenproxy_uploads_total", "result", "ok");
             } catch (ApiException e) {
@@ -6295,7 +6358,7 @@ public final class QwenProxy {
          * canonical path is /bucket/key; the scope's region without its "oss-" prefix. The target
          * is file_url without its query (or bucket.endpoint).
          */
-        private void putToOss(Map<String, Object> sts, String mime, byte[] data, String rid) {
+        private void putToOss(Account a, Map<String, Object> sts, String mime, byte[] data, String rid) {
             String key = firstString(Json.str(sts, "file_path"), ""), bucket = firstString(Json.str(sts, "bucketname"), "");
             String region = firstString(Json.str(sts, "region"), "cn-hangzhou").replaceFirst("^oss-", "");
             String fileUrl = Json.str(sts, "file_url"), endpoint = firstString(Json.str(sts, "endpoint"), Json.str(sts, "region") + ".aliyuncs.com");
@@ -6311,7 +6374,7 @@ public final class QwenProxy {
             HttpRequest.Builder put = HttpRequest.newBuilder(URI.create(target)).timeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 60_000)))
                     .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).header("Authorization", authorization);
             signed.forEach(put::header);
-            HttpResponse<byte[]> r = send(put.build(), BYTES, "file upload");
+            HttpResponse<byte[]> r = send(a, put.build(), BYTES, "file upload");
             if (r.statusCode() / 100 != 2) throw new ApiException(502, "server_error", "upload_failed", null, "Qwen's file storage refused the upload: HTTP "
                     + r.statusCode() + " " + abbreviate(new String(r.body(), StandardCharsets.UTF_8)));
             Log.debug(rid, "upload: stored " + key);
@@ -6409,7 +6472,7 @@ public final class QwenProxy {
                                 || ia.isMulticastAddress() || (ia.getAddress().length == 16 && (ia.getAddress()[0] & 0xfe) == 0xfc))
                             throw ApiException.invalid("messages", code, "Refused to fetch " + u + ": it is on a private or local address ("
                                     + ia.getHostAddress() + "); --allow-private-urls permits that.");
-                    HttpResponse<InputStream> r = client().send(HttpRequest.newBuilder(u).timeout(Duration.ofMillis(shortTimeout()))
+                    HttpResponse<InputStream> r = via(null).send(HttpRequest.newBuilder(u).timeout(Duration.ofMillis(shortTimeout()))
                             .header("User-Agent", headers.getOrDefault("User-Agent", NAME)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
                     try (InputStream in = r.body()) {
                         Optional<String> to = r.headers().firstValue("Location");
@@ -6462,7 +6525,7 @@ public final class QwenProxy {
                     chatId, rid, cfg.requestTimeoutMs(), a).POST(HttpRequest.BodyPublishers.ofString(body)).build();
             // a 200 event stream is pushed through a Reply as it arrives; anything else is read whole
             long t0 = System.nanoTime();
-            HttpResponse<Object> r = send(req, info -> {
+            HttpResponse<Object> r = send(a, req, info -> {
                 metrics.observe((System.nanoTime() - t0) / 1e9, "qwenproxy_upstream_latency_seconds", "backend", "web");
                 String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
                 String enc = encoding(info.headers());
@@ -6480,7 +6543,7 @@ public final class QwenProxy {
 
         /** t2v (§10.5): the completion (stream false) answers JSON whose first message carries extra.wanx.task_id. */
         String startVideo(Account a, String chatId, String body, String rid) {
-            Answer r = call(request("completions", "?chat_id=" + URLEncoder.encode(chatId, StandardCharsets.UTF_8), chatId, rid, cfg.requestTimeoutMs(), a)
+            Answer r = call(a, request("completions", "?chat_id=" + URLEncoder.encode(chatId, StandardCharsets.UTF_8), chatId, rid, cfg.requestTimeoutMs(), a)
                     .POST(HttpRequest.BodyPublishers.ofString(body)), "video task");
             Object messages = r.data() == null ? null : r.data().get("messages");
             String task = messages instanceof List<?> l && !l.isEmpty() ? Json.str(Json.obj(Json.obj(Json.asObject(l.get(0)), "extra"), "wanx"), "task_id") : null;
@@ -6492,7 +6555,7 @@ public final class QwenProxy {
         String videoStatus(Account a, String task, String rid) {
             Answer r = null;
             for (String p : List.of("task_status", "task_status_v1")) {
-                r = call(request(p, URLEncoder.encode(task, StandardCharsets.UTF_8), null, rid, shortTimeout(), a).GET(), "video status");
+                r = call(a, request(p, URLEncoder.encode(task, StandardCharsets.UTF_8), null, rid, shortTimeout(), a).GET(), "video status");
                 if (r.status() != 404 && r.status() != 405) break;
             }
             Map<String, Object> st = r.data() != null ? r.data() : r.json();
@@ -6508,7 +6571,7 @@ public final class QwenProxy {
         /** DELETE /api/v2/chats/<id> (§8); runs in the background, failures are only logged. */
         void deleteChat(Account a, String chatId, String rid) {
             try {
-                Answer r = call(request("chat", URLEncoder.encode(chatId, StandardCharsets.UTF_8), chatId, rid, shortTimeout(), a).DELETE(), "delete chat");
+                Answer r = call(a, request("chat", URLEncoder.encode(chatId, StandardCharsets.UTF_8), chatId, rid, shortTimeout(), a).DELETE(), "delete chat");
                 if (r.status() / 100 == 2 || r.status() == 404) Log.debug(rid, "deleted upstream chat " + chatId);
                 else Log.warn(rid, "could not delete upstream chat " + chatId + ": HTTP " + r.status() + " " + abbreviate(r.text()));
             } catch (ApiException e) {
@@ -6520,8 +6583,8 @@ public final class QwenProxy {
          * GET <auth base>/api/v2/auths/refresh with the refresh_token cookie (§2.2, verified against the
          * 2026-09 web bundle): a new access token, and maybe a rotated refresh token (body or Set-Cookie).
          */
-        Tokens refresh(String refreshToken, String rid) {
-            Answer r = call(request(cfg.authBaseUrl(), "refresh", "", null, rid, shortTimeout(), "", "refresh_token=" + refreshToken)
+        Tokens refresh(Account a, String refreshToken, String rid) {
+            Answer r = call(a, request(cfg.authBaseUrl(), "refresh", "", null, rid, shortTimeout(), "", "refresh_token=" + refreshToken)
                     .setHeader("x-request-origin", cfg.baseUrl()), "token refresh");    // without that header: "Missing origin" (§2.2)
             Map<String, Object> env = r.json(), data = r.data();
             String access = firstString(Json.str(data, "access_token"), Json.str(data, "token"), Json.str(env, "access_token"));
@@ -6551,8 +6614,9 @@ public final class QwenProxy {
         }
 
         /** POST /api/v2/auths/signin {email, password: sha256 hex}, falling back to v1 on 404/405 (§2.2). */
-        Tokens signIn(String email, String passwordHash, String rid) {
-            Answer r = call("sign-in", null, rid, shortTimeout(), orderedObject("email", email, "password", passwordHash), "signin", "signin_v1");
+        Tokens signIn(Account a, String rid) {
+            String email = a.email;
+            Answer r = call("sign-in", null, a, rid, shortTimeout(), orderedObject("email", email, "password", a.passwordHash), "signin", "signin_v1");
             Map<String, Object> env = r.json(), data = r.data();
             String token = firstString(Json.str(data, "token"), Json.str(Json.obj(data, "user"), "token"), Json.str(env, "token"));
             if (r.status() == 200 && token != null) return new Tokens(token, setCookie(r.r(), "refresh_token"), jwtExpiry(token));
@@ -6616,18 +6680,23 @@ public final class QwenProxy {
             ApiException failure() { return Upstream.failure(r, body); }
         }
 
-        Answer call(HttpRequest.Builder req, String what) {
-            HttpResponse<byte[]> r = send(req.build(), BYTES, what);
+        Answer call(Account via, HttpRequest.Builder req, String what) {
+            HttpResponse<byte[]> r = send(via, req.build(), BYTES, what);
             byte[] b = decode(r.headers(), r.body());
             return new Answer(r, b, Json.asObject(parseOrNull(b)));
         }
 
         /** GET (body null) or POST JSON to the first of `paths` that exists: a v2 route, else its v1 fallback on 404/405. */
         Answer call(String what, Account a, String rid, long timeoutMs, Object body, String... paths) {
+            return call(what, a, a, rid, timeoutMs, body, paths);
+        }
+
+        /** The same with a's token (a may be null: none), leaving through via's egress. */
+        Answer call(String what, Account a, Account via, String rid, long timeoutMs, Object body, String... paths) {
             Answer r = null;
             for (String p : paths) {
                 HttpRequest.Builder b = request(p, "", null, rid, timeoutMs, a);
-                r = call(body == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofString(Json.write(body))), what);
+                r = call(via, body == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofString(Json.write(body))), what);
                 if (r.status() != 404 && r.status() != 405) break;
             }
             return r;
@@ -7103,7 +7172,7 @@ public final class QwenProxy {
         private HttpClient client() {
             HttpClient c = http;
             if (c == null) synchronized (this) {
-                if ((c = http) == null) http = c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)   // as the CLI's Node client
+                if ((c = http) == null) http = c = Upstream.egress(HttpClient.newBuilder(), cfg.upstreamProxy()).version(HttpClient.Version.HTTP_1_1)   // as the CLI's Node client
                         .connectTimeout(Duration.ofMillis(Math.min(cfg.requestTimeoutMs(), 10_000))).followRedirects(HttpClient.Redirect.NEVER).build();
             }
             return c;

@@ -143,4 +143,51 @@ class OperationsTest extends Fixture {
             assertEquals(1.0, m.get("qwenproxy_build_info{version=\"" + QwenProxy.VERSION + "\"}"));
         }
     }
+
+    @Test
+    void eachAccountLeavesThroughItsOwnProxy() throws Exception {
+        try (TestProxy first = new TestProxy("egress", "p@ss word"); TestProxy second = new TestProxy(null, null);
+             TestProxy fallback = new TestProxy(null, null)) {
+            java.nio.file.Path file = scratchDir().resolve("accounts.txt");
+            java.nio.file.Files.writeString(file, FakeQwen.TOKEN2 + " proxy=" + first.url("egress:p%40ss%20word") + "\n"
+                    + "refresh=rt-0 proxy=" + second.url(null) + "\n");
+            try (QwenProxy.Server p = start("--accounts-file", file.toString(), "--chat-pool", "0", "--upstream-proxy", fallback.url(null),
+                    "--admin-key", "adm")) {
+                for (int i = 0; i < 4; i++) assertEquals(200, post(p, chat("qwen3.7-plus", i % 2 == 0, "")).statusCode());
+                String firstToken = "Bearer " + FakeQwen.TOKEN2;
+                assertFalse(first.passed.isEmpty());
+                assertTrue(first.passed.stream().allMatch(l -> l.endsWith(firstToken) || l.endsWith("null")), first.passed.toString());
+                assertTrue(first.passed.stream().anyMatch(l -> l.startsWith("POST /api/v2/chat/completions")), first.passed.toString());
+                assertFalse(first.refused.isEmpty(), "the proxy asked for its password (407) and got it");
+                assertTrue(second.passed.stream().anyMatch(l -> l.startsWith("GET /api/v2/auths/refresh")), "the refresh left through the account's proxy: " + second.passed);
+                assertTrue(second.passed.stream().anyMatch(l -> l.startsWith("POST /api/v2/chat/completions")), second.passed.toString());
+                assertTrue(second.passed.stream().noneMatch(l -> l.endsWith(firstToken)), "no call of the other account: " + second.passed);
+                assertTrue(fallback.passed.stream().noneMatch(l -> l.contains("completions")), "accounts with a proxy do not use the default");
+                String admin = get(p, "/admin/accounts", "Authorization", "Bearer adm").body();
+                assertTrue(admin.contains("\"proxy\":\"http://egress:***@127.0.0.1:" + first.port() + "\""), admin);
+                assertFalse(admin.contains("p%40ss") || logs.toString().contains("p%40ss%20word"), "the proxy's password is a secret");
+                // a line's proxy can change while the proxy runs
+                java.nio.file.Files.writeString(file, FakeQwen.TOKEN2 + "\nrefresh=rt-0 proxy=" + second.url(null) + "\n");
+                p.reload();
+                first.passed.clear();
+                int before = fallback.passed.size();
+                for (int i = 0; i < 2; i++) assertEquals(200, post(p, chat("qwen3.7-plus", false, "")).statusCode());
+                assertTrue(first.passed.isEmpty());
+                assertTrue(fallback.passed.size() > before, "an account without a proxy uses --upstream-proxy: " + fallback.passed);
+            }
+        }
+    }
+
+    @Test
+    void aProxyIsHttpHostPortOrDirect() {
+        assertThrows(QwenProxy.UsageException.class, () -> QwenProxy.Config.load(new String[] {"--upstream-proxy", "socks5://h:1080"}, java.util.Map.of()));
+        assertThrows(QwenProxy.UsageException.class, () -> QwenProxy.Config.load(new String[] {"--upstream-proxy", "http://h"}, java.util.Map.of()));
+        assertEquals("direct", QwenProxy.Config.load(new String[0], java.util.Map.of("QWEN_UPSTREAM_PROXY", "direct")).upstreamProxy());
+        QwenProxy.Account a = QwenProxy.Account.parse("refresh=abc proxy=http://u:pw@10.0.0.1:3128");
+        assertEquals("http://u:pw@10.0.0.1:3128", a.proxy);
+        assertEquals("abc", a.refreshToken, "the credential is what stands before proxy=");
+        assertEquals(QwenProxy.Account.parse("refresh=abc").id, a.id, "the proxy is not part of the account's identity");
+        assertEquals("http://u:***@10.0.0.1:3128", QwenProxy.Upstream.maskedEgress(a.proxy));
+        assertThrows(IllegalArgumentException.class, () -> QwenProxy.Account.parse("refresh=abc proxy=ftp://h:1"));
+    }
 }
