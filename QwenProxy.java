@@ -195,6 +195,8 @@ public final class QwenProxy {
     static final long DEFAULT_KEEPALIVE_MS = 15_000;
     static final long DEFAULT_TOKEN_REFRESH_BUFFER_MS = 30_000;   // §Q2: qwen-code's own margin
     static final long DEFAULT_SHUTDOWN_GRACE_MS = 25_000;         // within Kubernetes' 30 s before SIGKILL
+    static final String REDIS_PREFIX = "qwenproxy:";              // every key this proxy keeps in Redis (--redis)
+    static final long REDIS_TIMEOUT_MS = 2_000, REDIS_LOCK_MS = 15_000;
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
     static volatile long startupModelsWaitMs = 5000;   // the banner waits this long for the upstream model list (tests: less)
@@ -393,6 +395,7 @@ public final class QwenProxy {
         final Accounts accounts;
         final QwenCode code;       // the qwen-code backend (§Q), or null when --qwen-code is not given
         final Metrics metrics = new Metrics();
+        final Shared shared;       // --redis, or null
         final Models models;
         final FileStore files;
         final Videos videos;
@@ -433,6 +436,8 @@ public final class QwenProxy {
                 upstream.metrics = metrics;
                 accounts = new Accounts(cfg);
                 accounts.metrics = metrics;
+                shared = cfg.redis() == null ? null : new Shared(cfg.redis());
+                accounts.shared = shared;
                 accounts.connect(upstream);
                 accounts.open(new Store(cfg.dataDir()));
                 code = cfg.qwenCode().isEmpty() ? null : new QwenCode(cfg, timer);
@@ -448,7 +453,7 @@ public final class QwenProxy {
                 keysFile = cfg.apiKeysFile() == null ? null : new Watched(cfg.apiKeysFile());
                 reload();
                 boolean open = apiKeys.isEmpty() && !isLoopback(cfg.host());
-                generatedKey = open ? keptKey(Path.of(cfg.dataDir(), GENERATED_KEY_FILE)) : null;
+                generatedKey = open ? sharedKey(keptKey(Path.of(cfg.dataDir(), GENERATED_KEY_FILE))) : null;
                 if (open) apiKeys = List.of(generatedKey);
                 Log.secrets(generatedKey);
             } catch (IOException | RuntimeException e) {
@@ -494,8 +499,25 @@ public final class QwenProxy {
             return k;
         }
 
+        /** --redis: the key the first instance made is every instance's (a client behind a load balancer needs one). */
+        String sharedKey(String mine) {
+            if (shared == null) return mine;
+            shared.call("SET", REDIS_PREFIX + "generated-api-key", mine, "NX");
+            return shared.call("GET", REDIS_PREFIX + "generated-api-key") instanceof String k ? k : mine;
+        }
+
         /** Listening already (health checks answer at once): first tokens, timers, one bounded model fetch for the banner. */
         void start() {
+            if (shared != null) {        // the newest refresh tokens before the first renewal
+                shared.sync(accounts);
+                timer.scheduleWithFixedDelay(() -> {
+                    try {
+                        shared.sync(accounts);
+                    } catch (RuntimeException e) {
+                        Log.warn(null, "redis sync: " + e);
+                    }
+                }, WATCH_MS, WATCH_MS, TimeUnit.MILLISECONDS);
+            }
             accounts.renewMissing();
             chats.sweep(accounts);
             long tick = Math.max(50, Math.min(10_000, cfg.refreshAheadMs() / 4));
@@ -606,6 +628,10 @@ public final class QwenProxy {
             chats.drain(5_000);
             reuse.sweep(true);
             accounts.saveIfDirty();
+            if (shared != null) {
+                shared.sync(accounts);     // today's counts
+                shared.redis.close();
+            }
             if (code != null) code.pool.saveIfDirty();
             workers.shutdownNow();
             background.shutdownNow();
@@ -715,7 +741,7 @@ public final class QwenProxy {
                   long contextFileThreshold, long contextLiveBytes, int chatPool, long mediaMaxBytes, boolean allowPrivateUrls,
                   long uploadMaxBytes, SearchInfo searchInfo, boolean reuseChats, long chatTtlMs, List<String> qwenCode,
                   String qwenCodeBaseUrl, String oauthBaseUrl, long tokenRefreshBufferMs, Map<String, String> qwenCodeHeaders,
-                  long shutdownGraceMs, String upstreamProxy, boolean help) {
+                  long shutdownGraceMs, String upstreamProxy, String redis, boolean help) {
 
         @Override public String toString() {
             return "Config[host=" + host + ", port=" + port + ", tokens=" + tokens.size() + ", refreshTokens="
@@ -771,6 +797,7 @@ public final class QwenProxy {
                 new Option("--token-refresh-buffer-ms", "QWEN_CODE_TOKEN_REFRESH_BUFFER_MS", "" + DEFAULT_TOKEN_REFRESH_BUFFER_MS, "refresh a qwen-code token this long before it expires"),
                 new Option("--qwen-code-header", "QWEN_CODE_HEADERS", "", "add/override a header sent to the qwen-code API 'Name: value' (repeatable; env ';'-separated)"),
                 new Option("--upstream-proxy", "QWEN_UPSTREAM_PROXY", "", "outbound proxy for accounts that name none: http://[user:pass@]host:port, or direct"),
+                new Option("--redis", "QWEN_PROXY_REDIS_URL", "", "share accounts, tokens, states, counters and conversations with other instances: redis://[user:pass@]host:port/db"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -914,6 +941,12 @@ public final class QwenProxy {
             c.put("tokenRefreshBufferMs", number(v, "--token-refresh-buffer-ms", DEFAULT_TOKEN_REFRESH_BUFFER_MS, 0, Long.MAX_VALUE));
             c.put("qwenCodeHeaders", qwenCodeHeaders);
             c.put("shutdownGraceMs", number(v, "--shutdown-grace-ms", DEFAULT_SHUTDOWN_GRACE_MS, 0, 3_600_000));
+            try {
+                if (v.get("--redis") != null) new Redis(v.get("--redis").trim());
+                c.put("redis", blankToNull(v.get("--redis")));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--redis: " + e.getMessage());
+            }
             try {
                 c.put("upstreamProxy", Upstream.egressUrl(v.get("--upstream-proxy")));
             } catch (IllegalArgumentException e) {
@@ -3253,7 +3286,11 @@ public final class QwenProxy {
                 } else {
                     allow(method, "GET");
                     List<Object> data = new ArrayList<>();
-                    for (Account a : s.accounts.all) data.add(accountView(a));
+                    for (Account a : s.accounts.all) {
+                        Map<String, Object> v = accountView(a);
+                        if (s.shared != null && s.shared.today(a.id) != null) v.put("requests_today_all_instances", s.shared.today(a.id));
+                        data.add(v);
+                    }
                     if (s.code != null) for (Account a : s.code.pool.all) data.add(accountView(a));
                     sendJson(c, 200, orderedObject("object", "list", "data", data));
                 }
@@ -3313,7 +3350,7 @@ public final class QwenProxy {
                     "This is the Qwen user of account " + same.id + ", which is already in the pool.");
             a.source = "added";
             s.accounts.add(a);
-            s.accounts.save();
+            s.accounts.added(a);
             Log.info(rid, "account " + a.id + " added through the admin API");
             return a;
         }
@@ -3435,6 +3472,20 @@ public final class QwenProxy {
 
             Conversation(String id) { this.id = id; }
 
+            /** Takes a stored copy (the file, or another instance's in Redis) if it is newer than this one. */
+            synchronized void fill(Map<String, Object> m) {
+                if (Json.longValue(m.get("updated_at"), 0) <= updatedAt && updatedAt > 0) return;
+                name = Json.str(m, "name");
+                model = Json.str(m, "model");
+                account = Json.str(m, "account");
+                chatId = Json.str(m, "chat_id");
+                parentId = Json.str(m, "parent_id");
+                createdAt = Json.longValue(m.get("created_at"), 0);
+                updatedAt = Json.longValue(m.get("updated_at"), 0);
+                messages.clear();
+                if (m.get("messages") instanceof List<?> l) for (Object o : l) if (Json.asObject(o) != null) messages.add(Json.asObject(o));
+            }
+
             synchronized Map<String, Object> toJson() {
                 return orderedObject("id", id, "name", name, "created_at", createdAt, "updated_at", updatedAt, "model", nullable(model),
                         "account", nullable(account), "chat_id", nullable(chatId), "parent_id", nullable(parentId), "messages", new ArrayList<>(messages));
@@ -3467,23 +3518,17 @@ public final class QwenProxy {
         }
 
         private void load() {
-            if (loaded) return;
+            if (loaded) {
+                fromRedis();
+                return;
+            }
             synchronized (this) {
                 if (loaded) return;
                 try (DirectoryStream<Path> ds = Files.isDirectory(dir) ? Files.newDirectoryStream(dir, "*.json") : null) {
                     if (ds != null) for (Path p : ds) {
                         try {
                             Map<String, Object> m = Json.asObject(Json.parse(Files.readString(p)));
-                            Conversation v = new Conversation(Json.str(m, "id"));
-                            v.name = Json.str(m, "name");
-                            v.model = Json.str(m, "model");
-                            v.account = Json.str(m, "account");
-                            v.chatId = Json.str(m, "chat_id");
-                            v.parentId = Json.str(m, "parent_id");
-                            v.createdAt = Json.longValue(m.get("created_at"), 0);
-                            v.updatedAt = Json.longValue(m.get("updated_at"), 0);
-                            if (m.get("messages") instanceof List<?> l) for (Object o : l) if (Json.asObject(o) != null) v.messages.add(Json.asObject(o));
-                            if (v.id != null) all.put(v.id, v);
+                            if (Json.str(m, "id") != null) all.computeIfAbsent(Json.str(m, "id"), Conversation::new).fill(m);
                         } catch (IOException | RuntimeException e) {
                             Log.warn(null, "conversations: skipping " + p.getFileName() + ": " + e.getMessage());
                         }
@@ -3493,14 +3538,30 @@ public final class QwenProxy {
                 }
                 loaded = true;
             }
+            fromRedis();
+        }
+
+        /** --redis: every instance's conversations; the newer copy of each wins, one removed elsewhere goes here too. */
+        private void fromRedis() {
+            if (s.shared == null || !(s.shared.call("SMEMBERS", REDIS_PREFIX + "conversations") instanceof List<?> ids)) return;
+            all.keySet().removeIf(id -> !ids.contains(id) && all.get(id).updatedAt < System.currentTimeMillis() - 5_000);
+            if (ids.isEmpty()) return;
+            List<String> keys = new ArrayList<>(List.of("MGET"));
+            for (Object id : ids) keys.add(REDIS_PREFIX + "conversation:" + id);
+            if (s.shared.call(keys.toArray(new String[0])) instanceof List<?> values)
+                for (int i = 0; i < values.size(); i++)
+                    if (values.get(i) instanceof String json) all.computeIfAbsent(String.valueOf(ids.get(i)), Conversation::new).fill(Json.asObject(Json.parse(json)));
         }
 
         void save(Conversation v) {
+            String json = Json.write(v.toJson());
             try {
-                Store.writePrivate(dir.resolve(v.id + ".json"), Json.write(v.toJson()).getBytes(StandardCharsets.UTF_8));
+                Store.writePrivate(dir.resolve(v.id + ".json"), json.getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 Log.error(null, "could not save conversation " + v.id + ": " + e.getMessage());
             }
+            if (s.shared != null && s.shared.call("SET", REDIS_PREFIX + "conversation:" + v.id, json) != null)
+                s.shared.call("SADD", REDIS_PREFIX + "conversations", v.id);
         }
 
         Conversation create(String name) {
@@ -3523,6 +3584,8 @@ public final class QwenProxy {
         /** Forgets a conversation and deletes its upstream chat. */
         void delete(Conversation v) {
             all.remove(v.id);
+            if (s.shared != null && s.shared.call("SREM", REDIS_PREFIX + "conversations", v.id) != null)
+                s.shared.call("DEL", REDIS_PREFIX + "conversation:" + v.id);
             try {
                 Files.deleteIfExists(dir.resolve(v.id + ".json"));
             } catch (IOException e) {
@@ -3616,7 +3679,10 @@ public final class QwenProxy {
                     allow(method, "PUT");
                     String name = optString(readJsonObject(c, 65536), "name");
                     if (name == null || name.isBlank()) throw ApiException.invalid("name", "missing_required_parameter", "Missing required parameter: 'name'.");
-                    synchronized (v) { v.name = name.strip(); }
+                    synchronized (v) {
+                        v.name = name.strip();
+                        v.updatedAt = System.currentTimeMillis();    // the newer copy wins (--redis)
+                    }
                     save(v);
                     sendJson(c, 200, orderedObject("success", true, "chatId", id, "name", v.name));
                 } else if (method.equals("DELETE")) {
@@ -3735,6 +3801,12 @@ public final class QwenProxy {
                 saved.removeIf(m -> a.id.equals(Json.str(m, "id")));
                 saved.add(a.toJson());
                 store.save(saved);
+                if (cfg.redis() != null) {       // every instance sharing Redis serves it
+                    Shared shared = new Shared(cfg.redis());
+                    shared.push(a);
+                    if (shared.call("SADD", REDIS_PREFIX + "accounts", a.id) == null) out.println("\n(Redis could not be reached: the account is only in " + store.file + ")");
+                    shared.redis.close();
+                }
                 out.println("\nSigned in as " + a.email + ". Account " + a.id + " is stored in " + store.file
                         + (a.expiresAt > 0 ? " (token valid until " + Instant.ofEpochMilli(a.expiresAt) + "; renewed automatically)" : "")
                         + ".\nStart the proxy with: java QwenProxy.java" + (cfg.dataDir().equals(home("~/.qwenproxy")) ? "" : " --data-dir " + cfg.dataDir()));
@@ -4105,6 +4177,7 @@ public final class QwenProxy {
         final Object renewal = new Object();          // one renewal at a time
         CredFile creds;                               // a qwen-code credential: its file is the truth (§Q1)
         volatile String proxy;                        // its egress: http://[user:pass@]host:port or direct (null: --upstream-proxy)
+        volatile long syncedAt;                       // --redis: changed_at of the state last pushed or taken
         volatile ApiException renewalError;           // why the last renewal failed, for the request that waited on it
         final Map<String, Long> quotaUntil = new ConcurrentHashMap<>();   // chat type -> end of its own cooldown (in memory)
 
@@ -4294,6 +4367,7 @@ public final class QwenProxy {
         private final QwenCode code;           // set: the qwen-code credentials (§Q), renewed through their files
         private final long aheadMs;            // renew a token this long before it expires
         Metrics metrics = new Metrics();       // the server's (a pool on its own, in a test or the login, counts for nobody)
+        Shared shared;                         // --redis: the state several instances share
         private Store store;
         private volatile boolean dirty;        // counters changed since the last save
 
@@ -4381,6 +4455,12 @@ public final class QwenProxy {
 
         private List<Map<String, Object>> otherUpstreams = List.of();   // kept as they are, for their own upstream
 
+        /** An account changed here (state, tokens): saved, and shared with the other instances. */
+        void changed(Account a) {
+            save();
+            if (shared != null) shared.push(a);
+        }
+
         void save() {
             if (store == null) return;
             List<Map<String, Object>> out = new ArrayList<>(otherUpstreams);
@@ -4441,8 +4521,19 @@ public final class QwenProxy {
         }
 
         boolean remove(String id) {
-            for (Account a : all) if (a.id.equals(id)) { all.remove(a); save(); return true; }
+            for (Account a : all) if (a.id.equals(id)) {
+                all.remove(a);
+                save();
+                if (shared != null && shared.call("SREM", REDIS_PREFIX + "accounts", id) != null) shared.call("DEL", REDIS_PREFIX + "account:" + id);
+                return true;
+            }
             return false;
+        }
+
+        /** An account added at run time: stored, and served by every instance sharing Redis. */
+        void added(Account a) {
+            changed(a);
+            if (shared != null) shared.call("SADD", REDIS_PREFIX + "accounts", a.id);
         }
 
         Account find(String id) {
@@ -4545,7 +4636,7 @@ public final class QwenProxy {
                 }
             }
             Log.warn(null, "account " + a.describe());
-            save();
+            changed(a);
         }
 
         void succeeded(Account a) {
@@ -4561,7 +4652,14 @@ public final class QwenProxy {
             if (!a.renewable()) return false;
             synchronized (a.renewal) {
                 if (a.accessToken != null && !a.accessToken.equals(seen) && !dueForRenewal(a, System.currentTimeMillis())) return true;
+                String owner = shared == null || a.creds != null ? null : uuid();
+                // one instance renews an account at a time: refresh tokens are revoked on use (§2.2)
+                boolean locked = owner != null && shared.lock(a.id, owner);
                 try {
+                    if (locked) {
+                        shared.pull(a);       // another instance may have renewed it a moment ago: take that, call no one
+                        if (a.accessToken != null && !a.accessToken.equals(seen) && !dueForRenewal(a, System.currentTimeMillis())) return true;
+                    }
                     Tokens t;
                     try {
                         t = a.creds != null ? a.creds.refresh(code, seen, rid)
@@ -4575,7 +4673,7 @@ public final class QwenProxy {
                     a.renewalError = null;
                     metrics.count(1, "qwenproxy_token_refreshes_total", "backend", code != null ? "qwen-code" : "web", "result", "ok");
                     synchronized (a) { if (a.state == State.INVALID || a.state == State.OK) a.set(State.OK, "", 0); }
-                    save();       // a rotated refresh token must survive a crash
+                    changed(a);       // a rotated refresh token must survive a crash, and reach the other instances before the lock goes
                     Log.info(rid, "renewed the token of account " + a.id + (a.expiresAt > 0
                             ? ", valid until " + Instant.ofEpochMilli(a.expiresAt) : ""));
                     return true;
@@ -4584,12 +4682,14 @@ public final class QwenProxy {
                     metrics.count(1, "qwenproxy_token_refreshes_total", "backend", code != null ? "qwen-code" : "web", "result", "failed");
                     if (e.status == 401) {
                         a.set(State.INVALID, (a.creds != null ? "" : a.refreshToken != null ? "refresh token rejected: " : "sign-in refused: ") + e.getMessage(), 0);
-                        save();
+                        changed(a);
                     }
                     else if (e.kind == ApiException.Kind.BLOCKED) penalize(a, e, "t2t");
                     else if (a.accessToken == null) synchronized (a) { a.reason = "renewal failed: " + e.getMessage(); }
                     Log.warn(rid, "could not renew the token of account " + a.id + ": " + e.getMessage());
                     return false;
+                } finally {
+                    if (locked) shared.unlock(a.id, owner);
                 }
             }
         }
@@ -4605,6 +4705,8 @@ public final class QwenProxy {
                 boolean invalid;
                 synchronized (a) { invalid = a.state == State.INVALID; }
                 if (!a.renewable() || invalid || !dueForRenewal(a, now) || !a.renewing.compareAndSet(false, true)) continue;
+                // without Redis two instances could rotate one refresh token apart: only a token that has expired is renewed then
+                if (shared != null && shared.down() && a.accessToken != null && a.expiresAt > now) { a.renewing.set(false); continue; }
                 try {
                     background.execute(() -> {
                         try { renew(a, a.accessToken, null); } finally { a.renewing.set(false); }
@@ -4737,6 +4839,280 @@ public final class QwenProxy {
             } catch (UnsupportedOperationException e) {
                 // not a POSIX file system (Windows): the user's profile directory protects it
             }
+        }
+    }
+
+    /**
+     * A Redis client, as small as the job: RESP2 over one socket (commands one at a time; the
+     * traffic is a few commands a second), connected on first use and again after a failure, every
+     * call bounded by REDIS_TIMEOUT_MS. A failure is an IOException; Shared decides what it means.
+     */
+    static final class Redis {
+        final String host, user, password;
+        final int port, db;
+        private Socket socket;
+        private InputStream in;
+        private OutputStream out;
+
+        /** redis://[user:password@]host[:port][/db] (rediss is not supported: put stunnel or a local replica in front). */
+        Redis(String url) {
+            URI u = URI.create(url);
+            if (!"redis".equals(u.getScheme()) || u.getHost() == null) throw new IllegalArgumentException("expected redis://[user:password@]host[:port][/db]");
+            host = u.getHost();
+            port = u.getPort() < 0 ? 6379 : u.getPort();
+            String info = u.getRawUserInfo(), path = u.getPath() == null ? "" : u.getPath().replace("/", "");
+            int colon = info == null ? -1 : info.indexOf(':');
+            String name = colon <= 0 ? null : URLDecoder.decode(info.substring(0, colon), StandardCharsets.UTF_8);
+            user = name == null || name.isEmpty() ? null : name;                   // redis://:password@host or redis://user:password@host
+            password = info == null ? null : URLDecoder.decode(colon < 0 ? info : info.substring(colon + 1), StandardCharsets.UTF_8);
+            db = path.isEmpty() ? 0 : Integer.parseInt(path);
+            Log.secrets(password);
+        }
+
+        /** One command; its answer: String, Long, null, List, or a RedisError (an answer, not a failure of the link). */
+        synchronized Object call(String... args) throws IOException {
+            try {
+                if (socket == null) connect();
+                return exchange(args);
+            } catch (IOException e) {
+                close();
+                throw e;
+            }
+        }
+
+        private void connect() throws IOException {
+            Socket s = new Socket();
+            s.connect(new InetSocketAddress(host, port), (int) REDIS_TIMEOUT_MS);
+            s.setSoTimeout((int) REDIS_TIMEOUT_MS);
+            s.setTcpNoDelay(true);
+            socket = s;
+            in = new BufferedInputStream(s.getInputStream());
+            out = new BufferedOutputStream(s.getOutputStream());
+            if (password != null) check(user == null ? exchange("AUTH", password) : exchange("AUTH", user, password));
+            if (db != 0) check(exchange("SELECT", Integer.toString(db)));
+        }
+
+        private static void check(Object answer) throws IOException {
+            if (answer instanceof RedisError e) throw new IOException("Redis refused: " + e.message());
+        }
+
+        private Object exchange(String... args) throws IOException {
+            StringBuilder b = new StringBuilder("*").append(args.length).append("\r\n");
+            for (String a : args) b.append('$').append(utf8Length(a)).append("\r\n").append(a).append("\r\n");
+            out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return read();
+        }
+
+        private Object read() throws IOException {
+            int type = in.read();
+            String line = line();
+            switch (type) {
+                case '+': return line;
+                case '-': return new RedisError(line);
+                case ':': return Long.parseLong(line);
+                case '$': {
+                    int n = Integer.parseInt(line);
+                    if (n < 0) return null;
+                    byte[] b = in.readNBytes(n + 2);
+                    if (b.length < n + 2) throw new EOFException("Redis closed the connection");
+                    return new String(b, 0, n, StandardCharsets.UTF_8);
+                }
+                case '*': {
+                    int n = Integer.parseInt(line);
+                    if (n < 0) return null;
+                    List<Object> l = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) l.add(read());
+                    return l;
+                }
+                default: throw new IOException(type < 0 ? "Redis closed the connection" : "not a RESP answer");
+            }
+        }
+
+        private String line() throws IOException {
+            StringBuilder b = new StringBuilder();
+            for (int c; (c = in.read()) != '\r'; ) {
+                if (c < 0) throw new EOFException("Redis closed the connection");
+                b.append((char) c);
+            }
+            in.read();          // \n
+            return b.toString();
+        }
+
+        synchronized void close() {
+            try {
+                if (socket != null) socket.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            socket = null;
+        }
+    }
+
+    record RedisError(String message) {}
+
+    /**
+     * What several instances share through Redis (--redis): the accounts, their rotated refresh
+     * tokens, states and cooldowns, today's request counts, the generated client key and the
+     * conversations. Keys (prefix REDIS_PREFIX):
+     *   account:<id>          the account as in accounts.json (tokens, state, until, ...), with changed_at
+     *   accounts              set: ids of accounts added at run time (admin API, login), served by every instance
+     *   refresh-lock:<id>     SET NX PX: the one instance renewing that account now
+     *   requests:<day>        hash id -> requests that UTC day, all instances (kept two days)
+     *   generated-api-key     the client key made for a public bind without keys
+     *   conversation:<id>     a /api/chat conversation; conversations: the set of their ids
+     * Each instance pulls the accounts every WATCH_MS and pushes an account when it changes it. A
+     * Redis that cannot be reached is a warning: the instance goes on with its own state (renewing
+     * only tokens that have expired, so two instances rarely rotate one refresh token apart), and
+     * when Redis is back it pushes what changed meanwhile and takes what is newer there.
+     */
+    static final class Shared {
+        final Redis redis;
+        private volatile boolean down;
+        private final Set<String> pending = ConcurrentHashMap.newKeySet();     // accounts changed while Redis was away
+        private final Map<String, Long> counted = new ConcurrentHashMap<>();   // requests already added to requests:<day>
+        private volatile Map<String, Long> totals = Map.of();                   // requests today, all instances (last pull)
+
+        Shared(String url) { redis = new Redis(url); }
+
+        boolean down() { return down; }
+
+        /** A command, or null when Redis cannot be reached (logged once per outage). */
+        Object call(String... args) {
+            try {
+                Object r = redis.call(args);
+                if (down) {
+                    down = false;
+                    Log.warn(null, "Redis at " + redis.host + ":" + redis.port + " is back; sharing state again");
+                }
+                if (r instanceof RedisError e) Log.warn(null, "Redis refused " + args[0] + ": " + e.message());
+                return r instanceof RedisError ? null : r;
+            } catch (IOException e) {
+                if (!down) Log.warn(null, "Redis at " + redis.host + ":" + redis.port + " cannot be reached (" + e.getMessage()
+                        + "); going on with this instance's own state");
+                down = true;
+                return null;
+            }
+        }
+
+        /** An account this instance changed (renewed, cooled, added): the others see it within WATCH_MS. */
+        void push(Account a) {
+            Map<String, Object> m = a.toJson();
+            long now = System.currentTimeMillis();
+            m.put("changed_at", now);
+            if (call("SET", REDIS_PREFIX + "account:" + a.id, Json.write(m)) == null) pending.add(a.id);
+            else a.syncedAt = now;
+        }
+
+        /**
+         * Takes what another instance changed since this one last saw the account: the newest
+         * rotation of its refresh token, a newer access token, its state and cooldown.
+         */
+        void pull(Account a) {
+            if (call("GET", REDIS_PREFIX + "account:" + a.id) instanceof String json) apply(a, Json.asObject(Json.parse(json)));
+        }
+
+        private void apply(Account a, Map<String, Object> m) {
+            long at = Json.longValue(m.get("changed_at"), 0);
+            if (at <= a.syncedAt) return;
+            a.syncedAt = at;
+            synchronized (a) {
+                String t = Json.str(m, "access_token"), r = Json.str(m, "refresh_token");
+                if (t != null && !t.equals(a.accessToken) && (a.accessToken == null || jwtExpiry(t) >= a.expiresAt))
+                    a.take(new Tokens(t, r, jwtExpiry(t)));
+                else if (r != null && !r.equals(a.refreshToken)) a.take(new Tokens(a.accessToken, r, a.expiresAt));
+                try {
+                    a.set(State.valueOf(String.valueOf(m.get("state"))), String.valueOf(m.getOrDefault("reason", "")), Json.longValue(m.get("until"), 0));
+                } catch (IllegalArgumentException ignored) {
+                    // an unknown state from a newer version: keep ours
+                }
+                a.strikes = (int) Json.longValue(m.get("strikes"), a.strikes);
+            }
+        }
+
+        /**
+         * The timer's job: after an outage, push what changed meanwhile (unless Redis has newer);
+         * then take every account's newer state, the accounts added or removed elsewhere, and
+         * flush today's request counts.
+         */
+        void sync(Accounts pool) {
+            if (!pending.isEmpty() && call("PING") != null) {
+                for (String id : List.copyOf(pending)) {
+                    Account a = pool.find(id);
+                    pending.remove(id);
+                    if (a == null) continue;
+                    Object remote = call("GET", REDIS_PREFIX + "account:" + id);
+                    if (remote instanceof String json && Json.longValue(Json.asObject(Json.parse(json)).get("changed_at"), 0) > a.syncedAt) continue;
+                    push(a);
+                }
+            }
+            if (call("SMEMBERS", REDIS_PREFIX + "accounts") instanceof List<?> added) {
+                Set<String> ids = new HashSet<>();
+                for (Object o : added) ids.add(String.valueOf(o));
+                for (Account a : pool.all) if ("added".equals(a.source) && !ids.contains(a.id)) pool.all.remove(a);    // removed elsewhere
+                for (String id : ids) if (pool.find(id) == null && call("GET", REDIS_PREFIX + "account:" + id) instanceof String json) {
+                    Account a = Account.fromJson(Json.asObject(Json.parse(json)));
+                    a.source = "added";
+                    Log.secrets(a.accessToken, a.refreshToken);
+                    pool.all.add(a);
+                    Log.info(null, "account " + a.id + " added by another instance");
+                }
+            }
+            List<Account> l = List.copyOf(pool.all);
+            if (l.isEmpty()) return;
+            String[] keys = new String[l.size() + 1];
+            keys[0] = "MGET";
+            for (int i = 0; i < l.size(); i++) keys[i + 1] = REDIS_PREFIX + "account:" + l.get(i).id;
+            if (call(keys) instanceof List<?> values)
+                for (int i = 0; i < l.size() && i < values.size(); i++)
+                    if (values.get(i) instanceof String json) apply(l.get(i), Json.asObject(Json.parse(json)));
+            count(l);
+        }
+
+        /** Adds this instance's new requests to requests:<day> and reads the totals back. */
+        private void count(List<Account> l) {
+            String day = LocalDate.now(ZoneOffset.UTC).toString(), key = REDIS_PREFIX + "requests:" + day;
+            Map<String, Long> t = new HashMap<>();
+            for (Account a : l) {
+                long mine;
+                synchronized (a) { mine = day.equals(a.day) ? a.requests : 0; }
+                String k = a.id + "/" + day;
+                long delta = mine - counted.getOrDefault(k, 0L);
+                if (delta > 0 && call("HINCRBY", key, a.id, Long.toString(delta)) != null) counted.put(k, mine);
+            }
+            counted.keySet().removeIf(k -> !k.endsWith(day));
+            call("EXPIRE", key, "172800");
+            if (call("HGETALL", key) instanceof List<?> kv)
+                for (int i = 0; i + 1 < kv.size(); i += 2) t.put(String.valueOf(kv.get(i)), Long.parseLong(String.valueOf(kv.get(i + 1))));
+            totals = t;
+        }
+
+        /** Requests today by all instances for the account, as of the last pull (null: not known). */
+        Long today(String id) { return totals.get(id); }
+
+        /**
+         * The account's refresh lock: true once held; false if Redis is away (the caller goes on
+         * alone). Waits while another instance holds it (it is renewing the same account).
+         */
+        boolean lock(String id, String owner) {
+            long end = System.currentTimeMillis() + REDIS_LOCK_MS;
+            while (true) {
+                Object r = call("SET", REDIS_PREFIX + "refresh-lock:" + id, owner, "NX", "PX", Long.toString(REDIS_LOCK_MS));
+                if ("OK".equals(r)) return true;
+                if (down || System.currentTimeMillis() > end) return false;
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+
+        /** Releases the lock if it is still ours (it expires on its own otherwise). */
+        void unlock(String id, String owner) {
+            call("EVAL", "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", "1",
+                    REDIS_PREFIX + "refresh-lock:" + id, owner);
         }
     }
 

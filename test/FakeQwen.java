@@ -53,6 +53,7 @@ final class FakeQwen implements AutoCloseable {
     // §2.2 refresh flow: one live refresh token, rotated on every use; access tokens expire
     volatile String refreshToken = "rt-0";
     volatile int tokenTtlSeconds = 900;
+    final AtomicInteger refreshRefused = new AtomicInteger();   // refreshes with a revoked (already rotated) refresh token
     volatile long refreshDelayMs;
     volatile boolean guestModels;
     // §5.6 and §10: the edge's size limit, uploads (STS, OSS, parse)
@@ -388,6 +389,7 @@ final class FakeQwen implements AutoCloseable {
         }
         String cookie = String.valueOf(h.getFirst("Cookie"));
         if (!cookie.contains("refresh_token=" + refreshToken)) {
+            refreshRefused.incrementAndGet();
             json(ex, 403, "{\"success\": false, \"data\": {\"code\": \"Unauthorized\", \"details\": \"令牌已撤销，请重新登录\"}}");
             return;
         }
