@@ -31,11 +31,12 @@
  *                            The commit decision: relay()'s watchdog and the dialect's first event.
  *                            Output: the neutral layer (tool calls, hold-back for retries, search
  *                            citations); video() and Videos: t2v tasks polled to their end
- *    8. Admin API,           Admin (/admin, Qwen2API names, /readyz, /verify); Conversations (/api/chat,
+ *    8. Admin API,           Admin (/admin, Qwen2API names, /readyz, /verify); Metrics (/metrics); Conversations (/api/chat,
  *       conversations,       /api/chats: server-side history continued upstream with parent_id, §9);
  *       login                ReuseIndex (--reuse-chats: /v1 conversations continued the same way); Login
  *    9. Models               upstream list cache (TTL, stale-on-error), ids, aliases, resolution
- *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID
+ *   10. Accounts             tokens that renew themselves, rotation, OK/COOLING/BLOCKED/INVALID, egress per account;
+ *                            Redis and Shared (--redis: one pool for several instances, one renewal at a time)
  *   11. OpenAI -> upstream   ChatRequest, Transcript (flattening; compacted when too long, §5.6), Media
  *                            (image, audio, video, document parts), FileStore (uploaded files, by id)
  *   12. Tools and formats    Tools, Format, ToolParser (streaming), ToolLayer (prompts, schema checks)
@@ -144,7 +145,6 @@
  *
  * CONFIGURATION: section 3 and --help; precedence default < environment < flag.
  *
- * NOT YET: multi-instance operation (shared state), per-account egress, metrics.
  */
 
 import com.sun.net.httpserver.*;
