@@ -196,7 +196,7 @@ public final class QwenProxy {
     static final long DEFAULT_TOKEN_REFRESH_BUFFER_MS = 30_000;   // §Q2: qwen-code's own margin
     static final long DEFAULT_SHUTDOWN_GRACE_MS = 25_000;         // within Kubernetes' 30 s before SIGKILL
     static final String REDIS_PREFIX = "qwenproxy:";              // every key this proxy keeps in Redis (--redis)
-    static final long REDIS_TIMEOUT_MS = 2_000, REDIS_LOCK_MS = 15_000;
+    static final long REDIS_TIMEOUT_MS = 2_000, REDIS_LOCK_MS = 15_000, API_KEY_TTL_MS = 10_000;
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
     static volatile long startupModelsWaitMs = 5000;   // the banner waits this long for the upstream model list (tests: less)
@@ -509,9 +509,11 @@ public final class QwenProxy {
         /** Listening already (health checks answer at once): first tokens, timers, one bounded model fetch for the banner. */
         void start() {
             if (shared != null) {        // the newest refresh tokens before the first renewal
+                shared.advertise(apiKeys);
                 shared.sync(accounts);
                 timer.scheduleWithFixedDelay(() -> {
                     try {
+                        shared.advertise(apiKeys);
                         shared.sync(accounts);
                     } catch (RuntimeException e) {
                         Log.warn(null, "redis sync: " + e);
@@ -1507,6 +1509,7 @@ public final class QwenProxy {
         if (keys.isEmpty()) return;
         String key = presentedKey(c);
         if (key != null && keyIn(key, keys)) return;
+        if (key != null && s.shared != null && s.shared.accepts(key)) return;      // another instance's key (--redis)
         throw new ApiException(401, "invalid_request_error", "invalid_api_key", null, key == null
                 ? "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'." : "Incorrect API key provided.");
     }
@@ -4178,6 +4181,7 @@ public final class QwenProxy {
         CredFile creds;                               // a qwen-code credential: its file is the truth (§Q1)
         volatile String proxy;                        // its egress: http://[user:pass@]host:port or direct (null: --upstream-proxy)
         volatile long syncedAt;                       // --redis: changed_at of the state last pushed or taken
+        volatile long tokenAt;                        // when its tokens were issued (ms): the newer tokens win between instances
         volatile ApiException renewalError;           // why the last renewal failed, for the request that waited on it
         final Map<String, Long> quotaUntil = new ConcurrentHashMap<>();   // chat type -> end of its own cooldown (in memory)
 
@@ -4211,7 +4215,7 @@ public final class QwenProxy {
                     "refresh_token", nullable(own ? refreshToken : null), "cookie_jar", nullable(jar), "state", state.name(),
                     "reason", reason, "until", until, "strikes", strikes, "day", day, "requests_today", requests,
                     "failures", failures, "last_used", lastUsed, "email", nullable(email), "password_sha256", nullable(passwordHash),
-                    "user", nullable(user), "proxy", nullable(proxy));
+                    "user", nullable(user), "proxy", nullable(proxy), "token_at", tokenAt);
         }
 
         static Account fromJson(Map<String, Object> m) {
@@ -4236,6 +4240,7 @@ public final class QwenProxy {
         synchronized void restore(Map<String, Object> m) {
             String t = Json.str(m, "access_token"), r = Json.str(m, "refresh_token");
             if (t != null && jwtExpiry(t) >= (accessToken == null ? 0 : jwtExpiry(accessToken))) { accessToken = t; expiresAt = jwtExpiry(t); }
+            tokenAt = Math.max(tokenAt, Json.longValue(m.get("token_at"), 0));
             if (r != null) refreshToken = r;          // the newest rotation: the flag's value may be dead by now
             try {
                 state = State.valueOf(String.valueOf(m.get("state")));
@@ -4316,6 +4321,11 @@ public final class QwenProxy {
          * except the refresh token first given, which a renewal may fall back on.
          */
         void take(Tokens t) {
+            take(t, System.currentTimeMillis());
+        }
+
+        void take(Tokens t, long issuedAt) {
+            tokenAt = issuedAt;
             Log.secrets(t.access(), t.refresh());
             String old = accessToken, oldRefresh = refreshToken;
             accessToken = t.access();
@@ -4955,11 +4965,13 @@ public final class QwenProxy {
      * What several instances share through Redis (--redis): the accounts, their rotated refresh
      * tokens, states and cooldowns, today's request counts, the generated client key and the
      * conversations. Keys (prefix REDIS_PREFIX):
-     *   account:<id>          the account as in accounts.json (tokens, state, until, ...), with changed_at
+     *   account:<id>          the account's state as in accounts.json (state, until, reason, ...; no tokens), with changed_at
+     *   tokens:<id>           hash token_at, access_token, refresh_token: replaced only by newer tokens (compare-and-set)
      *   accounts              set: ids of accounts added at run time (admin API, login), served by every instance
      *   refresh-lock:<id>     SET NX PX: the one instance renewing that account now
      *   requests:<day>        hash id -> requests that UTC day, all instances (kept two days)
      *   generated-api-key     the client key made for a public bind without keys
+     *   api-keys              hash sha256(client key) -> until: every instance's keys, accepted by all
      *   conversation:<id>     a /api/chat conversation; conversations: the set of their ids
      * Each instance pulls the accounts every WATCH_MS and pushes an account when it changes it. A
      * Redis that cannot be reached is a warning: the instance goes on with its own state (renewing
@@ -4995,55 +5007,78 @@ public final class QwenProxy {
             }
         }
 
-        /** An account this instance changed (renewed, cooled, added): the others see it within WATCH_MS. */
+        /**
+         * An account this instance changed (renewed, cooled, added): the others see it within
+         * WATCH_MS. Its state replaces what Redis has (the latest change wins); its tokens only if
+         * they are newer than Redis's (a compare-and-set in Redis), so no instance can put back a
+         * refresh token that has been rotated since.
+         */
         void push(Account a) {
             Map<String, Object> m = a.toJson();
+            m.remove("access_token");
+            m.remove("refresh_token");
             long now = System.currentTimeMillis();
             m.put("changed_at", now);
-            if (call("SET", REDIS_PREFIX + "account:" + a.id, Json.write(m)) == null) pending.add(a.id);
-            else a.syncedAt = now;
+            boolean ok = call("SET", REDIS_PREFIX + "account:" + a.id, Json.write(m)) != null;
+            String access, refresh;
+            long at;
+            synchronized (a) { access = a.accessToken; refresh = a.refreshToken; at = a.tokenAt; }
+            if (ok && (access != null || refresh != null))
+                ok = call("EVAL", "if tonumber(redis.call('hget', KEYS[1], 'token_at') or '-1') >= tonumber(ARGV[1]) then return 0 end "
+                        + "redis.call('hset', KEYS[1], 'token_at', ARGV[1], 'access_token', ARGV[2], 'refresh_token', ARGV[3]) return 1",
+                        "1", REDIS_PREFIX + "tokens:" + a.id, Long.toString(at), access == null ? "" : access, refresh == null ? "" : refresh) != null;
+            if (ok) a.syncedAt = now;
+            else pending.add(a.id);
         }
 
-        /**
-         * Takes what another instance changed since this one last saw the account: the newest
-         * rotation of its refresh token, a newer access token, its state and cooldown.
-         */
+        /** Takes what other instances changed: newer tokens (the newest rotation), a newer state. */
         void pull(Account a) {
-            if (call("GET", REDIS_PREFIX + "account:" + a.id) instanceof String json) apply(a, Json.asObject(Json.parse(json)));
+            Object state = call("GET", REDIS_PREFIX + "account:" + a.id);
+            if (!down) apply(a, state instanceof String json ? Json.asObject(Json.parse(json)) : null,
+                    call("HMGET", REDIS_PREFIX + "tokens:" + a.id, "token_at", "access_token", "refresh_token"));
         }
 
-        private void apply(Account a, Map<String, Object> m) {
-            long at = Json.longValue(m.get("changed_at"), 0);
-            if (at <= a.syncedAt) return;
-            a.syncedAt = at;
+        private void apply(Account a, Map<String, Object> state, Object tokens) {
+            boolean newerTokens = false;
+            if (tokens instanceof List<?> t && t.size() == 3 && t.get(0) instanceof String at && Long.parseLong(at) > a.tokenAt) {
+                String access = (String) t.get(1), refresh = (String) t.get(2);
+                synchronized (a) {
+                    a.take(new Tokens(access == null || access.isEmpty() ? a.accessToken : access, refresh == null || refresh.isEmpty() ? null : refresh,
+                            access == null || access.isEmpty() ? a.expiresAt : jwtExpiry(access)), Long.parseLong(at));
+                    // an instance that found its refresh token rotated away (by another, while Redis was away) has it back now
+                    if (a.state == State.INVALID) a.set(State.OK, "", 0);
+                }
+                newerTokens = true;
+            }
+            long changed = state == null ? 0 : Json.longValue(state.get("changed_at"), 0);
+            if (changed <= a.syncedAt) return;
+            a.syncedAt = changed;
             synchronized (a) {
-                String t = Json.str(m, "access_token"), r = Json.str(m, "refresh_token");
-                if (t != null && !t.equals(a.accessToken) && (a.accessToken == null || jwtExpiry(t) >= a.expiresAt))
-                    a.take(new Tokens(t, r, jwtExpiry(t)));
-                else if (r != null && !r.equals(a.refreshToken)) a.take(new Tokens(a.accessToken, r, a.expiresAt));
                 try {
-                    a.set(State.valueOf(String.valueOf(m.get("state"))), String.valueOf(m.getOrDefault("reason", "")), Json.longValue(m.get("until"), 0));
+                    State st = State.valueOf(String.valueOf(state.get("state")));
+                    // "invalid" is a verdict on the tokens it was judged with: not on newer ones
+                    if (!(st == State.INVALID && (newerTokens || a.tokenAt > Json.longValue(state.get("token_at"), 0))))
+                        a.set(st, String.valueOf(state.getOrDefault("reason", "")), Json.longValue(state.get("until"), 0));
                 } catch (IllegalArgumentException ignored) {
                     // an unknown state from a newer version: keep ours
                 }
-                a.strikes = (int) Json.longValue(m.get("strikes"), a.strikes);
+                a.strikes = (int) Json.longValue(state.get("strikes"), a.strikes);
             }
         }
 
         /**
-         * The timer's job: after an outage, push what changed meanwhile (unless Redis has newer);
-         * then take every account's newer state, the accounts added or removed elsewhere, and
-         * flush today's request counts.
+         * The timer's job: after an outage, merge and push what changed meanwhile; then take every
+         * account's newer state and tokens, the accounts added or removed elsewhere, and flush
+         * today's request counts.
          */
         void sync(Accounts pool) {
             if (!pending.isEmpty() && call("PING") != null) {
                 for (String id : List.copyOf(pending)) {
-                    Account a = pool.find(id);
                     pending.remove(id);
+                    Account a = pool.find(id);
                     if (a == null) continue;
-                    Object remote = call("GET", REDIS_PREFIX + "account:" + id);
-                    if (remote instanceof String json && Json.longValue(Json.asObject(Json.parse(json)).get("changed_at"), 0) > a.syncedAt) continue;
-                    push(a);
+                    pull(a);        // the newer of each part...
+                    push(a);        // ...for everyone (tokens only if still the newest)
                 }
             }
             if (call("SMEMBERS", REDIS_PREFIX + "accounts") instanceof List<?> added) {
@@ -5053,19 +5088,21 @@ public final class QwenProxy {
                 for (String id : ids) if (pool.find(id) == null && call("GET", REDIS_PREFIX + "account:" + id) instanceof String json) {
                     Account a = Account.fromJson(Json.asObject(Json.parse(json)));
                     a.source = "added";
-                    Log.secrets(a.accessToken, a.refreshToken);
+                    a.tokenAt = -1;     // the state names its tokens' age; the tokens themselves are in tokens:<id>
+                    pull(a);            // ...and taken before the account can be chosen
                     pool.all.add(a);
                     Log.info(null, "account " + a.id + " added by another instance");
                 }
             }
             List<Account> l = List.copyOf(pool.all);
-            if (l.isEmpty()) return;
+            if (l.isEmpty() || down) return;
             String[] keys = new String[l.size() + 1];
             keys[0] = "MGET";
             for (int i = 0; i < l.size(); i++) keys[i + 1] = REDIS_PREFIX + "account:" + l.get(i).id;
             if (call(keys) instanceof List<?> values)
                 for (int i = 0; i < l.size() && i < values.size(); i++)
-                    if (values.get(i) instanceof String json) apply(l.get(i), Json.asObject(Json.parse(json)));
+                    apply(l.get(i), values.get(i) instanceof String json ? Json.asObject(Json.parse(json)) : null,
+                            call("HMGET", REDIS_PREFIX + "tokens:" + l.get(i).id, "token_at", "access_token", "refresh_token"));
             count(l);
         }
 
@@ -5085,6 +5122,34 @@ public final class QwenProxy {
             if (call("HGETALL", key) instanceof List<?> kv)
                 for (int i = 0; i + 1 < kv.size(); i += 2) t.put(String.valueOf(kv.get(i)), Long.parseLong(String.valueOf(kv.get(i + 1))));
             totals = t;
+        }
+
+        /**
+         * This instance's client keys, for the others to accept too: their SHA-256 in the api-keys
+         * hash, each with an expiry renewed every WATCH_MS, so a key taken out of one instance's
+         * configuration stops working everywhere within API_KEY_TTL_MS.
+         */
+        void advertise(List<String> keys) {
+            if (keys.isEmpty()) return;
+            List<String> args = new ArrayList<>(List.of("HSET", REDIS_PREFIX + "api-keys"));
+            String until = Long.toString(System.currentTimeMillis() + API_KEY_TTL_MS);
+            for (String k : keys) args.addAll(List.of(sha256(k), until));
+            call(args.toArray(new String[0]));
+        }
+
+        private final Map<String, Long> accepted = new ConcurrentHashMap<>();   // key hash -> until (a second's cache)
+
+        /** Whether some instance has this client key now. */
+        boolean accepts(String key) {
+            String h = sha256(key);
+            long now = System.currentTimeMillis();
+            Long known = accepted.get(h);
+            if (known != null && known > now) return true;
+            Object until = call("HGET", REDIS_PREFIX + "api-keys", h);
+            if (!(until instanceof String u) || Long.parseLong(u) <= now) return false;
+            if (accepted.size() > 1000) accepted.clear();
+            accepted.put(h, Math.min(now + 1000, Long.parseLong(u)));
+            return true;
         }
 
         /** Requests today by all instances for the account, as of the last pull (null: not known). */

@@ -107,9 +107,10 @@ class SharedStateTest extends Fixture {
 
     @Test
     void redisStoppedAndStartedMidRunLosesNothing() throws Exception {
-        fake.tokenTtlSeconds = 4;
-        try (QwenProxy.Server a = proxy("--refresh-token", "rt-0"); QwenProxy.Server b = proxy("--refresh-token", "rt-0")) {
-            List<String> failed = load(9_000, a, b, () -> {
+        fake.tokenTtlSeconds = 10;        // renewed 4 s ahead: an outage of a few seconds lets no token expire
+        try (QwenProxy.Server a = proxy("--refresh-token", "rt-0", "--refresh-ahead-ms", "4000");
+             QwenProxy.Server b = proxy("--refresh-token", "rt-0", "--refresh-ahead-ms", "4000")) {
+            List<String> failed = load(14_000, a, b, () -> {
                 try {
                     stopRedis();
                     Thread.sleep(1000);
@@ -123,6 +124,25 @@ class SharedStateTest extends Fixture {
             assertTrue(logs.toString().contains("cannot be reached") && logs.toString().contains("is back"), "the outage was noticed and the recovery too");
             String id = a.accounts.all.get(0).id;
             waitFor("the state back in Redis", () -> new QwenProxy.Redis(url()).call("GET", "qwenproxy:account:" + id) instanceof String);
+        }
+    }
+
+    @Test
+    void aClientKeyOfOneInstanceWorksOnAllWhileItIsConfigured() throws Exception {
+        java.nio.file.Path keys = scratchDir().resolve("keys.txt");
+        java.nio.file.Files.writeString(keys, "sk-team-a\n");
+        try (QwenProxy.Server a = proxy("--token", FakeQwen.TOKEN, "--api-keys-file", keys.toString());
+             QwenProxy.Server b = proxy("--token", FakeQwen.TOKEN, "--api-key", "sk-team-b")) {
+            waitFor("a's key on b", () -> post(b, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer sk-team-a").statusCode() == 200);
+            waitFor("b's key on a", () -> post(a, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer sk-team-b").statusCode() == 200);
+            assertEquals(401, post(b, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer sk-nobody").statusCode());
+            java.nio.file.Files.writeString(keys, "sk-team-c\n");          // a's key revoked
+            a.reload();
+            long t0 = System.currentTimeMillis();        // it expires within API_KEY_TTL_MS (10 s)
+            while (post(b, chat("qwen3.7-plus", false, ""), "Authorization", "Bearer sk-team-a").statusCode() != 401) {
+                assertTrue(System.currentTimeMillis() - t0 < 13_000, "the revoked key still works on b");
+                Thread.sleep(200);
+            }
         }
     }
 
