@@ -4989,8 +4989,11 @@ public final class QwenProxy {
 
         boolean down() { return down; }
 
+        private volatile long retryAt;          // while Redis is away, it is tried again once a second, not by every caller
+
         /** A command, or null when Redis cannot be reached (logged once per outage). */
         Object call(String... args) {
+            if (down && System.currentTimeMillis() < retryAt) return null;
             try {
                 Object r = redis.call(args);
                 if (down) {
@@ -5003,6 +5006,7 @@ public final class QwenProxy {
                 if (!down) Log.warn(null, "Redis at " + redis.host + ":" + redis.port + " cannot be reached (" + e.getMessage()
                         + "); going on with this instance's own state");
                 down = true;
+                retryAt = System.currentTimeMillis() + 1000;
                 return null;
             }
         }
