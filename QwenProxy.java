@@ -168,7 +168,7 @@ public final class QwenProxy {
 
     // ==== 1. Constants ====
 
-    static final String NAME = "QwenProxy", VERSION = "0.3.0";
+    static final String NAME = "QwenProxy", VERSION = "0.4.0";
     static final long MAIN_AT = System.currentTimeMillis();      // main() runs right after this class is initialised
     static final String GENERATED_KEY_FILE = "generated-api-key";   // in --data-dir, for a public bind without keys
     static final long CHUNKED = 0, NO_BODY = -1;   // sendResponseHeaders lengths (RSPBODY_* arrive in JDK 26)
