@@ -7623,17 +7623,25 @@ public final class QwenProxy {
             return c;
         }
 
-        /** §Q5: https://<resource_url>/v1, or the default when the file has none; --qwen-code-base-url wins. */
-        static String baseUrl(String resourceUrl) {
+        /**
+         * §Q5: https://<resource_url>/v1, or the default when the file has none; --qwen-code-base-url
+         * wins. A bare host:port that is the OAuth server's own, or on loopback (a local server, never
+         * Qwen's), takes the OAuth server's scheme or http.
+         */
+        static String baseUrl(String resourceUrl, String oauthBase) {
             if (resourceUrl == null || resourceUrl.isBlank()) return QWEN_CODE_DEFAULT_BASE_URL;
             String u = resourceUrl.trim();
-            if (!u.regionMatches(true, 0, "http://", 0, 7) && !u.regionMatches(true, 0, "https://", 0, 8)) u = "https://" + u;
+            if (!u.regionMatches(true, 0, "http://", 0, 7) && !u.regionMatches(true, 0, "https://", 0, 8)) {
+                URI o = URI.create(oauthBase), bare = URI.create("x://" + u);
+                boolean local = bare.getHost() != null && (bare.getHost().equals("localhost") || bare.getHost().startsWith("127.") || bare.getHost().equals("[::1]"));
+                u = (u.startsWith(o.getRawAuthority() + "/") || u.equals(o.getRawAuthority()) ? o.getScheme() : local ? "http" : "https") + "://" + u;
+            }
             u = u.replaceAll("/+$", "");
             return u.endsWith("/v1") ? u : u + "/v1";
         }
 
         private HttpResponse<InputStream> send(Call c, Account a, String token, String method, String path, byte[] body, boolean stream) {
-            String base = cfg.qwenCodeBaseUrl() != null ? cfg.qwenCodeBaseUrl() : baseUrl(a.creds.resourceUrl());
+            String base = cfg.qwenCodeBaseUrl() != null ? cfg.qwenCodeBaseUrl() : baseUrl(a.creds.resourceUrl(), cfg.oauthBaseUrl());
             String query = c.ex.getRequestURI().getRawQuery();
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path + (query == null ? "" : "?" + query)))
                     .timeout(Duration.ofMillis(cfg.requestTimeoutMs()));       // until the headers; a stream then has the idle watchdog

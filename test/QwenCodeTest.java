@@ -359,12 +359,25 @@ class QwenCodeTest extends Fixture {
 
     @Test
     void baseUrlsFromResourceUrl() {
-        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl("portal.qwen.ai"));
-        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl("https://portal.qwen.ai"));
-        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl("https://portal.qwen.ai/"));
-        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl("https://portal.qwen.ai/v1"));
-        assertEquals("http://127.0.0.1:9/v1", QwenProxy.QwenCode.baseUrl("http://127.0.0.1:9"));
-        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl(null));
+        String oauth = "https://chat.qwen.ai";
+        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl("portal.qwen.ai", oauth));
+        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl("https://portal.qwen.ai", oauth));
+        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl("https://portal.qwen.ai/", oauth));
+        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl("https://portal.qwen.ai/v1", oauth));
+        assertEquals("http://127.0.0.1:9/v1", QwenProxy.QwenCode.baseUrl("http://127.0.0.1:9", oauth));
+        assertEquals("https://portal.qwen.ai/v1", QwenProxy.QwenCode.baseUrl(null, oauth));
+        assertEquals("http://fake.test:81/v1", QwenProxy.QwenCode.baseUrl("fake.test:81", "http://fake.test:81"), "the OAuth server's own host: its scheme");
+        assertEquals("http://127.0.0.1:9/v1", QwenProxy.QwenCode.baseUrl("127.0.0.1:9", oauth), "a bare loopback address is a local server");
+    }
+
+    @Test
+    void aBareResourceUrlOfTheFakeIsReached() throws Exception {
+        Path f = creds(hour());
+        Files.writeString(f, Files.readString(f).replace("\"" + code.url() + "\"", "\"" + code.url().substring(7) + "\""));
+        assertTrue(Files.readString(f).contains("\"resource_url\": \"127.0.0.1:"), Files.readString(f));
+        try (QwenProxy.Server p = proxy(f)) {
+            assertEquals(200, post(p, chat("coder-model", false, "")).statusCode());
+        }
     }
 
     @Test
