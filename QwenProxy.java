@@ -7588,6 +7588,8 @@ public final class QwenProxy {
                     pool.release(a);
                 }
             }
+            if (last == null && pool.all.stream().allMatch(a -> a.state == State.INVALID))     // it takes a login, not waiting: 401 (§Q6)
+                throw CredFile.loginRequired("No qwen-code credential is usable (" + String.join("; ", pool.all.stream().map(Account::describe).toList()) + ")");
             throw last != null ? last : pool.unavailable("t2t");
         }
 

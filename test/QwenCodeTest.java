@@ -197,6 +197,10 @@ class QwenCodeTest extends Fixture {
             assertTrue(String.valueOf(e.get("message")).contains("/auth"), e.toString());
             assertEquals(1, code.refreshes.get(), "one refresh, no loop");
             assertTrue(Files.exists(f), "the user's file stays");
+            HttpResponse<String> again = post(p, chat("coder-model", false, ""));
+            assertEquals(401, again.statusCode(), "still a matter of logging in, not of waiting");
+            assertEquals("qwen_code_login_required", errorOf(again).get("code"));
+            assertEquals(1, code.refreshes.get(), "a dead refresh token is not tried again until the file changes");
             Map<String, Object> account = obj(at(json(get(p, "/admin/accounts").body()), "data", 0));
             assertEquals("INVALID", account.get("state"));
             assertEquals("qwen-code", account.get("backend"));
