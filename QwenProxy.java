@@ -125,7 +125,12 @@
  *   429 rate_limit_exceeded + Retry-After | 503 upstream_blocked (WAF, captcha)
  *   502 upstream_error / empty_response | 400 content_filter | 504 upstream_timeout
  *   429 / 503 no_available_accounts (pool) | 502 tool_call_missing / invalid_tool_call /
- *   invalid_structured_output (after the one firmer retry)
+ *   invalid_structured_output (after the one firmer retry) | qwen-code: 401 qwen_code_login_required,
+ *   429 insufficient_quota, 503 credentials_locked | 503 shutting_down (draining on SIGTERM)
+ *
+ * SEVERAL INSTANCES (section 10, --redis): account states, tokens (newest wins), one renewal at a
+ *   time per account (a lock), counters, client keys and conversations shared through Redis; an
+ *   outage falls back to local state. Each account may leave through its own proxy (egress).
  *
  * ACCOUNTS (section 10): tokens, refresh tokens, cookies, email:password, an accounts file and
  *   `login` feed one pool. Access tokens are renewed --refresh-ahead-ms before their JWT exp, and
