@@ -3848,7 +3848,7 @@ public final class QwenProxy {
                 "qwenproxy_tokens_total", "counter Tokens of chat.qwen.ai replies, by direction (in, out) and model.",
                 "qwenproxy_accounts", "gauge Accounts by backend and state.",
                 "qwenproxy_token_refreshes_total", "counter Token renewals, by backend and result.",
-                "qwenproxy_uploads_total", "counter Files uploaded to Qwen for requests, by result.",
+                "qwenproxy_uploads_total", "counter Uploads: to Qwen (media and context files of requests) or to files (/v1/files), by result.",
                 "qwenproxy_uptime_seconds", "gauge Seconds since the proxy started.",
                 "qwenproxy_build_info", "gauge The running version.");
         private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
@@ -5718,8 +5718,10 @@ public final class QwenProxy {
                 Store.writePrivate(dir.resolve(id + ".bin"), file.data());
                 Store.writePrivate(dir.resolve(id + ".json"), Json.write(meta).getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
+                c.metrics.count(1, "qwenproxy_uploads_total", "to", "files", "result", "failed");
                 throw new ApiException(500, "server_error", "storage_error", null, "Cannot store the file in " + dir + ": " + e.getMessage());
             }
+            c.metrics.count(1, "qwenproxy_uploads_total", "to", "files", "result", "ok");
             Log.info(c.rid, "stored " + name + " (" + file.data().length + " bytes) as " + id);
             if (!freeQwen) { sendJson(c, 200, meta); return; }
             String url = s.url() + "/v1/files/" + id + "/content";
@@ -6790,9 +6792,9 @@ public final class QwenProxy {
                 url = Json.str(sts, "file_url");
                 putToOss(a, sts, mime, data, rid);
                 if (document) parse(a, fileId, rid);
-                metrics.count(1, "qwenproxy_uploads_total", "result", "ok");
+                metrics.count(1, "qwenproxy_uploads_total", "to", "qwen", "result", "ok");
             } catch (ApiException e) {
-                metrics.count(1, "qwenproxy_uploads_total", "result", "failed");
+                metrics.count(1, "qwenproxy_uploads_total", "to", "qwen", "result", "failed");
                 throw e;
             }
             FileRef f = new FileRef(fileId, url == null ? "" : url, name, data.length, mime, kind);

@@ -141,6 +141,12 @@ class OperationsTest extends Fixture {
             assertEquals(1.0, m.get("qwenproxy_accounts{backend=\"web\",state=\"OK\"}"));
             assertEquals(0.0, m.get("qwenproxy_accounts{backend=\"web\",state=\"INVALID\"}"));
             assertEquals(1.0, m.get("qwenproxy_build_info{version=\"" + QwenProxy.VERSION + "\"}"));
+            HttpResponse<String> up = http.send(HttpRequest.newBuilder(URI.create(p.url() + "/v1/files")).header("Authorization", "Bearer client-key")
+                    .header("Content-Type", "multipart/form-data; boundary=b").POST(HttpRequest.BodyPublishers.ofString(
+                            "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; "
+                                    + "filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, up.statusCode(), up.body());
+            assertEquals(1.0, scrape(p, "adm-key").get("qwenproxy_uploads_total{to=\"files\",result=\"ok\"}"));
         }
     }
 
