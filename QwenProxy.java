@@ -7575,6 +7575,7 @@ public final class QwenProxy {
             } else {
                 body = method.equals("GET") || method.equals("HEAD") ? new byte[0] : readBody(c, cfg.maxBodyBytes(), "--max-body-bytes");
                 c.note = " backend=qwen-code";
+                c.route = "/qwen-code/other";        // any path at all: one label, not one per path
             }
             for (Account a : pool.all) a.creds.sync(a);      // a login or a refresh by the CLI is seen at once
             Set<Account> tried = new HashSet<>();

@@ -318,6 +318,8 @@ class QwenCodeTest extends Fixture {
             assertEquals("/v1/embeddings", json(emb.body()).get("path"), "the rest of /v1 is passed through");
             assertEquals("x=1", json(emb.body()).get("query"));
             assertEquals("hi", at(json(emb.body()), "echo", "input"));
+            assertTrue(get(p, "/metrics").body().contains("qwenproxy_requests_total{route=\"/qwen-code/other\",status=\"200\""),
+                    "pass-through paths share one route label");
         }
         try (QwenProxy.Server p = withToken()) {      // without the backend nothing changes
             int web = fake.completionBodies.size();
