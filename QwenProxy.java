@@ -2676,29 +2676,10 @@ public final class QwenProxy {
                                 + "QWEN_REFRESH_TOKEN=<the refresh_token cookie> (renews itself for ~300 days), or run "
                                 + "'java QwenProxy.java login' once, or set QWEN_AUTH_TOKEN=<localStorage 'token'> (lasts ~15 minutes). See the README, 'Getting the token'.");
             }
-            Set<Account> tried = new HashSet<>();
-            ApiException last = null;
-            for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
-                Account a = cont != null && attempt == 0 ? s.accounts.acquire(tried, req.chatType(), cont.account()) : s.accounts.acquire(tried, req.chatType());
-                // just started or just added: an account whose first token is on its way is worth the wait
-                if (a == null && s.accounts.awaitFirstTokens(c.rid)) a = s.accounts.acquire(tried, req.chatType());
-                if (a == null) break;
-                tried.add(a);
-                try {
-                    converse(a);
-                    s.accounts.succeeded(a);
-                    c.note += " account=" + a.id;
-                    return;
-                } catch (ApiException e) {
-                    if (!(c.stream == null || c.stream.abandon()) || !e.aboutAccount()) throw e;   // the next try opens its own stream
-                    s.accounts.penalize(a, e, req.chatType());
-                    last = e;
-                    Log.info(c.rid, "account " + a.id + " failed (" + e.code + "); trying another");
-                } finally {
-                    s.accounts.release(a);
-                }
-            }
-            throw last != null ? last : s.accounts.unavailable(req.chatType());
+            // another account while nothing reached the client (the next try opens its own stream)
+            Account a = s.accounts.failover(req.chatType(), cont == null ? null : cont.account(), c.rid,
+                    e -> c.stream == null || c.stream.abandon(), this::converse);
+            c.note += " account=" + a.id;
         }
 
         /** The reply's neutral layer and its dialect, on a new client stream if the request streams. */
@@ -3225,40 +3206,32 @@ public final class QwenProxy {
         /** The job on the next usable account; a failure about the account moves it to another, as chat requests do. */
         private void run(Map<String, Object> job, ChatRequest req) {
             String rid = (String) job.get("id");
-            Set<Account> tried = new HashSet<>();
-            ApiException last = null;
-            for (int attempt = 0; attempt < s.cfg.maxAttempts(); attempt++) {
-                Account a = s.accounts.acquire(tried, "t2v");
-                if (a == null) break;
-                tried.add(a);
-                String chat = null;
-                try {
-                    set(job, "status", "in_progress");
-                    chat = s.upstream.createChat(a, req.upstreamModel(), "t2v", rid);
-                    String task = s.upstream.startVideo(a, chat, Json.write(req.upstreamBody(chat, false)), rid);
-                    long start = System.currentTimeMillis();
-                    String url = ChatCall.awaitVideo(s, a, task, rid, () -> set(job, "progress",
-                            (int) Math.min(95, (System.currentTimeMillis() - start) * 100 / 180_000)));
-                    set(job, "status", "completed", "progress", 100, "url", url, "completed_at", System.currentTimeMillis() / 1000);
-                    s.accounts.succeeded(a);
-                    Log.info(rid, "video job done on account " + a.id);
-                    return;
-                } catch (ApiException e) {
-                    last = e;
-                    if (!e.aboutAccount()) break;
-                    s.accounts.penalize(a, e, "t2v");
-                } catch (RuntimeException e) {
-                    last = new ApiException(500, "server_error", "internal_error", null, "Internal proxy error (" + e.getClass().getSimpleName() + ")");
-                    Log.error(rid, "video job: " + e);
-                    break;
-                } finally {
-                    s.accounts.release(a);
-                    String id = chat;
-                    if (id != null && s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, id, rid));
-                }
+            ApiException e;
+            try {
+                if (s.accounts.isEmpty()) throw new ApiException(401, "authentication_error", "upstream_token_missing", null, "No Qwen account is configured.");
+                Account done = s.accounts.failover("t2v", null, rid, x -> true, a -> {
+                    String chat = null;
+                    try {
+                        set(job, "status", "in_progress");
+                        chat = s.upstream.createChat(a, req.upstreamModel(), "t2v", rid);
+                        String task = s.upstream.startVideo(a, chat, Json.write(req.upstreamBody(chat, false)), rid);
+                        long start = System.currentTimeMillis();
+                        String url = ChatCall.awaitVideo(s, a, task, rid, () -> set(job, "progress",
+                                (int) Math.min(95, (System.currentTimeMillis() - start) * 100 / 180_000)));
+                        set(job, "status", "completed", "progress", 100, "url", url, "completed_at", System.currentTimeMillis() / 1000);
+                    } finally {
+                        String id = chat;
+                        if (id != null && s.cfg.deleteChats()) s.background.execute(() -> s.upstream.deleteChat(a, id, rid));
+                    }
+                });
+                Log.info(rid, "video job done on account " + done.id);
+                return;
+            } catch (ApiException failed) {
+                e = failed;
+            } catch (RuntimeException bug) {
+                e = new ApiException(500, "server_error", "internal_error", null, "Internal proxy error (" + bug.getClass().getSimpleName() + ")");
+                Log.error(rid, "video job: " + bug);
             }
-            ApiException e = last != null ? last : s.accounts.isEmpty() ? new ApiException(401, "authentication_error", "upstream_token_missing", null,
-                    "No Qwen account is configured.") : s.accounts.unavailable("t2v");
             set(job, "status", "failed", "error", orderedObject("code", e.code, "message", e.getMessage()));
             Log.warn(rid, "video job failed: " + e.code + ": " + e.getMessage());
         }
@@ -4589,6 +4562,37 @@ public final class QwenProxy {
             synchronized (a) { a.inFlight--; }
         }
 
+        /**
+         * The pool's one retry policy: `work` on the next usable account (`prefer` first), at most
+         * --max-attempts accounts; a failure about the account (token, limit, firewall) that `again`
+         * allows cools or blocks it and moves on to the next; any other failure goes up. The account
+         * that succeeded; else the last failure, or why no account could take the work.
+         */
+        Account failover(String chatType, String prefer, String rid, Predicate<ApiException> again, Consumer<Account> work) {
+            Set<Account> tried = new HashSet<>();
+            ApiException last = null;
+            for (int attempt = 0; attempt < cfg.maxAttempts(); attempt++) {
+                Account a = acquire(tried, chatType, attempt == 0 ? prefer : null);
+                // just started or just added: an account whose first token is on its way is worth the wait
+                if (a == null && awaitFirstTokens(rid)) a = acquire(tried, chatType);
+                if (a == null) break;
+                tried.add(a);
+                try {
+                    work.accept(a);
+                    succeeded(a);
+                    return a;
+                } catch (ApiException e) {
+                    if (!e.aboutAccount() || !again.test(e)) throw e;
+                    penalize(a, e, chatType);
+                    last = e;
+                    Log.info(rid, "account " + a.id + " failed (" + e.code + "); trying another");
+                } finally {
+                    release(a);
+                }
+            }
+            throw last != null ? last : unavailable(chatType);
+        }
+
         /** How many accounts could take a request now. */
         int usable() {
             int n = 0;
@@ -4621,9 +4625,10 @@ public final class QwenProxy {
             if (soonest != Long.MAX_VALUE)
                 return ApiException.rateLimited("No Qwen account is usable right now: " + String.join("; ", why),
                         Math.max(1, (soonest - now + 999) / 1000));
-            return new ApiException(503, "server_error", "no_available_accounts", null, code != null
-                    ? "No usable qwen-code credential: " + String.join("; ", why) + ". Log in again with the qwen-code CLI (`qwen`, then /auth)."
-                    : "No usable Qwen account: " + String.join("; ", why) + ". Renew the tokens (see README, 'Getting the token').");
+            if (code != null)        // every credential invalid: it takes a login, not waiting, so 401 (§Q6)
+                return CredFile.loginRequired("No qwen-code credential is usable (" + String.join("; ", why) + ")");
+            return new ApiException(503, "server_error", "no_available_accounts", null,
+                    "No usable Qwen account: " + String.join("; ", why) + ". Renew the tokens (see README, 'Getting the token').");
         }
 
         /** What a failure says about the account: cooling, blocked (backing off) or invalid. */
@@ -7578,27 +7583,8 @@ public final class QwenProxy {
                 c.route = "/qwen-code/other";        // any path at all: one label, not one per path
             }
             for (Account a : pool.all) a.creds.sync(a);      // a login or a refresh by the CLI is seen at once
-            Set<Account> tried = new HashSet<>();
-            ApiException last = null;
-            for (int i = 0; i < cfg.maxAttempts(); i++) {
-                Account a = pool.acquire(tried, "t2t");
-                if (a == null) break;
-                tried.add(a);
-                try {
-                    exchange(c, a, method, path, body, stream);
-                    pool.succeeded(a);
-                    return;
-                } catch (ApiException e) {
-                    if (c.responded || !e.aboutAccount()) throw e;
-                    pool.penalize(a, e, "t2t");
-                    last = e;
-                } finally {
-                    pool.release(a);
-                }
-            }
-            if (last == null && pool.all.stream().allMatch(a -> a.state == State.INVALID))     // it takes a login, not waiting: 401 (§Q6)
-                throw CredFile.loginRequired("No qwen-code credential is usable (" + String.join("; ", pool.all.stream().map(Account::describe).toList()) + ")");
-            throw last != null ? last : pool.unavailable("t2t");
+            Account a = pool.failover("t2t", null, c.rid, e -> !c.responded, credential -> exchange(c, credential, method, path, body, stream));
+            c.note += " credential=" + a.id;
         }
 
         /** One credential: a fresh token, the call, and after a 401/403 one forced refresh and one retry (§Q6). */
