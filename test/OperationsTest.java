@@ -127,6 +127,9 @@ class OperationsTest extends Fixture {
             assertEquals(404, post(p, chat("no-such-model", false, ""), auth).statusCode());
             assertEquals(401, get(p, "/metrics").statusCode(), "protected like the admin API");
             assertEquals(403, get(p, "/metrics", auth).statusCode(), "a client key is not the admin key");
+            // a request is counted as its handling ends, a moment after its answer went out
+            waitFor("the three requests counted", () -> scrape(p, "adm-key").entrySet().stream()
+                    .filter(e -> e.getKey().startsWith("qwenproxy_requests_total{route=\"/chat/completions\"")).mapToDouble(e -> e.getValue()).sum() == 3);
             java.util.Map<String, Double> m = scrape(p, "adm-key");
             assertEquals(2.0, m.get("qwenproxy_requests_total{route=\"/chat/completions\",status=\"200\",model=\"qwen3.7-plus\"}"), m.toString());
             assertEquals(1.0, m.get("qwenproxy_requests_total{route=\"/chat/completions\",status=\"404\",model=\"\"}"), m.toString());

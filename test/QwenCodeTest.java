@@ -113,9 +113,10 @@ class QwenCodeTest extends Fixture {
             try (var l = Files.list(f.getParent())) { assertEquals(1, l.count(), "no temp file left"); }
             assertEquals(200, post(p, chat("coder-model", false, "")).statusCode());
             assertEquals(1, code.refreshes.get(), "one refresh, then the new token serves");
+            waitFor("both requests counted", () -> get(p, "/metrics").body()
+                    .contains("qwenproxy_requests_total{route=\"/chat/completions\",status=\"200\",model=\"coder-model\"} 2\n"));
             String metrics = get(p, "/metrics").body();
             assertTrue(metrics.contains("qwenproxy_token_refreshes_total{backend=\"qwen-code\",result=\"ok\"} 1\n"), metrics);
-            assertTrue(metrics.contains("qwenproxy_requests_total{route=\"/chat/completions\",status=\"200\",model=\"coder-model\"} 2\n"), metrics);
             assertTrue(metrics.contains("qwenproxy_accounts{backend=\"qwen-code\",state=\"OK\"} 1\n"), metrics);
         }
     }
@@ -318,8 +319,9 @@ class QwenCodeTest extends Fixture {
             assertEquals("/v1/embeddings", json(emb.body()).get("path"), "the rest of /v1 is passed through");
             assertEquals("x=1", json(emb.body()).get("query"));
             assertEquals("hi", at(json(emb.body()), "echo", "input"));
-            assertTrue(get(p, "/metrics").body().contains("qwenproxy_requests_total{route=\"/qwen-code/other\",status=\"200\""),
-                    "pass-through paths share one route label");
+            // a request is counted as its handling ends, a moment after its answer went out
+            waitFor("pass-through paths under one route label", () -> get(p, "/metrics").body()
+                    .contains("qwenproxy_requests_total{route=\"/qwen-code/other\",status=\"200\""));
         }
         try (QwenProxy.Server p = withToken()) {      // without the backend nothing changes
             int web = fake.completionBodies.size();
