@@ -160,8 +160,8 @@ class OperationsTest extends Fixture {
             java.nio.file.Path file = scratchDir().resolve("accounts.txt");
             java.nio.file.Files.writeString(file, FakeQwen.TOKEN2 + " proxy=" + first.url("egress:p%40ss%20word") + "\n"
                     + "refresh=rt-0 proxy=" + second.url(null) + "\n");
-            try (QwenProxy.Server p = start("--accounts-file", file.toString(), "--chat-pool", "0", "--upstream-proxy", fallback.url(null),
-                    "--admin-key", "adm")) {
+            try (QwenProxy.Server p = start("--accounts-file", file.toString(), "--chat-pool", "0", "--keep-chats", "--upstream-proxy", fallback.url(null),
+                    "--admin-key", "adm")) {      // --keep-chats: no deletions in the background to race the counts
                 for (int i = 0; i < 4; i++) assertEquals(200, post(p, chat("qwen3.7-plus", i % 2 == 0, "")).statusCode());
                 String firstToken = "Bearer " + FakeQwen.TOKEN2;
                 assertFalse(first.passed.isEmpty());

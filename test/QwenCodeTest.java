@@ -284,7 +284,7 @@ class QwenCodeTest extends Fixture {
 
     @Test
     void aSilentStreamEndsWithAnErrorEvent() throws Exception {
-        try (QwenProxy.Server p = proxy(creds(hour()), "--request-timeout-ms", "500")) {
+        try (QwenProxy.Server p = proxy(creds(hour()), "--request-timeout-ms", "1000")) {
             code.mode = "stall";
             HttpResponse<String> r = post(p, chat("coder-model", true, ""));
             assertEquals(200, r.statusCode());
