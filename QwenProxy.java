@@ -8176,6 +8176,104 @@ public final class QwenProxy {
         /** A top-level value kept as its JSON text (parse(text, raw)): read later, or never. */
         record Raw(String text) {}
 
+        /**
+         * A parsed object: ordered and mutable as a LinkedHashMap, in one array. The upstream sends
+         * a few small objects per delta; a hash table and an entry object per key were a fifth of
+         * what a streamed delta allocated. Lookups compare the keys in order (the shared key strings
+         * mostly match by identity); a large object gets a hash index of its own.
+         */
+        static final class Obj extends AbstractMap<String, Object> {
+            private Object[] kv = new Object[8];
+            private int n;
+            private HashMap<String, Integer> index;        // beyond 16 keys
+
+            @Override public int size() { return n; }
+            @Override public Object get(Object key) { int i = find(key); return i < 0 ? null : kv[2 * i + 1]; }
+            @Override public boolean containsKey(Object key) { return find(key) >= 0; }
+
+            @Override public Object put(String key, Object value) {
+                int i = find(key);
+                if (i >= 0) {
+                    Object old = kv[2 * i + 1];
+                    kv[2 * i + 1] = value;
+                    return old;
+                }
+                if (2 * n == kv.length) kv = Arrays.copyOf(kv, kv.length * 2);
+                kv[2 * n] = key;
+                kv[2 * n + 1] = value;
+                if (index != null) index.put(key, n);
+                else if (n == 16) {
+                    index = new HashMap<>();
+                    for (int k = 0; k <= n; k++) index.put((String) kv[2 * k], k);
+                }
+                n++;
+                return null;
+            }
+
+            @Override public Object remove(Object key) {
+                int i = find(key);
+                if (i < 0) return null;
+                Object old = kv[2 * i + 1];
+                System.arraycopy(kv, 2 * i + 2, kv, 2 * i, 2 * (n - i - 1));
+                n--;
+                kv[2 * n] = kv[2 * n + 1] = null;
+                index = null;                                  // rebuilt only if it grows past 16 again
+                if (n > 16) {
+                    index = new HashMap<>();
+                    for (int k = 0; k < n; k++) index.put((String) kv[2 * k], k);
+                }
+                return old;
+            }
+
+            @Override public void clear() {
+                Arrays.fill(kv, 0, 2 * n, null);
+                n = 0;
+                index = null;
+            }
+
+            private int find(Object key) {
+                if (index != null) {
+                    Integer i = index.get(key);
+                    return i == null ? -1 : i;
+                }
+                for (int i = 0; i < n; i++) if (kv[2 * i] == key) return i;
+                for (int i = 0; i < n; i++) if (kv[2 * i].equals(key)) return i;
+                return -1;
+            }
+
+            @Override public Set<Entry<String, Object>> entrySet() {
+                return new AbstractSet<>() {
+                    @Override public int size() { return n; }
+
+                    @Override public Iterator<Entry<String, Object>> iterator() {
+                        return new Iterator<>() {
+                            int next, last = -1;
+
+                            @Override public boolean hasNext() { return next < n; }
+
+                            @Override public Entry<String, Object> next() {
+                                if (next >= n) throw new NoSuchElementException();
+                                int at = last = next++;
+                                return new SimpleEntry<>((String) kv[2 * at], kv[2 * at + 1]) {
+                                    @Override public Object setValue(Object v) {
+                                        kv[2 * at + 1] = v;
+                                        return super.setValue(v);
+                                    }
+                                };
+                            }
+
+                            @Override public void remove() {
+                                if (last < 0) throw new IllegalStateException();
+                                Obj.this.remove(kv[2 * last]);
+                                next = last;
+                                last = -1;
+                            }
+                        };
+                    }
+                };
+            }
+        }
+
         private final String s;
         private int pos, depth;
         private Set<String> raw;       // top-level keys whose values stay text
@@ -8213,7 +8311,7 @@ public final class QwenProxy {
         }
 
         private Map<String, Object> object() {
-            Map<String, Object> m = new LinkedHashMap<>();
+            Map<String, Object> m = new Obj();
             if (open('}')) return m;
             do {
                 skipWs();

@@ -128,4 +128,31 @@ class JsonTest {
         }
         assertTrue(parsed > 0);
     }
+
+    @Test
+    void parsedObjectsBehaveAsOrderedMaps() {
+        java.util.Map<String, Object> m = QwenProxy.Json.asObject(QwenProxy.Json.parse("{\"b\":1,\"a\":2,\"b\":3}"));
+        assertEquals(java.util.List.of("b", "a"), new java.util.ArrayList<>(m.keySet()), "order of first appearance; a repeated key: the last value");
+        assertEquals("3", ((QwenProxy.Json.Num) m.get("b")).text());
+        assertEquals(java.util.Map.of("b", new QwenProxy.Json.Num("3"), "a", new QwenProxy.Json.Num("2")), m, "equals any Map");
+        m.put("c", "x");
+        m.remove("b");
+        assertEquals(java.util.List.of("a", "c"), new java.util.ArrayList<>(m.keySet()));
+        assertNull(m.get("b"));
+        for (java.util.Map.Entry<String, Object> e : m.entrySet()) e.setValue("v-" + e.getKey());
+        assertEquals("v-a", m.get("a"));
+        m.keySet().removeIf(k -> k.equals("a"));
+        assertEquals(java.util.Map.of("c", "v-c"), m);
+        StringBuilder big = new StringBuilder("{");
+        for (int k = 0; k < 40; k++) big.append(k == 0 ? "" : ",").append("\"k").append(k).append("\":").append(k);
+        java.util.Map<String, Object> large = QwenProxy.Json.asObject(QwenProxy.Json.parse(big.append("}").toString()));
+        assertEquals(40, large.size());
+        for (int k = 0; k < 40; k++) assertEquals(Integer.toString(k), ((QwenProxy.Json.Num) large.get("k" + k)).text());
+        large.remove("k3");
+        assertNull(large.get("k3"));
+        assertEquals("39", ((QwenProxy.Json.Num) large.get("k39")).text(), "the index follows a removal");
+        large.put("k3", "back");
+        assertEquals("k3", new java.util.ArrayList<>(large.keySet()).get(39), "a key put again goes last");
+        assertEquals(QwenProxy.Json.write(large), QwenProxy.Json.write(new java.util.LinkedHashMap<>(large)));
+    }
 }
