@@ -416,8 +416,7 @@ public final class QwenProxy {
         volatile long lastDone;   // when the last request ended
         long trimmedAt;           // timer thread only
         volatile long lastReload;
-        volatile boolean draining;        // stopping: requests in flight finish, new ones get 503
-        private final AtomicBoolean stopped = new AtomicBoolean();
+        private final AtomicBoolean stopped = new AtomicBoolean();   // stopping: requests in flight finish, new ones get 503
         private final CountDownLatch ready = new CountDownLatch(1);
 
         Server(Config cfg) throws IOException {
@@ -608,6 +607,8 @@ public final class QwenProxy {
 
         void stop() { stop(0); }
 
+        boolean draining() { return stopped.get(); }
+
         /**
          * Stops: the listening socket closes at once, requests in flight get up to graceMs to finish
          * (new requests on open connections get 503 shutting_down), then warm chats are deleted and
@@ -616,7 +617,6 @@ public final class QwenProxy {
          */
         void stop(long graceMs) {
             if (!stopped.compareAndSet(false, true)) return;
-            draining = true;
             if (graceMs > 0) {
                 Thread closer = new Thread(() -> http.stop((int) Math.min(Integer.MAX_VALUE, (graceMs + 999) / 1000)), "qwenproxy-stop");
                 closer.setDaemon(true);
@@ -1360,11 +1360,11 @@ public final class QwenProxy {
         if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
         if (path.isEmpty()) path = "/";
         if (!path.equals("/healthz")) s.awaitReady();
-        if (s.draining) {          // load balancers see /healthz fail; clients close and retry elsewhere
+        if (s.draining()) {          // load balancers see /healthz fail; clients close and retry elsewhere
             ex.getResponseHeaders().set("Connection", "close");
             throw ApiException.shuttingDown();
         }
-        c.route = (backend != null ? backend : "") + routeLabel(path);
+        c.route = backend == null ? routeLabel(path) : backend + routeLabel(path);
         if (backend != null) {
             authorize(s, c);
             QwenCode.route(s, c, method, path);
@@ -1381,11 +1381,7 @@ public final class QwenProxy {
             case "/metrics" -> {
                 allow(method, "GET");
                 Admin.authorizeAdmin(s, c);
-                byte[] b = s.metrics.render(s).getBytes(StandardCharsets.UTF_8);
-                ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-                ex.sendResponseHeaders(200, b.length);
-                c.responded = true;
-                ex.getResponseBody().write(b);
+                send(c, 200, "text/plain; version=0.0.4; charset=utf-8", s.metrics.render(s).getBytes(StandardCharsets.UTF_8));
             }
             case "/readyz" -> { allow(method, "GET"); Admin.handleReady(s, c); }
             case "/verify" -> { allow(method, "POST"); Admin.handleVerify(s, c); }
@@ -1581,8 +1577,12 @@ public final class QwenProxy {
     }
 
     static void sendJson(Call c, int status, Object body) {
-        byte[] b = Json.write(body).getBytes(StandardCharsets.UTF_8);
-        c.ex.getResponseHeaders().set("Content-Type", "application/json");
+        send(c, status, "application/json", Json.write(body).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A whole response (no body for HEAD); a failed write means the client left. */
+    static void send(Call c, int status, String type, byte[] b) {
+        c.ex.getResponseHeaders().set("Content-Type", type);
         c.ex.getResponseHeaders().set("X-Request-Id", c.rid);
         try {
             boolean head = c.ex.getRequestMethod().equals("HEAD");
@@ -5753,16 +5753,8 @@ public final class QwenProxy {
             Map<String, Object> meta = meta(id, "id");
             if (rest.endsWith("/content")) {
                 allow(method, "GET");
-                byte[] b = bytes(id);
-                c.ex.getResponseHeaders().set("Content-Type", String.valueOf(meta.get("mime_type")));
                 c.ex.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"" + String.valueOf(meta.get("filename")).replace("\"", "") + "\"");
-                try {
-                    c.ex.sendResponseHeaders(200, c.ex.getRequestMethod().equals("HEAD") ? NO_BODY : b.length);
-                    c.responded = true;
-                    if (!c.ex.getRequestMethod().equals("HEAD")) c.ex.getResponseBody().write(b);
-                } catch (IOException e) {
-                    throw new ClientGone(e);
-                }
+                send(c, 200, String.valueOf(meta.get("mime_type")), bytes(id));
             } else if (method.equals("DELETE")) {
                 try {
                     Files.deleteIfExists(dir.resolve(id + ".bin"));
@@ -7544,14 +7536,15 @@ public final class QwenProxy {
 
         /** /cli/v1/... and /code/v1/... (Qwen2API's CLI routes): everything on this backend, whatever the model. */
         static void route(Server s, Call c, String method, String path) {
+            String id;
             if (s.code == null) throw new ApiException(404, "invalid_request_error", "not_found", null, "The qwen-code backend is off: "
                     + "start the proxy with --qwen-code (the qwen-code CLI's credentials; README, 'qwen-code').");
             if (path.equals("/models")) {
                 allow(method, "GET");
                 sendJson(c, 200, orderedObject("object", "list", "data", s.code.models()));
-            } else if (path.startsWith("/models/") && s.code.owns(URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8))) {
+            } else if (path.startsWith("/models/") && s.code.owns(id = URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8))) {
                 allow(method, "GET");
-                sendJson(c, 200, model(URLDecoder.decode(path.substring(8), StandardCharsets.UTF_8)));
+                sendJson(c, 200, model(id));
             } else if (path.equals("/chat/completions")) {
                 allow(method, "POST");
                 s.code.forward(c, method, path, readJsonObject(c, s.cfg.maxBodyBytes()));
@@ -7770,7 +7763,7 @@ public final class QwenProxy {
         // ---- the OAuth endpoints (§Q3, §Q4)
 
         /** A form POST to the OAuth origin; the answer with its JSON (null if the body is none, e.g. a firewall page). */
-        Upstream.Answer post(String path, String rid, String... kv) { return post(client(), cfg.oauthBaseUrl() + path, headers.get("User-Agent"), kv); }
+        Upstream.Answer post(String path, String... kv) { return post(client(), cfg.oauthBaseUrl() + path, headers.get("User-Agent"), kv); }
 
         static Upstream.Answer post(HttpClient client, String url, String agent, String... kv) {
             StringBuilder form = new StringBuilder();
@@ -7927,48 +7920,46 @@ public final class QwenProxy {
          * since `seen` failed or expired taken as it is; else the token endpoint asked (§Q3) and the
          * rotation written back before the token is used.
          */
-        Tokens refresh(QwenCode qc, String seen, String rid) {
-            synchronized (this) {
-                String id = acquire();
+        synchronized Tokens refresh(QwenCode qc, String seen, String rid) {
+            String id = acquire();
+            try {
+                Map<String, Object> d = read();
+                String access = Json.str(d, "access_token"), refresh = Json.str(d, "refresh_token");
+                long expiry = Json.longValue(d.get("expiry_date"), 0);
                 try {
-                    Map<String, Object> d = read();
-                    String access = Json.str(d, "access_token"), refresh = Json.str(d, "refresh_token");
-                    long expiry = Json.longValue(d.get("expiry_date"), 0);
-                    try {
-                        modified = Files.getLastModifiedTime(path).toMillis();
-                    } catch (IOException ignored) { /* read just now */ }
-                    data = d;
-                    if (!access.equals(seen) && expiry - System.currentTimeMillis() > qc.cfg.tokenRefreshBufferMs()) {
-                        Log.info(rid, "qwen-code: " + path + " holds a token renewed by another process; using it");
-                        return new Tokens(access, refresh, expiry);
-                    }
-                    Upstream.Answer r = qc.post(QWEN_CODE_PATHS.get("token"), rid, "grant_type", "refresh_token", "refresh_token", refresh,
-                            "client_id", QWEN_CODE_CLIENT_ID);
-                    Map<String, Object> t = r.json();
-                    String next = Json.str(t, "access_token");
-                    if (r.status() == 400 || r.status() == 401) {
-                        deadRefresh = refresh;
-                        throw loginRequired("qwen-code's token endpoint refused the refresh token in " + path + " ("
-                                + firstString(Json.str(t, "error"), "HTTP " + r.status()) + firstString(": " + Json.str(t, "error_description"), "") + ")");
-                    }
-                    if (r.status() != 200 || next == null || Json.str(t, "error") != null)
-                        throw new ApiException(502, "server_error", "upstream_error", null, "qwen-code's token refresh failed: " + (t == null
-                                ? "HTTP " + r.status() + " with a " + r.r().headers().firstValue("Content-Type").orElse("untyped") + " body (a firewall page?)"
-                                : QwenCode.failure(r.status(), r.r().headers(), r.text()).getMessage()));
-                    Log.secrets(next, Json.str(t, "refresh_token"));
-                    long until = System.currentTimeMillis() + Json.longValue(t.get("expires_in"), 21600) * 1000;
-                    Map<String, Object> out = new LinkedHashMap<>(d);      // the refresh's key order for keys new to the file (§Q1)
-                    out.put("access_token", next);
-                    out.put("token_type", firstString(Json.str(t, "token_type"), Json.str(d, "token_type")));
-                    out.put("refresh_token", firstString(Json.str(t, "refresh_token"), refresh));
-                    String resource = firstString(Json.str(t, "resource_url"), Json.str(d, "resource_url"));
-                    if (resource != null) out.put("resource_url", resource);
-                    out.put("expiry_date", until);
-                    write(out);
-                    return new Tokens(next, (String) out.get("refresh_token"), until);
-                } finally {
-                    release(id);
+                    modified = Files.getLastModifiedTime(path).toMillis();
+                } catch (IOException ignored) { /* read just now */ }
+                data = d;
+                if (!access.equals(seen) && expiry - System.currentTimeMillis() > qc.cfg.tokenRefreshBufferMs()) {
+                    Log.info(rid, "qwen-code: " + path + " holds a token renewed by another process; using it");
+                    return new Tokens(access, refresh, expiry);
                 }
+                Upstream.Answer r = qc.post(QWEN_CODE_PATHS.get("token"), "grant_type", "refresh_token", "refresh_token", refresh,
+                        "client_id", QWEN_CODE_CLIENT_ID);
+                Map<String, Object> t = r.json();
+                String next = Json.str(t, "access_token");
+                if (r.status() == 400 || r.status() == 401) {
+                    deadRefresh = refresh;
+                    throw loginRequired("qwen-code's token endpoint refused the refresh token in " + path + " ("
+                            + firstString(Json.str(t, "error"), "HTTP " + r.status()) + firstString(": " + Json.str(t, "error_description"), "") + ")");
+                }
+                if (r.status() != 200 || next == null || Json.str(t, "error") != null)
+                    throw new ApiException(502, "server_error", "upstream_error", null, "qwen-code's token refresh failed: " + (t == null
+                            ? "HTTP " + r.status() + " with a " + r.r().headers().firstValue("Content-Type").orElse("untyped") + " body (a firewall page?)"
+                            : QwenCode.failure(r.status(), r.r().headers(), r.text()).getMessage()));
+                Log.secrets(next, Json.str(t, "refresh_token"));
+                long until = System.currentTimeMillis() + Json.longValue(t.get("expires_in"), 21600) * 1000;
+                Map<String, Object> out = new LinkedHashMap<>(d);      // the refresh's key order for keys new to the file (§Q1)
+                out.put("access_token", next);
+                out.put("token_type", firstString(Json.str(t, "token_type"), Json.str(d, "token_type")));
+                out.put("refresh_token", firstString(Json.str(t, "refresh_token"), refresh));
+                String resource = firstString(Json.str(t, "resource_url"), Json.str(d, "resource_url"));
+                if (resource != null) out.put("resource_url", resource);
+                out.put("expiry_date", until);
+                write(out);
+                return new Tokens(next, (String) out.get("refresh_token"), until);
+            } finally {
+                release(id);
             }
         }
 

@@ -36,7 +36,7 @@ class OperationsTest extends Fixture {
         long t0 = System.currentTimeMillis();
         Thread stopper = new Thread(() -> p.stop(10_000));
         stopper.start();
-        waitFor("draining", () -> p.draining);
+        waitFor("draining", p::draining);
         HttpResponse<String> late = get(p, "/healthz");       // on the pooled connection
         assertEquals(503, late.statusCode(), "a load balancer sees the proxy leave");
         assertEquals("shutting_down", errorOf(late).get("code"));
