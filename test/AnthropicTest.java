@@ -1,4 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,13 +11,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The Anthropic Messages front door: the same core, Anthropic's request and reply shapes, events and errors. */
 class AnthropicTest extends Fixture {
-    static QwenProxy.Server proxy;
 
     @BeforeAll
     static void startProxy() throws Exception { proxy = withToken(); }
-
-    @AfterAll
-    static void stopProxy() { proxy.close(); }
 
     @BeforeEach
     void reset() { fake.completionBodies.clear(); }

@@ -1,4 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** FreeQwenApi's native API: /api/chat keeps conversations server-side and continues them upstream with parent_id (§9). */
 class ConversationsTest extends Fixture {
-    static QwenProxy.Server proxy;
     static String dataDir;
 
     @BeforeAll
@@ -23,9 +21,6 @@ class ConversationsTest extends Fixture {
         dataDir = tempDir();
         proxy = withToken("--data-dir", dataDir);
     }
-
-    @AfterAll
-    static void stopProxy() { proxy.close(); }
 
     @BeforeEach
     void reset() { fake.completionBodies.clear(); }

@@ -1,4 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Upload endpoints: POST /v1/files (OpenAI) and /api/files/upload (FreeQwenApi); the ids and URLs work in later messages. */
 class FilesTest extends Fixture {
-    static QwenProxy.Server proxy;
     static String dataDir;
 
     @BeforeAll
@@ -23,9 +21,6 @@ class FilesTest extends Fixture {
         dataDir = tempDir();
         proxy = withToken("--data-dir", dataDir, "--upload-max-bytes", "2048");       // strict about URLs: stored files need no fetch
     }
-
-    @AfterAll
-    static void stopProxy() { proxy.close(); }
 
     @BeforeEach
     void reset() { fake.completionBodies.clear(); }

@@ -31,8 +31,13 @@ abstract class Fixture {
         fake = new FakeQwen();
     }
 
+    /** A test class's one proxy for all its tests, when it starts one in its @BeforeAll: closed after the class. */
+    static QwenProxy.Server proxy;
+
     @AfterAll
     static void down() {
+        if (proxy != null) proxy.close();
+        proxy = null;
         fake.close();
         QwenProxy.Log.out = System.err;
     }

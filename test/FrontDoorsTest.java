@@ -1,4 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,13 +15,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * tools, tool results in the history, streaming).
  */
 class FrontDoorsTest extends Fixture {
-    static QwenProxy.Server proxy;
 
     @BeforeAll
     static void startProxy() throws Exception { proxy = withToken(); }
-
-    @AfterAll
-    static void stopProxy() { proxy.close(); }
 
     @BeforeEach
     void reset() {

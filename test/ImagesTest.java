@@ -1,4 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,13 +14,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Image generation (§10.5, t2i) in chat (-image, chat_type) and as POST /v1/images/generations; deep research (-deep-research). */
 class ImagesTest extends Fixture {
-    static QwenProxy.Server proxy;
 
     @BeforeAll
     static void startProxy() throws Exception { proxy = withToken("--chat-pool", "0"); }
-
-    @AfterAll
-    static void stopProxy() { proxy.close(); }
 
     @BeforeEach
     void reset() {

@@ -1,4 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,7 +16,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * fetched with limits; a model that cannot read the input is refused with one that can.
  */
 class MediaTest extends Fixture {
-    static QwenProxy.Server proxy;
     /** A real 1x1 PNG: the upload must carry these bytes unchanged. */
     static final byte[] PNG = Base64.getDecoder().decode(
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
@@ -31,9 +29,6 @@ class MediaTest extends Fixture {
         fake.media.put("big.png", new byte[5000]);
         fake.media.put("photo", PNG);               // no extension and no type: the bytes say PNG
     }
-
-    @AfterAll
-    static void stopProxy() { proxy.close(); }
 
     @BeforeEach
     void reset() {

@@ -1,4 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,13 +10,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** --reuse-chats: a /v1 conversation that extends one the proxy answered goes on upstream with only its new turns (§9). */
 class ReuseChatsTest extends Fixture {
-    static QwenProxy.Server proxy;
 
     @BeforeAll
     static void startProxy() throws Exception { proxy = withToken("--reuse-chats", "--chat-pool", "0"); }
-
-    @AfterAll
-    static void stopProxy() { proxy.close(); }
 
     @BeforeEach
     void reset() {

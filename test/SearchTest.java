@@ -1,4 +1,3 @@
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,15 +15,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * as links, and a source list per --search-info.
  */
 class SearchTest extends Fixture {
-    static QwenProxy.Server proxy;
     static final String WIKI = "https://en.wikipedia.org/wiki/Paris", INSEE = "https://www.insee.fr/en/paris";
     static final String ANSWER = "Paris is the capital of France [1](" + WIKI + "). About 2.1 million people live there [2](" + INSEE + ")[9].";
 
     @BeforeAll
     static void startProxy() throws Exception { proxy = withToken("--chat-pool", "0"); }
-
-    @AfterAll
-    static void stopProxy() { proxy.close(); }
 
     @BeforeEach
     void reset() {

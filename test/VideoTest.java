@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Video generation (§10.5, t2v): a task polled to its end, in chat (-video) and as OpenAI's /v1/videos jobs. */
 class VideoTest extends Fixture {
-    static QwenProxy.Server proxy;
 
     @BeforeAll
     static void startProxy() throws Exception {
@@ -23,10 +22,7 @@ class VideoTest extends Fixture {
     }
 
     @AfterAll
-    static void stopProxy() {
-        proxy.close();
-        QwenProxy.videoPollMs = 2000;
-    }
+    static void restorePolling() { QwenProxy.videoPollMs = 2000; }
 
     @BeforeEach
     void reset() {
