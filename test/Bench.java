@@ -47,13 +47,25 @@ public class Bench {
         fakePid = fake.pid();
         fakeUrl = new java.io.BufferedReader(new java.io.InputStreamReader(fake.getInputStream())).readLine();
         boolean streamsOnly = "streams".equals(System.getenv("BENCH_ONLY"));    // a quick loop for CPU work on streams
-        if (!streamsOnly) startupFigures();
+        if (!streamsOnly && !"nonstream".equals(System.getenv("BENCH_ONLY"))) startupFigures();
         if ("startup".equals(System.getenv("BENCH_ONLY"))) {                   // the start-up figures alone
             fake.destroy();
             failures.forEach(f -> System.out.println("TARGET MISSED: " + f));
             System.exit(0);
         }
         Process proxy = startProxy();
+        if ("nonstream".equals(System.getenv("BENCH_ONLY"))) {              // the non-streaming load alone, for its memory
+            proxyPid = proxy.pid();
+            try {
+                nonStreaming(32, 5_000);
+                System.out.printf("proxy RSS now / peak (MB): %d / %d%n", rssKb(proxyPid, "VmRSS") / 1024, rssKb(proxyPid, "VmHWM") / 1024);
+            } finally {
+                proxy.destroy();
+                proxy.waitFor();
+                fake.destroy();
+            }
+            System.exit(0);
+        }
         if (streamsOnly) {
             proxyPid = proxy.pid();
             try {
