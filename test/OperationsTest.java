@@ -64,6 +64,15 @@ class OperationsTest extends Fixture {
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
+    static boolean refused(String url) {
+        java.net.URI u = java.net.URI.create(url);
+        try (java.net.Socket probe = new java.net.Socket(u.getHost(), u.getPort())) {
+            return false;
+        } catch (java.io.IOException e) {
+            return true;
+        }
+    }
+
     static String urlOf(Process p) throws Exception {
         String first = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
         assertNotNull(first, "the proxy printed its banner");
@@ -91,7 +100,8 @@ class OperationsTest extends Fixture {
         streaming(url);
         waitFor("the upstream call", () -> fake.completionBodies.size() > before2);
         q.destroy();
-        Thread.sleep(500);
+        String u = url;             // the signal was taken when the listener is closed; the stream still holds the process
+        waitFor("the listener closed by the first signal", () -> refused(u));
         assertTrue(q.isAlive(), "the first signal waits for the stream");
         long t0 = System.currentTimeMillis();
         q.destroy();                                             // the impatient second Ctrl-C
