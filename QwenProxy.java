@@ -62,7 +62,7 @@
  *              GET /api/models, GET /api/status
  *              With --qwen-code: coder-model, vision-model and /cli/v1/*, /code/v1/* (any path) on the
  *              qwen-code API, passed through (§Q5)
- *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version)
+ *              (each also without /v1)      GET /healthz (no auth)    GET / (name, version, endpoints)
  *              OPTIONS * -> CORS preflight; anything else -> 404 OpenAI error object.
  *              GET /readyz (200 while an account is usable)   POST /verify {"apiKey"}
  *              /admin/accounts (GET, POST), /admin/accounts/{id} (DELETE), /admin/accounts/{id}/refresh,
@@ -1385,7 +1385,7 @@ public final class QwenProxy {
             }
             case "/readyz" -> { allow(method, "GET"); Admin.handleReady(s, c); }
             case "/verify" -> { allow(method, "POST"); Admin.handleVerify(s, c); }
-            case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo()); }
+            case "/" -> { allow(method, "GET"); sendJson(c, 200, rootInfo(s)); }
             case "/chat/completions", "/api/chat/completions" -> { allow(method, "POST"); authorize(s, c); completions(s, c); }   // the second: FreeQwenApi's
             case "/models" -> {
                 allow(method, "GET");
@@ -1442,8 +1442,7 @@ public final class QwenProxy {
                 if (!path.startsWith("/models/")) {
                     c.route = "other";
                     throw new ApiException(404, "invalid_request_error", "not_found", null,
-                            "Unknown endpoint " + method + " " + ex.getRequestURI().getRawPath()
-                                    + ". This proxy serves POST /v1/chat/completions and GET /v1/models.");
+                            "Unknown endpoint " + method + " " + ex.getRequestURI().getRawPath() + ". GET / lists the endpoints this proxy serves.");
                 }
                 allow(method, "GET");
                 authorize(s, c);
@@ -1476,15 +1475,19 @@ public final class QwenProxy {
         return list;
     }
 
-    static Map<String, Object> rootInfo() {
-        return orderedObject("name", NAME, "version", VERSION, "endpoints", List.of(
-                "POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}", "POST /v1/files", "GET /v1/files",
-                "GET /v1/files/{id}", "GET /v1/files/{id}/content", "DELETE /v1/files/{id}", "POST /api/files/upload", "POST /v1/images/generations",
-                "POST /v1/images/edits", "POST /v1/videos", "POST /api/chat", "GET /api/chats", "POST /api/chats",
+    /** GET /: every endpoint (a test asks each of them: none may be the unknown-endpoint 404). */
+    static Map<String, Object> rootInfo(Server s) {
+        List<String> e = new ArrayList<>(List.of("POST /v1/chat/completions", "GET /v1/models", "GET /v1/models/{id}",
+                "POST /v1/messages", "POST /v1/messages/count_tokens", "POST /v1/responses", "GET /v1/responses/{id}", "DELETE /v1/responses/{id}",
+                "POST /v1/files", "GET /v1/files", "GET /v1/files/{id}", "GET /v1/files/{id}/content", "DELETE /v1/files/{id}",
+                "POST /v1/images/generations", "POST /v1/images/edits", "POST /v1/videos", "GET /v1/videos", "GET /v1/videos/{id}",
+                "GET /v1/videos/{id}/content", "DELETE /v1/videos/{id}", "POST /api/chat", "GET /api/chats", "POST /api/chats",
                 "GET /api/chats/{id}", "DELETE /api/chats/{id}", "PUT /api/chats/{id}/rename", "POST /api/chats/cleanup",
-                "POST /api/chat/completions", "GET /api/models", "GET /api/status", "GET /v1/videos", "GET /v1/videos/{id}", "GET /v1/videos/{id}/content", "GET /healthz", "GET /readyz",
-                "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
+                "POST /api/chat/completions", "GET /api/models", "GET /api/status", "POST /api/files/upload", "GET /healthz", "GET /readyz",
+                "POST /verify", "GET /admin/accounts", "POST /admin/accounts", "DELETE /admin/accounts/{id}", "POST /admin/accounts/{id}/refresh",
                 "POST /admin/reload", "GET /admin/status", "GET /metrics"));
+        if (s.code != null) e.addAll(List.of("POST /cli/v1/chat/completions", "GET /cli/v1/models", "POST /code/v1/chat/completions", "GET /code/v1/models"));
+        return orderedObject("name", NAME, "version", VERSION, "endpoints", e);
     }
 
     static void allow(String method, String allowed) {

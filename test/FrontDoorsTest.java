@@ -52,6 +52,23 @@ class FrontDoorsTest extends Fixture {
     }
 
     @Test
+    void everyEndpointTheRootListsIsRoutedAndAnUnknownOneSaysWhereToLook() throws Exception {
+        List<?> endpoints = (List<?>) json(call(proxy, "GET", "/", null).body()).get("endpoints");
+        assertTrue(endpoints.contains("POST /v1/messages") && endpoints.contains("DELETE /v1/responses/{id}"), endpoints.toString());
+        for (Object e : endpoints) {
+            String[] mp = ((String) e).split(" ");
+            boolean bodyless = mp[0].equals("GET") || mp[0].equals("DELETE");
+            HttpResponse<String> r = call(proxy, mp[0], mp[1].replace("{id}", "no-such-id"), bodyless ? null : "{}");
+            assertFalse(r.statusCode() == 404 && r.body().contains("Unknown endpoint"), e + ": " + r.body());
+            assertNotEquals(405, r.statusCode(), e + ": " + r.body());
+        }
+        HttpResponse<String> unknown = call(proxy, "POST", "/v1/completions", "{}");
+        assertEquals(404, unknown.statusCode());
+        assertEquals("not_found", at(errorOf(unknown), "code"));
+        assertTrue(at(errorOf(unknown), "message").toString().contains("GET / lists the endpoints"), unknown.body());
+    }
+
+    @Test
     void twoToolCallsInOneAnswer_inBothDialects() throws Exception {
         script(EndToEndTest.answer(TWO_CALLS, 20), EndToEndTest.FINISHED);
         Map<String, Object> m = json(post("/v1/messages", "{\"max_tokens\":500," + manyTools(true) + ",\"stream\":false,"
