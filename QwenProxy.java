@@ -3821,7 +3821,7 @@ public final class QwenProxy {
                 "qwenproxy_time_to_first_byte_seconds", "histogram From a streamed request's arrival to its first byte to the client, by backend.",
                 "qwenproxy_active_streams", "gauge Streamed replies being sent now.",
                 "qwenproxy_requests_in_flight", "gauge Requests being handled now.",
-                "qwenproxy_tokens_total", "counter Tokens of chat.qwen.ai replies, by direction (in, out) and model.",
+                "qwenproxy_tokens_total", "counter Tokens of replies (qwen-code's when they carry usage), by direction (in, out) and model.",
                 "qwenproxy_accounts", "gauge Accounts by backend and state.",
                 "qwenproxy_token_refreshes_total", "counter Token renewals, by backend and result.",
                 "qwenproxy_uploads_total", "counter Uploads: to Qwen (media and context files of requests) or to files (/v1/files), by result.",
@@ -7703,7 +7703,8 @@ public final class QwenProxy {
                 c.responded = true;
                 c.status = r.statusCode();
                 if (sse) c.streaming();
-                byte[] buf = new byte[8192];
+                byte[] buf = new byte[8192], tail = new byte[4096];      // the reply's last bytes: its usage, for the metrics
+                int kept = 0;
                 for (int n; ; ) {
                     try {
                         if ((n = in.read(buf)) < 0) break;
@@ -7717,13 +7718,30 @@ public final class QwenProxy {
                     }
                     lastRead[0] = System.currentTimeMillis();
                     write(out, buf, 0, n);
+                    int take = Math.min(n, tail.length), keep = Math.min(kept, tail.length - take);
+                    System.arraycopy(tail, kept - keep, tail, 0, keep);
+                    System.arraycopy(buf, n - take, tail, keep, take);
+                    kept = keep + take;
                 }
                 write(out, buf, 0, 0);
+                if (!h.containsKey("Content-Encoding")) countUsage(c, new String(tail, 0, kept, StandardCharsets.UTF_8));
             } catch (IOException e) {
                 // closing the upstream body: nothing more to do
             } finally {
                 watchdog.cancel(false);
             }
+        }
+
+        /**
+         * Tokens in the metrics: the last "usage" object of a reply (a chat.completion's, or a stream's
+         * usage chunk, sent when the client asked for include_usage). Nothing is added to the reply.
+         */
+        static void countUsage(Call c, String tail) {
+            int at = tail.lastIndexOf("\"usage\":");
+            if (at < 0 || !(Json.parseAt(tail, at + 8) instanceof Map<?, ?> u)) return;
+            String model = c.metrics.model(c.model);
+            c.metrics.count(Json.longValue(u.get("prompt_tokens"), 0), "qwenproxy_tokens_total", "direction", "in", "model", model);
+            c.metrics.count(Json.longValue(u.get("completion_tokens"), 0), "qwenproxy_tokens_total", "direction", "out", "model", model);
         }
 
         /** Writes and flushes (n < 0: all of b); a failed write means the client left. */
@@ -8285,6 +8303,18 @@ public final class QwenProxy {
             p.skipWs();
             if (p.pos < text.length()) throw p.error("Unexpected '" + text.charAt(p.pos) + "' after the value");
             return v;
+        }
+
+        /** The value that begins at `pos` (anything may follow it), or null if none does. */
+        static Object parseAt(String text, int pos) {
+            Json p = new Json(text);
+            p.pos = pos;
+            try {
+                p.skipWs();
+                return p.value();
+            } catch (ParseError e) {
+                return null;
+            }
         }
 
         private Object value() {

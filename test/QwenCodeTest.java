@@ -116,6 +116,14 @@ class QwenCodeTest extends Fixture {
             waitFor("both requests counted", () -> get(p, "/metrics").body()
                     .contains("qwenproxy_requests_total{route=\"/chat/completions\",status=\"200\",model=\"coder-model\"} 2\n"));
             String metrics = get(p, "/metrics").body();
+            assertTrue(metrics.contains("qwenproxy_tokens_total{direction=\"in\",model=\"coder-model\"} 24\n")
+                    && metrics.contains("qwenproxy_tokens_total{direction=\"out\",model=\"coder-model\"} 2\n"), "the usage of both replies: " + metrics);
+            assertEquals(200, post(p, chat("coder-model", true, "\"stream_options\":{\"include_usage\":true}")).statusCode());
+            assertEquals(200, post(p, chat("coder-model", true, "")).statusCode());
+            waitFor("a streamed reply's usage chunk counted, a stream without one not", () -> get(p, "/metrics").body()
+                    .contains("qwenproxy_tokens_total{direction=\"out\",model=\"coder-model\"} 5\n"));
+            metrics = get(p, "/metrics").body();
+            assertTrue(metrics.contains("qwenproxy_tokens_total{direction=\"in\",model=\"coder-model\"} 36\n"), metrics);
             assertTrue(metrics.contains("qwenproxy_token_refreshes_total{backend=\"qwen-code\",result=\"ok\"} 1\n"), metrics);
             assertTrue(metrics.contains("qwenproxy_accounts{backend=\"qwen-code\",state=\"OK\"} 1\n"), metrics);
         }
