@@ -201,6 +201,7 @@ public final class QwenProxy {
     static final long DEFAULT_TOKEN_REFRESH_BUFFER_MS = 30_000;   // §Q2: qwen-code's own margin
     static final long DEFAULT_SHUTDOWN_GRACE_MS = 25_000;         // within Kubernetes' 30 s before SIGKILL
     static final String REDIS_PREFIX = "qwenproxy:";              // every key this proxy keeps in Redis (--redis)
+    static final long RESPONSE_TTL_S = 30 * 86_400;              // a stored /v1/responses response in Redis: as long as OpenAI keeps one
     static final long REDIS_TIMEOUT_MS = 2_000, REDIS_LOCK_MS = 15_000, API_KEY_TTL_MS = 10_000;
     /** How long the 200 may wait for the first reply event once the upstream accepted (see header). */
     static final long COMMIT_HOLD_MS = 250;
@@ -2264,7 +2265,7 @@ public final class QwenProxy {
      * request (instructions, messages, function calls and their outputs; previous_response_id
      * brings back a stored response's whole exchange), and the reply written as a response object
      * or its semantic event stream. Responses are stored (store, default true) in
-     * <data-dir>/responses for GET, DELETE and previous_response_id.
+     * <data-dir>/responses, or in Redis (--redis, any instance's), for GET, DELETE and previous_response_id.
      */
     static final class Responses {
         private final Server s;
@@ -2352,9 +2353,11 @@ public final class QwenProxy {
             return chat;
         }
 
+        /** A stored response: in Redis (--redis; any instance's), else in the data directory. */
         Map<String, Object> load(String id, String param) {
-            try {
-                if (id.matches("resp_[A-Za-z0-9_-]{1,64}")) return Json.asObject(Json.parse(Files.readString(dir.resolve(id + ".json"))));
+            if (id.matches("resp_[A-Za-z0-9_-]{1,64}")) try {
+                Object shared = s.shared == null ? null : s.shared.call("GET", REDIS_PREFIX + "response:" + id);
+                return Json.asObject(Json.parse(shared instanceof String t ? t : Files.readString(dir.resolve(id + ".json"))));
             } catch (IOException | RuntimeException e) {
                 // not stored
             }
@@ -2364,7 +2367,9 @@ public final class QwenProxy {
 
         void save(String id, Map<String, Object> response, List<Object> history) {
             try {
-                Store.writePrivate(dir.resolve(id + ".json"), Json.write(orderedObject("response", response, "history", history)).getBytes(StandardCharsets.UTF_8));
+                String json = Json.write(orderedObject("response", response, "history", history));
+                if (s.shared == null || s.shared.call("SET", REDIS_PREFIX + "response:" + id, json, "EX", String.valueOf(RESPONSE_TTL_S)) == null)
+                    Store.writePrivate(dir.resolve(id + ".json"), json.getBytes(StandardCharsets.UTF_8));      // no Redis, or it is away
             } catch (IOException e) {
                 Log.error(null, "could not store response " + id + ": " + e.getMessage());
             }
@@ -2381,6 +2386,7 @@ public final class QwenProxy {
             if (method.equals("DELETE")) {
                 try {
                     Files.deleteIfExists(dir.resolve(id + ".json"));
+                    if (s.shared != null) s.shared.call("DEL", REDIS_PREFIX + "response:" + id);
                 } catch (IOException e) {
                     throw new ApiException(500, "server_error", "storage_error", null, "Cannot delete " + id + ": " + e.getMessage());
                 }
@@ -4986,6 +4992,7 @@ public final class QwenProxy {
      *   generated-api-key     the client key made for a public bind without keys
      *   api-keys              hash sha256(client key) -> until: every instance's keys, accepted by all
      *   conversation:<id>     a /api/chat conversation; conversations: the set of their ids
+ *   response:<id>         a stored /v1/responses response with its history (previous_response_id), for 30 days
      * Each instance pulls the accounts every WATCH_MS and pushes an account when it changes it. A
      * Redis that cannot be reached is a warning: the instance goes on with its own state (renewing
      * only tokens that have expired, so two instances rarely rotate one refresh token apart), and

@@ -179,4 +179,20 @@ class SharedStateTest extends Fixture {
             waitFor("the removal on the first instance", () -> a.accounts.find(id) == null);
         }
     }
+
+    @Test
+    void aStoredResponseIsEveryInstances() throws Exception {
+        try (QwenProxy.Server a = proxy("--token", FakeQwen.TOKEN); QwenProxy.Server b = proxy("--token", FakeQwen.TOKEN)) {
+            HttpResponse<String> first = call(a, "POST", "/v1/responses", "{\"model\":\"qwen3.7-plus\",\"input\":\"Remember the word kiwi\"}");
+            assertEquals(200, first.statusCode(), first.body());
+            String id = String.valueOf(json(first.body()).get("id"));
+            assertEquals(id, json(get(b, "/v1/responses/" + id).body()).get("id"), "stored where every instance finds it");
+            HttpResponse<String> next = call(b, "POST", "/v1/responses", "{\"model\":\"qwen3.7-plus\",\"input\":\"Which word?\",\"previous_response_id\":\"" + id + "\"}");
+            assertEquals(200, next.statusCode(), next.body());
+            String sent = QwenProxy.Json.write(fake.completionBodies.get(fake.completionBodies.size() - 1));
+            assertTrue(sent.contains("kiwi") && sent.contains("Which word?"), "the other instance continued the stored exchange: " + sent);
+            assertEquals(200, call(a, "DELETE", "/v1/responses/" + id, null).statusCode());
+            assertEquals(404, get(b, "/v1/responses/" + id).statusCode(), "deleted at one instance, gone at all");
+        }
+    }
 }
