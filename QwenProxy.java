@@ -805,7 +805,7 @@ public final class QwenProxy {
                 new Option("--token-refresh-buffer-ms", "QWEN_CODE_TOKEN_REFRESH_BUFFER_MS", "" + DEFAULT_TOKEN_REFRESH_BUFFER_MS, "refresh a qwen-code token this long before it expires"),
                 new Option("--qwen-code-header", "QWEN_CODE_HEADERS", "", "add/override a header sent to the qwen-code API 'Name: value' (repeatable; env ';'-separated)"),
                 new Option("--upstream-proxy", "QWEN_UPSTREAM_PROXY", "", "outbound proxy for accounts that name none: http://[user:pass@]host:port, or direct"),
-                new Option("--redis", "QWEN_PROXY_REDIS_URL", "", "share accounts, tokens, states, counters and conversations with other instances: redis://[user:pass@]host:port/db"),
+                new Option("--redis", "QWEN_PROXY_REDIS_URL", "", "share accounts, tokens, states, counters, conversations, stored responses and video jobs with other instances: redis://[user:pass@]host:port/db"),
                 new Option("--request-timeout-ms", "QWEN_REQUEST_TIMEOUT_MS", "" + DEFAULT_REQUEST_TIMEOUT_MS, "upstream inactivity limit per request"),
                 new Option("--max-body-bytes", "QWEN_MAX_BODY_BYTES", "" + DEFAULT_MAX_BODY_BYTES, "largest accepted request body"),
                 new Option("--models-ttl-ms", "QWEN_MODELS_TTL_MS", "" + DEFAULT_MODELS_TTL_MS, "how long the upstream model list is fresh"),
@@ -3165,7 +3165,7 @@ public final class QwenProxy {
             if (path.equals("/videos")) {
                 if (!method.equals("POST")) {
                     allow(method, "GET");
-                    List<Object> data = new ArrayList<>(jobs.values());
+                    List<Object> data = new ArrayList<>(shared() ? sharedJobs() : jobs.values());
                     data.sort(Comparator.comparingLong(o -> -Json.longValue(Json.asObject(o).get("created_at"), 0)));
                     sendJson(c, 200, orderedObject("object", "list", "data", data, "has_more", false));
                     return;
@@ -3186,16 +3186,20 @@ public final class QwenProxy {
                         "created_at", System.currentTimeMillis() / 1000, "completed_at", Json.NULL, "size", b.getOrDefault("size", req.size()),
                         "seconds", String.valueOf(b.getOrDefault("seconds", "4")), "prompt", prompt, "url", Json.NULL, "error", Json.NULL);
                 jobs.put(id, job);
+                if (shared() && s.shared.call("SET", REDIS_PREFIX + "video:" + id, Json.write(job), "EX", "86400") != null)
+                    s.shared.call("SADD", REDIS_PREFIX + "videos", id);
                 s.background.execute(() -> run(job, req));
                 Log.info(c.rid, "video job " + id + " queued");
                 sendJson(c, 200, copy(job));
                 return;
             }
             String rest = path.substring(8), id = rest.endsWith("/content") ? rest.substring(0, rest.length() - 8) : rest;
-            Map<String, Object> job = jobs.get(id);
+            Map<String, Object> job = !shared() ? jobs.get(id)
+                    : s.shared.call("GET", REDIS_PREFIX + "video:" + id) instanceof String v ? Json.asObject(Json.parse(v)) : null;
             if (job == null) throw new ApiException(404, "invalid_request_error", "video_not_found", "id", "No such video job: '" + id + "'.");
             if (method.equals("DELETE") && !rest.endsWith("/content")) {
                 jobs.remove(id);
+                if (shared() && s.shared.call("DEL", REDIS_PREFIX + "video:" + id) != null) s.shared.call("SREM", REDIS_PREFIX + "videos", id);
                 sendJson(c, 200, orderedObject("id", id, "object", "video", "deleted", true));
                 return;
             }
@@ -3210,7 +3214,27 @@ public final class QwenProxy {
 
         private static Map<String, Object> copy(Map<String, Object> job) { synchronized (job) { return new LinkedHashMap<>(job); } }
 
-        private static void set(Map<String, Object> job, Object... kv) { synchronized (job) { for (int i = 0; i < kv.length; i += 2) job.put((String) kv[i], kv[i + 1]); } }
+        /** With --redis, jobs live there (a day): any instance answers a poll, a delete is global. Redis away: this instance's own. */
+        private boolean shared() { return s.shared != null && s.shared.up(); }
+
+        private List<Object> sharedJobs() {
+            List<Object> out = new ArrayList<>();
+            if (!(s.shared.call("SMEMBERS", REDIS_PREFIX + "videos") instanceof List<?> ids) || ids.isEmpty()) return out;
+            List<String> keys = new ArrayList<>(List.of("MGET"));
+            for (Object id : ids) keys.add(REDIS_PREFIX + "video:" + id);
+            if (s.shared.call(keys.toArray(new String[0])) instanceof List<?> values)
+                for (int i = 0; i < values.size(); i++) {
+                    if (values.get(i) instanceof String v) out.add(Json.parse(v));
+                    else s.shared.call("SREM", REDIS_PREFIX + "videos", String.valueOf(ids.get(i)));    // expired
+                }
+            return out;
+        }
+
+        /** A job's progress; with --redis also there (XX: a job deleted meanwhile stays deleted). */
+        private void set(Map<String, Object> job, Object... kv) {
+            synchronized (job) { for (int i = 0; i < kv.length; i += 2) job.put((String) kv[i], kv[i + 1]); }
+            if (shared()) s.shared.call("SET", REDIS_PREFIX + "video:" + job.get("id"), Json.write(copy(job)), "XX", "EX", "86400");
+        }
 
         /** The job on the next usable account; a failure about the account moves it to another, as chat requests do. */
         private void run(Map<String, Object> job, ChatRequest req) {
@@ -4982,8 +5006,8 @@ public final class QwenProxy {
 
     /**
      * What several instances share through Redis (--redis): the accounts, their rotated refresh
-     * tokens, states and cooldowns, today's request counts, the generated client key and the
-     * conversations. Keys (prefix REDIS_PREFIX):
+     * tokens, states and cooldowns, today's request counts, the generated client key, the
+     * conversations, stored responses and video jobs. Keys (prefix REDIS_PREFIX):
      *   account:<id>          the account's state as in accounts.json (state, until, reason, ...; no tokens), with changed_at
      *   tokens:<id>           hash token_at, access_token, refresh_token: replaced only by newer tokens (compare-and-set)
      *   accounts              set: ids of accounts added at run time (admin API, login), served by every instance
@@ -4993,6 +5017,7 @@ public final class QwenProxy {
      *   api-keys              hash sha256(client key) -> until: every instance's keys, accepted by all
      *   conversation:<id>     a /api/chat conversation; conversations: the set of their ids
  *   response:<id>         a stored /v1/responses response with its history (previous_response_id), for 30 days
+ *   video:<id>            a /v1/videos job as its instance last updated it, for a day; videos: the set of their ids
      * Each instance pulls the accounts every WATCH_MS and pushes an account when it changes it. A
      * Redis that cannot be reached is a warning: the instance goes on with its own state (renewing
      * only tokens that have expired, so two instances rarely rotate one refresh token apart), and
@@ -5012,6 +5037,9 @@ public final class QwenProxy {
         private volatile long retryAt;          // while Redis is away, it is tried again once a second, not by every caller
 
         /** A command, or null when Redis cannot be reached (logged once per outage). */
+        /** Redis answered the last call (or has not been asked yet). */
+        boolean up() { return !down; }
+
         Object call(String... args) {
             if (down && System.currentTimeMillis() < retryAt) return null;
             try {

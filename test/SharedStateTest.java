@@ -195,4 +195,19 @@ class SharedStateTest extends Fixture {
             assertEquals(404, get(b, "/v1/responses/" + id).statusCode(), "deleted at one instance, gone at all");
         }
     }
+
+    @Test
+    void aVideoJobIsPolledAtAnyInstanceAndDeletedForAll() throws Exception {
+        try (QwenProxy.Server a = proxy("--token", FakeQwen.TOKEN); QwenProxy.Server b = proxy("--token", FakeQwen.TOKEN)) {
+            HttpResponse<String> made = call(a, "POST", "/v1/videos", "{\"prompt\":\"A cat surfing\",\"size\":\"720x1280\"}");
+            assertEquals(200, made.statusCode(), made.body());
+            String id = String.valueOf(json(made.body()).get("id"));
+            waitFor("the job done, seen from the other instance", () -> "completed".equals(json(get(b, "/v1/videos/" + id).body()).get("status")));
+            assertEquals(302, get(b, "/v1/videos/" + id + "/content").statusCode(), "its content, from the other instance");
+            assertTrue(get(b, "/v1/videos").body().contains(id), "listed by the other instance");
+            assertEquals(200, call(b, "DELETE", "/v1/videos/" + id, null).statusCode());
+            assertEquals(404, get(a, "/v1/videos/" + id).statusCode(), "deleted at one instance, gone at the one that ran it");
+            assertFalse(get(a, "/v1/videos").body().contains(id));
+        }
+    }
 }
