@@ -6286,11 +6286,11 @@ public final class QwenProxy {
         /** The JSON-schema subset agents use: type, properties, required, enum, items, additionalProperties. */
         static void validate(Object v, Map<String, Object> schema, String path, List<String> errors) {
             String at = path.isEmpty() ? "$" : path;
-            Object type = schema.get("type");
-            if (type != null) {
-                List<Object> types = type instanceof List<?> l ? new ArrayList<>(l) : List.of(type);
+            List<String> types = new ArrayList<>();          // type names; anything else there (null, a number) checks nothing
+            for (Object t : schema.get("type") instanceof List<?> l ? l : Collections.singletonList(schema.get("type"))) if (t instanceof String n) types.add(n);
+            if (!types.isEmpty()) {
                 boolean ok = false;
-                for (Object t : types) ok |= hasType(v, String.valueOf(t));
+                for (String t : types) ok |= hasType(v, t);
                 if (!ok) { errors.add(at + " should be " + types); return; }
             }
             if (schema.get("enum") instanceof List<?> options) {

@@ -150,5 +150,11 @@ class ToolParserTest {
         errors.clear();
         assertNull(QwenProxy.ToolLayer.structured("no json here", new QwenProxy.Format(false, null, false), errors));
         assertEquals("{\"a\":1}", QwenProxy.ToolLayer.structured("{\"a\": 1}", new QwenProxy.Format(false, null, false), errors));
+        errors.clear();         // a malformed "type" (null, a number) checks nothing instead of failing every answer; names beside it still count
+        @SuppressWarnings("unchecked") Map<String, Object> odd = (Map<String, Object>) QwenProxy.Json.parse(
+                "{\"type\":null,\"properties\":{\"a\":{\"type\":[\"string\",null,3]}}}");
+        assertEquals("{\"a\":\"x\"}", QwenProxy.ToolLayer.structured("{\"a\": \"x\"}", new QwenProxy.Format(true, odd, false), errors));
+        assertNull(QwenProxy.ToolLayer.structured("{\"a\": 1}", new QwenProxy.Format(true, odd, false), errors));
+        assertEquals("[$.a should be [string]]", errors.toString());
     }
 }
