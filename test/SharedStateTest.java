@@ -181,7 +181,7 @@ class SharedStateTest extends Fixture {
     }
 
     @Test
-    void aStoredResponseIsEveryInstances() throws Exception {
+    void storedResponsesAndVideoJobsAreEveryInstances() throws Exception {
         try (QwenProxy.Server a = proxy("--token", FakeQwen.TOKEN); QwenProxy.Server b = proxy("--token", FakeQwen.TOKEN)) {
             HttpResponse<String> first = call(a, "POST", "/v1/responses", "{\"model\":\"qwen3.7-plus\",\"input\":\"Remember the word kiwi\"}");
             assertEquals(200, first.statusCode(), first.body());
@@ -193,21 +193,14 @@ class SharedStateTest extends Fixture {
             assertTrue(sent.contains("kiwi") && sent.contains("Which word?"), "the other instance continued the stored exchange: " + sent);
             assertEquals(200, call(a, "DELETE", "/v1/responses/" + id, null).statusCode());
             assertEquals(404, get(b, "/v1/responses/" + id).statusCode(), "deleted at one instance, gone at all");
-        }
-    }
 
-    @Test
-    void aVideoJobIsPolledAtAnyInstanceAndDeletedForAll() throws Exception {
-        try (QwenProxy.Server a = proxy("--token", FakeQwen.TOKEN); QwenProxy.Server b = proxy("--token", FakeQwen.TOKEN)) {
-            HttpResponse<String> made = call(a, "POST", "/v1/videos", "{\"prompt\":\"A cat surfing\",\"size\":\"720x1280\"}");
-            assertEquals(200, made.statusCode(), made.body());
-            String id = String.valueOf(json(made.body()).get("id"));
-            waitFor("the job done, seen from the other instance", () -> "completed".equals(json(get(b, "/v1/videos/" + id).body()).get("status")));
-            assertEquals(302, get(b, "/v1/videos/" + id + "/content").statusCode(), "its content, from the other instance");
-            assertTrue(get(b, "/v1/videos").body().contains(id), "listed by the other instance");
-            assertEquals(200, call(b, "DELETE", "/v1/videos/" + id, null).statusCode());
-            assertEquals(404, get(a, "/v1/videos/" + id).statusCode(), "deleted at one instance, gone at the one that ran it");
-            assertFalse(get(a, "/v1/videos").body().contains(id));
+            String video = String.valueOf(json(call(a, "POST", "/v1/videos", "{\"prompt\":\"A cat surfing\",\"size\":\"720x1280\"}").body()).get("id"));
+            waitFor("the job done, seen from the other instance", () -> "completed".equals(json(get(b, "/v1/videos/" + video).body()).get("status")));
+            assertEquals(302, get(b, "/v1/videos/" + video + "/content").statusCode(), "its content, from the other instance");
+            assertTrue(get(b, "/v1/videos").body().contains(video), "listed by the other instance");
+            assertEquals(200, call(b, "DELETE", "/v1/videos/" + video, null).statusCode());
+            assertEquals(404, get(a, "/v1/videos/" + video).statusCode(), "deleted at one instance, gone at the one that ran it");
+            assertFalse(get(a, "/v1/videos").body().contains(video));
         }
     }
 }
