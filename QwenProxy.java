@@ -2087,9 +2087,9 @@ public final class QwenProxy {
             return t.toString();
         }
 
-        /** Anthropic's status for ours: the upstream's failures are api_error (500) or, when it is unavailable, overloaded (529). */
+        /** Anthropic's status for ours: the upstream's failures are api_error (500), timeout_error (504) or, when it is unavailable, overloaded (529). */
         static int status(int ours) {
-            return ours == 503 ? 529 : ours >= 500 ? 500 : ours == 405 || ours == 409 ? 400 : ours;
+            return ours == 503 ? 529 : ours == 504 ? 504 : ours >= 500 ? 500 : ours == 405 || ours == 409 ? 400 : ours;
         }
 
         static Map<String, Object> error(ApiException e) {
@@ -2100,6 +2100,7 @@ public final class QwenProxy {
                 case 413 -> "request_too_large";
                 case 429 -> "rate_limit_error";
                 case 529 -> "overloaded_error";
+                case 504 -> "timeout_error";
                 case 500 -> "api_error";
                 default -> "invalid_request_error";
             };

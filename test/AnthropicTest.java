@@ -180,6 +180,12 @@ class AnthropicTest extends Fixture {
         assertEquals(400, r.statusCode(), "input refused by moderation: an error before the commit point");
         script(EndToEndTest.answer("Once upon", 3), FakeQwen.streamError("data_inspection_failed", "x"));
         assertEquals("refusal", json(messages("{\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").body()).get("stop_reason"));
+        // upstream failures in Anthropic's documented statuses: 503 -> 529 overloaded, 504 stays a timeout, the rest 500
+        for (int[] pair : new int[][] {{503, 529}, {504, 504}, {502, 500}, {500, 500}}) {
+            QwenProxy.ApiException x = new QwenProxy.ApiException(pair[0], "server_error", "upstream_error", null, "x");
+            assertEquals(pair[1], QwenProxy.Anthropic.status(pair[0]));
+            assertEquals(Map.of(529, "overloaded_error", 504, "timeout_error", 500, "api_error").get(pair[1]), at(QwenProxy.Anthropic.error(x), "error", "type"));
+        }
     }
 
     @Test
