@@ -264,6 +264,16 @@ class FirstHourTest extends Fixture {
     }
 
     @Test
+    void readme_namesEveryEndpointThatGetRootLists() throws Exception {
+        try (QwenProxy.Server p = withToken()) {
+            for (Object e : (List<?>) json(get(p, "/").body()).get("endpoints")) {
+                String path = String.valueOf(e).split(" ")[1];
+                assertTrue(readme().contains(path), "README names " + e);
+            }
+        }
+    }
+
+    @Test
     void readme_listsEveryErrorCodeTheProxySends() throws IOException {
         String src = Files.readString(Path.of("QwenProxy.java")), readme = readme();
         Set<String> codes = new LinkedHashSet<>();
