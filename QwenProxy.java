@@ -3159,6 +3159,7 @@ public final class QwenProxy {
     static final class Videos {
         private final Server s;
         private final Map<String, Map<String, Object>> jobs = new ConcurrentHashMap<>();
+        private final Set<String> published = ConcurrentHashMap.newKeySet();    // jobs in Redis: gone there means deleted
 
         Videos(Server s) { this.s = s; }
 
@@ -3166,7 +3167,8 @@ public final class QwenProxy {
             if (path.equals("/videos")) {
                 if (!method.equals("POST")) {
                     allow(method, "GET");
-                    List<Object> data = new ArrayList<>(shared() ? sharedJobs() : jobs.values());
+                    List<Object> data = new ArrayList<>(shared() ? sharedJobs() : List.of());
+                    for (Map<String, Object> j : jobs.values()) if (!shared() || !published.contains(j.get("id"))) data.add(copy(j));
                     data.sort(Comparator.comparingLong(o -> -Json.longValue(Json.asObject(o).get("created_at"), 0)));
                     sendJson(c, 200, orderedObject("object", "list", "data", data, "has_more", false));
                     return;
@@ -3187,19 +3189,22 @@ public final class QwenProxy {
                         "created_at", System.currentTimeMillis() / 1000, "completed_at", Json.NULL, "size", b.getOrDefault("size", req.size()),
                         "seconds", String.valueOf(b.getOrDefault("seconds", "4")), "prompt", prompt, "url", Json.NULL, "error", Json.NULL);
                 jobs.put(id, job);
-                if (shared() && s.shared.call("SET", REDIS_PREFIX + "video:" + id, Json.write(job), "EX", "86400") != null)
+                if (shared() && s.shared.call("SET", REDIS_PREFIX + "video:" + id, Json.write(job), "EX", "86400") != null) {
                     s.shared.call("SADD", REDIS_PREFIX + "videos", id);
+                    published.add(id);
+                }
                 s.background.execute(() -> run(job, req));
                 Log.info(c.rid, "video job " + id + " queued");
                 sendJson(c, 200, copy(job));
                 return;
             }
             String rest = path.substring(8), id = rest.endsWith("/content") ? rest.substring(0, rest.length() - 8) : rest;
-            Map<String, Object> job = !shared() ? jobs.get(id)
-                    : s.shared.call("GET", REDIS_PREFIX + "video:" + id) instanceof String v ? Json.asObject(Json.parse(v)) : null;
+            Map<String, Object> job = shared() && s.shared.call("GET", REDIS_PREFIX + "video:" + id) instanceof String v ? Json.asObject(Json.parse(v))
+                    : shared() && published.contains(id) ? null : jobs.get(id);        // one made while Redis was away is this instance's
             if (job == null) throw new ApiException(404, "invalid_request_error", "video_not_found", "id", "No such video job: '" + id + "'.");
             if (method.equals("DELETE") && !rest.endsWith("/content")) {
                 jobs.remove(id);
+                published.remove(id);
                 if (shared() && s.shared.call("DEL", REDIS_PREFIX + "video:" + id) != null) s.shared.call("SREM", REDIS_PREFIX + "videos", id);
                 sendJson(c, 200, orderedObject("id", id, "object", "video", "deleted", true));
                 return;
@@ -3234,7 +3239,7 @@ public final class QwenProxy {
         /** A job's progress; with --redis also there (XX: a job deleted meanwhile stays deleted). */
         private void set(Map<String, Object> job, Object... kv) {
             synchronized (job) { for (int i = 0; i < kv.length; i += 2) job.put((String) kv[i], kv[i + 1]); }
-            if (shared()) s.shared.call("SET", REDIS_PREFIX + "video:" + job.get("id"), Json.write(copy(job)), "XX", "EX", "86400");
+            if (published.contains(job.get("id")) && shared()) s.shared.call("SET", REDIS_PREFIX + "video:" + job.get("id"), Json.write(copy(job)), "XX", "EX", "86400");
         }
 
         /** The job on the next usable account; a failure about the account moves it to another, as chat requests do. */

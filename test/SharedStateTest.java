@@ -201,6 +201,13 @@ class SharedStateTest extends Fixture {
             assertEquals(200, call(b, "DELETE", "/v1/videos/" + video, null).statusCode());
             assertEquals(404, get(a, "/v1/videos/" + video).statusCode(), "deleted at one instance, gone at the one that ran it");
             assertFalse(get(a, "/v1/videos").body().contains(video));
+
+            stopRedis();            // a job made while Redis is away stays the instance's own, also once Redis is back
+            String offline = String.valueOf(json(call(a, "POST", "/v1/videos", "{\"prompt\":\"A dog\",\"size\":\"720x1280\"}").body()).get("id"));
+            startRedis();
+            waitFor("the first instance sees Redis again", () -> a.shared.up());
+            waitFor("the job done", () -> "completed".equals(json(get(a, "/v1/videos/" + offline).body()).get("status")));
+            assertTrue(get(a, "/v1/videos").body().contains(offline));
         }
     }
 }
