@@ -513,17 +513,17 @@ public final class QwenProxy {
 
         /** Listening already (health checks answer at once): first tokens, timers, one bounded model fetch for the banner. */
         void start() {
-            if (shared != null) {        // the newest refresh tokens before the first renewal
-                shared.advertise(apiKeys);
-                shared.sync(accounts);
-                timer.scheduleWithFixedDelay(() -> {
+            if (shared != null) {
+                Runnable sync = () -> {
                     try {
                         shared.advertise(apiKeys);
                         shared.sync(accounts);
                     } catch (RuntimeException e) {
                         Log.warn(null, "redis sync: " + e);
                     }
-                }, WATCH_MS, WATCH_MS, TimeUnit.MILLISECONDS);
+                };
+                sync.run();          // the newest refresh tokens before the first renewal
+                timer.scheduleWithFixedDelay(sync, WATCH_MS, WATCH_MS, TimeUnit.MILLISECONDS);
             }
             accounts.renewMissing();
             chats.sweep(accounts);
@@ -3167,8 +3167,10 @@ public final class QwenProxy {
             if (path.equals("/videos")) {
                 if (!method.equals("POST")) {
                     allow(method, "GET");
-                    List<Object> data = new ArrayList<>(shared() ? sharedJobs() : List.of());
-                    for (Map<String, Object> j : jobs.values()) if (!shared() || !published.contains(j.get("id"))) data.add(copy(j));
+                    Map<String, String> shared = s.shared == null ? null : s.shared.all("video");
+                    List<Object> data = new ArrayList<>();
+                    if (shared != null) for (String json : shared.values()) data.add(Json.parse(json));
+                    for (Map<String, Object> j : jobs.values()) if (shared == null || !published.contains(j.get("id"))) data.add(copy(j));
                     data.sort(Comparator.comparingLong(o -> -Json.longValue(Json.asObject(o).get("created_at"), 0)));
                     sendJson(c, 200, orderedObject("object", "list", "data", data, "has_more", false));
                     return;
@@ -3189,23 +3191,21 @@ public final class QwenProxy {
                         "created_at", System.currentTimeMillis() / 1000, "completed_at", Json.NULL, "size", b.getOrDefault("size", req.size()),
                         "seconds", String.valueOf(b.getOrDefault("seconds", "4")), "prompt", prompt, "url", Json.NULL, "error", Json.NULL);
                 jobs.put(id, job);
-                if (shared() && s.shared.call("SET", REDIS_PREFIX + "video:" + id, Json.write(job), "EX", "86400") != null) {
-                    s.shared.call("SADD", REDIS_PREFIX + "videos", id);
-                    published.add(id);
-                }
+                if (s.shared != null && s.shared.put("video", id, Json.write(job), "EX", "86400")) published.add(id);
                 s.background.execute(() -> run(job, req));
                 Log.info(c.rid, "video job " + id + " queued");
                 sendJson(c, 200, copy(job));
                 return;
             }
             String rest = path.substring(8), id = rest.endsWith("/content") ? rest.substring(0, rest.length() - 8) : rest;
-            Map<String, Object> job = shared() && s.shared.call("GET", REDIS_PREFIX + "video:" + id) instanceof String v ? Json.asObject(Json.parse(v))
-                    : shared() && published.contains(id) ? null : jobs.get(id);        // one made while Redis was away is this instance's
+            boolean shared = s.shared != null && !s.shared.down();
+            Map<String, Object> job = shared && s.shared.call("GET", REDIS_PREFIX + "video:" + id) instanceof String v ? Json.asObject(Json.parse(v))
+                    : shared && published.contains(id) ? null : jobs.get(id);        // one made while Redis was away is this instance's
             if (job == null) throw new ApiException(404, "invalid_request_error", "video_not_found", "id", "No such video job: '" + id + "'.");
             if (method.equals("DELETE") && !rest.endsWith("/content")) {
                 jobs.remove(id);
                 published.remove(id);
-                if (shared() && s.shared.call("DEL", REDIS_PREFIX + "video:" + id) != null) s.shared.call("SREM", REDIS_PREFIX + "videos", id);
+                if (s.shared != null) s.shared.drop("video", id);
                 sendJson(c, 200, orderedObject("id", id, "object", "video", "deleted", true));
                 return;
             }
@@ -3220,26 +3220,14 @@ public final class QwenProxy {
 
         private static Map<String, Object> copy(Map<String, Object> job) { synchronized (job) { return new LinkedHashMap<>(job); } }
 
-        /** With --redis, jobs live there (a day): any instance answers a poll, a delete is global. Redis away: this instance's own. */
-        private boolean shared() { return s.shared != null && s.shared.up(); }
-
-        private List<Object> sharedJobs() {
-            List<Object> out = new ArrayList<>();
-            if (!(s.shared.call("SMEMBERS", REDIS_PREFIX + "videos") instanceof List<?> ids) || ids.isEmpty()) return out;
-            List<String> keys = new ArrayList<>(List.of("MGET"));
-            for (Object id : ids) keys.add(REDIS_PREFIX + "video:" + id);
-            if (s.shared.call(keys.toArray(new String[0])) instanceof List<?> values)
-                for (int i = 0; i < values.size(); i++) {
-                    if (values.get(i) instanceof String v) out.add(Json.parse(v));
-                    else s.shared.call("SREM", REDIS_PREFIX + "videos", String.valueOf(ids.get(i)));    // expired
-                }
-            return out;
-        }
-
-        /** A job's progress; with --redis also there (XX: a job deleted meanwhile stays deleted). */
+        /**
+         * A job's progress. With --redis a job lives there for a day (any instance answers a poll, a
+         * delete is global; XX: a job deleted meanwhile stays deleted); one made while Redis was away
+         * stays this instance's.
+         */
         private void set(Map<String, Object> job, Object... kv) {
             synchronized (job) { for (int i = 0; i < kv.length; i += 2) job.put((String) kv[i], kv[i + 1]); }
-            if (published.contains(job.get("id")) && shared()) s.shared.call("SET", REDIS_PREFIX + "video:" + job.get("id"), Json.write(copy(job)), "XX", "EX", "86400");
+            if (published.contains(job.get("id"))) s.shared.put("video", (String) job.get("id"), Json.write(copy(job)), "XX", "EX", "86400");
         }
 
         /** The job on the next usable account; a failure about the account moves it to another, as chat requests do. */
@@ -3308,7 +3296,8 @@ public final class QwenProxy {
                     List<Object> data = new ArrayList<>();
                     for (Account a : s.accounts.all) {
                         Map<String, Object> v = accountView(a);
-                        if (s.shared != null && s.shared.today(a.id) != null) v.put("requests_today_all_instances", s.shared.today(a.id));
+                        Long all = s.shared == null ? null : s.shared.today(a.id);
+                        if (all != null) v.put("requests_today_all_instances", all);
                         data.add(v);
                     }
                     if (s.code != null) for (Account a : s.code.pool.all) data.add(accountView(a));
@@ -3563,14 +3552,10 @@ public final class QwenProxy {
 
         /** --redis: every instance's conversations; the newer copy of each wins, one removed elsewhere goes here too. */
         private void fromRedis() {
-            if (s.shared == null || !(s.shared.call("SMEMBERS", REDIS_PREFIX + "conversations") instanceof List<?> ids)) return;
-            all.keySet().removeIf(id -> !ids.contains(id) && all.get(id).updatedAt < System.currentTimeMillis() - 5_000);
-            if (ids.isEmpty()) return;
-            List<String> keys = new ArrayList<>(List.of("MGET"));
-            for (Object id : ids) keys.add(REDIS_PREFIX + "conversation:" + id);
-            if (s.shared.call(keys.toArray(new String[0])) instanceof List<?> values)
-                for (int i = 0; i < values.size(); i++)
-                    if (values.get(i) instanceof String json) all.computeIfAbsent(String.valueOf(ids.get(i)), Conversation::new).fill(Json.asObject(Json.parse(json)));
+            Map<String, String> shared = s.shared == null ? null : s.shared.all("conversation");
+            if (shared == null) return;
+            all.keySet().removeIf(id -> !shared.containsKey(id) && all.get(id).updatedAt < System.currentTimeMillis() - 5_000);
+            shared.forEach((id, json) -> all.computeIfAbsent(id, Conversation::new).fill(Json.asObject(Json.parse(json))));
         }
 
         void save(Conversation v) {
@@ -3580,8 +3565,7 @@ public final class QwenProxy {
             } catch (IOException e) {
                 Log.error(null, "could not save conversation " + v.id + ": " + e.getMessage());
             }
-            if (s.shared != null && s.shared.call("SET", REDIS_PREFIX + "conversation:" + v.id, json) != null)
-                s.shared.call("SADD", REDIS_PREFIX + "conversations", v.id);
+            if (s.shared != null) s.shared.put("conversation", v.id, json);
         }
 
         Conversation create(String name) {
@@ -3604,8 +3588,7 @@ public final class QwenProxy {
         /** Forgets a conversation and deletes its upstream chat. */
         void delete(Conversation v) {
             all.remove(v.id);
-            if (s.shared != null && s.shared.call("SREM", REDIS_PREFIX + "conversations", v.id) != null)
-                s.shared.call("DEL", REDIS_PREFIX + "conversation:" + v.id);
+            if (s.shared != null) s.shared.drop("conversation", v.id);
             try {
                 Files.deleteIfExists(dir.resolve(v.id + ".json"));
             } catch (IOException e) {
@@ -3920,13 +3903,15 @@ public final class QwenProxy {
                 }
             }
             StringBuilder out = new StringBuilder();
+            List<Map<String, ?>> values = List.of(new TreeMap<>(counters), gauges);
+            Map<String, LongAdder[]> sortedHistograms = new TreeMap<>(histograms);
             HELP.forEach((name, help) -> {
                 int sp = help.indexOf(' ');
                 out.append("# HELP ").append(name).append(' ').append(help.substring(sp + 1)).append("\n# TYPE ").append(name).append(' ')
                         .append(help, 0, sp).append('\n');
-                for (Map<String, ?> m : List.of(new TreeMap<>(counters), gauges))
+                for (Map<String, ?> m : values)
                     m.forEach((k, v) -> { if (k.equals(name) || k.startsWith(name + "{")) out.append(k).append(' ').append(v).append('\n'); });
-                new TreeMap<>(histograms).forEach((k, h) -> {
+                sortedHistograms.forEach((k, h) -> {
                     if (!k.startsWith(name + "{") && !k.equals(name)) return;
                     String labels = k.length() > name.length() ? k.substring(name.length() + 1, k.length() - 1) + "," : "";
                     for (int i = 0; i <= BUCKETS.length; i++)
@@ -4551,7 +4536,7 @@ public final class QwenProxy {
             for (Account a : all) if (a.id.equals(id)) {
                 all.remove(a);
                 save();
-                if (shared != null && shared.call("SREM", REDIS_PREFIX + "accounts", id) != null) shared.call("DEL", REDIS_PREFIX + "account:" + id);
+                if (shared != null) shared.drop("account", id);
                 return true;
             }
             return false;
@@ -5022,8 +5007,8 @@ public final class QwenProxy {
      *   generated-api-key     the client key made for a public bind without keys
      *   api-keys              hash sha256(client key) -> until: every instance's keys, accepted by all
      *   conversation:<id>     a /api/chat conversation; conversations: the set of their ids
- *   response:<id>         a stored /v1/responses response with its history (previous_response_id), for 30 days
- *   video:<id>            a /v1/videos job as its instance last updated it, for a day; videos: the set of their ids
+     *   response:<id>         a stored /v1/responses response with its history (previous_response_id), for 30 days
+     *   video:<id>            a /v1/videos job as its instance last updated it, for a day; videos: the set of their ids
      * Each instance pulls the accounts every WATCH_MS and pushes an account when it changes it. A
      * Redis that cannot be reached is a warning: the instance goes on with its own state (renewing
      * only tokens that have expired, so two instances rarely rotate one refresh token apart), and
@@ -5043,9 +5028,6 @@ public final class QwenProxy {
         private volatile long retryAt;          // while Redis is away, it is tried again once a second, not by every caller
 
         /** A command, or null when Redis cannot be reached (logged once per outage). */
-        /** Redis answered the last call (or has not been asked yet). */
-        boolean up() { return !down; }
-
         Object call(String... args) {
             if (down && System.currentTimeMillis() < retryAt) return null;
             try {
@@ -5063,6 +5045,31 @@ public final class QwenProxy {
                 retryAt = System.currentTimeMillis() + 1000;
                 return null;
             }
+        }
+
+        /** A JSON document every instance may read: <kind>:<id>, its id in the set <kind>s. False if Redis did not take it. */
+        boolean put(String kind, String id, String json, String... options) {
+            List<String> set = new ArrayList<>(List.of("SET", REDIS_PREFIX + kind + ":" + id, json));
+            set.addAll(List.of(options));
+            return call(set.toArray(new String[0])) != null && call("SADD", REDIS_PREFIX + kind + "s", id) != null;
+        }
+
+        void drop(String kind, String id) {
+            if (call("SREM", REDIS_PREFIX + kind + "s", id) != null) call("DEL", REDIS_PREFIX + kind + ":" + id);
+        }
+
+        /** Every document of a kind by id (an id whose document expired leaves the set); null while Redis is away. */
+        Map<String, String> all(String kind) {
+            if (!(call("SMEMBERS", REDIS_PREFIX + kind + "s") instanceof List<?> ids)) return null;
+            Map<String, String> out = new LinkedHashMap<>();
+            if (ids.isEmpty()) return out;
+            List<String> mget = new ArrayList<>(List.of("MGET"));
+            for (Object id : ids) mget.add(REDIS_PREFIX + kind + ":" + id);
+            if (!(call(mget.toArray(new String[0])) instanceof List<?> values)) return null;
+            for (int i = 0; i < values.size(); i++)
+                if (values.get(i) instanceof String v) out.put(String.valueOf(ids.get(i)), v);
+                else call("SREM", REDIS_PREFIX + kind + "s", String.valueOf(ids.get(i)));
+            return out;
         }
 
         /**
@@ -5139,18 +5146,18 @@ public final class QwenProxy {
                     push(a);        // ...for everyone (tokens only if still the newest)
                 }
             }
-            if (call("SMEMBERS", REDIS_PREFIX + "accounts") instanceof List<?> added) {
-                Set<String> ids = new HashSet<>();
-                for (Object o : added) ids.add(String.valueOf(o));
-                for (Account a : pool.all) if ("added".equals(a.source) && !ids.contains(a.id)) pool.all.remove(a);    // removed elsewhere
-                for (String id : ids) if (pool.find(id) == null && call("GET", REDIS_PREFIX + "account:" + id) instanceof String json) {
+            Map<String, String> added = all("account");
+            if (added != null) {
+                for (Account a : pool.all) if ("added".equals(a.source) && !added.containsKey(a.id)) pool.all.remove(a);    // removed elsewhere
+                added.forEach((id, json) -> {
+                    if (pool.find(id) != null) return;
                     Account a = Account.fromJson(Json.asObject(Json.parse(json)));
                     a.source = "added";
                     a.tokenAt = -1;     // the state names its tokens' age; the tokens themselves are in tokens:<id>
                     pull(a);            // ...and taken before the account can be chosen
                     pool.all.add(a);
                     Log.info(null, "account " + a.id + " added by another instance");
-                }
+                });
             }
             List<Account> l = List.copyOf(pool.all);
             if (l.isEmpty() || down) return;

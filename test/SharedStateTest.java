@@ -205,7 +205,7 @@ class SharedStateTest extends Fixture {
             stopRedis();            // a job made while Redis is away stays the instance's own, also once Redis is back
             String offline = String.valueOf(json(call(a, "POST", "/v1/videos", "{\"prompt\":\"A dog\",\"size\":\"720x1280\"}").body()).get("id"));
             startRedis();
-            waitFor("the first instance sees Redis again", () -> a.shared.up());
+            waitFor("the first instance sees Redis again", () -> !a.shared.down());
             waitFor("the job done", () -> "completed".equals(json(get(a, "/v1/videos/" + offline).body()).get("status")));
             assertTrue(get(a, "/v1/videos").body().contains(offline));
         }
